@@ -1,0 +1,14 @@
+"""Datasets by name: `load_dataset("mnist1d")`. Loaders register themselves on import."""
+
+from ntkbench.data.base import Dataset, fingerprint_arrays
+from ntkbench.data.registry import (
+    dataset_names,
+    default_data_dir,
+    is_known_dataset,
+    load_dataset,
+    register_dataset,
+)
+from ntkbench.data import synthetic as _synthetic  # noqa: F401  (registers mnist1d, lza-<d>)
+
+__all__ = ["Dataset", "fingerprint_arrays", "dataset_names", "default_data_dir", "is_known_dataset",
+           "load_dataset", "register_dataset"]
