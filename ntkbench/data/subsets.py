@@ -7,15 +7,15 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def class_balanced_indices(key: jax.Array, labels: jax.Array, n: int, num_classes: int) -> jax.Array:
+def class_balanced_indices(key: jax.Array, labels: np.ndarray, n: int, num_classes: int) -> jax.Array:
     """Indices of n examples, ⌊n/C⌋ or ⌈n/C⌉ per class (the first n mod C classes get one more),
     chosen uniformly without replacement within each class. Pure and vmappable over `key`.
 
     Ranks each example by a random key within its class; an example is kept when its rank is below
     its class quota. Raises if a class has fewer examples than its quota.
     """
+    counts = np.bincount(np.asarray(labels), minlength=num_classes)  # labels are concrete data
     labels = jnp.asarray(labels)
-    counts = np.bincount(np.asarray(labels), minlength=num_classes)
     quota = np.full(num_classes, n // num_classes) + (np.arange(num_classes) < n % num_classes)
     short = np.nonzero(counts < quota)[0]
     if short.size:
