@@ -39,7 +39,8 @@ def dataset_names() -> list[tuple[str, str]]:
     return sorted([(n, d) for n, (_, d) in _EXACT.items()] + [(n, d) for _, n, _, d in _FAMILIES])
 
 
-def _resolve(name: str) -> Loader:
+def check_dataset(name: str) -> Loader:
+    """The loader for `name`; KeyError with a 'did you mean' hint when there is none."""
     if name in _EXACT:
         return _EXACT[name][0]
     for pattern, _, fn, _ in _FAMILIES:
@@ -52,7 +53,7 @@ def _resolve(name: str) -> Loader:
 
 def is_known_dataset(name: str) -> bool:
     try:
-        _resolve(name)
+        check_dataset(name)
         return True
     except KeyError:
         return False
@@ -63,7 +64,7 @@ def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     key = (name, str(data_dir))
     if key not in _CACHE:
-        ds = _resolve(name)(name, data_dir)
+        ds = check_dataset(name)(name, data_dir)
         ds.meta.setdefault("fingerprint", ds.fingerprint())
         _CACHE[key] = ds
     return _CACHE[key]

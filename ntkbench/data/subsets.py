@@ -8,22 +8,41 @@ import numpy as np
 
 
 def class_balanced_indices(key: jax.Array, labels: np.ndarray, n: int, num_classes: int) -> jax.Array:
-    """Indices of n examples, ⌊n/C⌋ or ⌈n/C⌉ per class (the first n mod C classes get one more),
-    chosen uniformly without replacement within each class. Pure and vmappable over `key`.
+    """Indices of n examples, as class-balanced as the data allow, chosen uniformly without
+    replacement within each class. Pure and vmappable over `key`.
 
+    Quotas are water-filled: every class gets ⌊n/C⌋ or ⌈n/C⌉ (the lower class ids get the extra
+    one); a class with too few examples gives all it has and the rest is spread over the others.
     Ranks each example by a random key within its class; an example is kept when its rank is below
-    its class quota. Raises if a class has fewer examples than its quota.
+    its class quota.
     """
     counts = np.bincount(np.asarray(labels), minlength=num_classes)  # labels are concrete data
+    if not 0 < n <= counts.sum():
+        raise ValueError(f"class-balanced subset: n={n} is outside 1..{counts.sum()} (the split size)")
+    quota = balanced_quota(counts, n)
     labels = jnp.asarray(labels)
-    quota = np.full(num_classes, n // num_classes) + (np.arange(num_classes) < n % num_classes)
-    short = np.nonzero(counts < quota)[0]
-    if short.size:
-        c = int(short[0])
-        raise ValueError(f"class-balanced subset of n={n}: class {c} has {counts[c]} examples, needs {quota[c]}")
     # Random order, then a stable sort by label: rank within class = position - class start.
     order = jax.random.permutation(key, labels.shape[0])
     by_class = order[jnp.argsort(labels[order], stable=True)]
     starts = jnp.asarray(np.concatenate([[0], np.cumsum(counts)[:-1]]))
     picks = [by_class[starts[c] + jnp.arange(int(quota[c]))] for c in range(num_classes) if quota[c]]
     return jnp.concatenate(picks)
+
+
+def balanced_quota(counts: np.ndarray, n: int) -> np.ndarray:
+    """Per-class sample counts summing to n, as equal as `counts` allows (water-filling)."""
+    quota = np.zeros_like(counts)
+    open_classes = list(np.argsort(counts, kind="stable"))  # smallest classes settle first
+    remaining = n
+    while open_classes:
+        share, extra = divmod(remaining, len(open_classes))
+        short = [c for c in open_classes if counts[c] < share + (1 if extra else 0)]
+        if not short:
+            for i, c in enumerate(sorted(open_classes)):
+                quota[c] = share + (i < extra)
+            break
+        for c in short:  # give these classes everything they have, then re-split the rest
+            quota[c] = counts[c]
+            remaining -= counts[c]
+            open_classes.remove(c)
+    return quota

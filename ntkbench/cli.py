@@ -1,0 +1,181 @@
+"""The `ntkbench` command line (the contract of DESIGN.md "Commands")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "suites" / "quick.toml"
+
+
+def _data_dir(args) -> Path:
+    from ntkbench.data import default_data_dir
+
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def cmd_list(args) -> int:
+    from ntkbench.data import dataset_names
+    from ntkbench.registry import all_methods, plugin_load_errors
+    from ntkbench.tasks import TASKS
+
+    methods = all_methods()
+    info = {
+        "tasks": [{"name": t.name, "version": t.version, "budget": t.budget_defaults,
+                   "summary": (t.__class__.__module__ and sys.modules[t.__class__.__module__].__doc__ or "").split("\n")[0]}
+                  for t in TASKS.values()],
+        "datasets": [{"name": n, "description": d} for n, d in dataset_names()],
+        "methods": [{"name": m.name, "task": m.task, "version": m.version, "origin": m.origin,
+                     "module": m.module, "vmappable": m.vmappable, "params": m.params, "description": m.description}
+                    for m in methods],
+        "plugin_errors": plugin_load_errors(),
+    }
+    if args.json:
+        print(json.dumps(info, indent=1, default=str))
+        return 0
+    print("Tasks:")
+    for t in info["tasks"]:
+        print(f"  {t['name']} (v{t['version']})  {t['summary']}")
+    print("Datasets:")
+    for d in info["datasets"]:
+        print(f"  {d['name']:<18} {d['description']}")
+    print("Methods:")
+    for m in info["methods"]:
+        print(f"  {m['name']:<12} {m['task']:<18} v{m['version']:<6} from {m['origin']:<12} {m['description']}")
+    for e in info["plugin_errors"]:
+        print(f"warning: {e}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from ntkbench.engine.runner import execute, summary_table
+    from ntkbench.suites import load_suite, select
+
+    suites = args.suites or [DEFAULT_SUITE]
+    runs = []
+    for s in suites:
+        runs += load_suite(s, seeds=args.seeds)
+    runs = select(runs, args.only, args.shard)
+    if not runs:
+        print("no runs selected", file=sys.stderr)
+        return 1
+    outcomes = execute(runs, args.out, data_dir=_data_dir(args), force=args.force)
+    print()
+    print(summary_table(outcomes))
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def cmd_validate(args) -> int:
+    from ntkbench.validate import validate_paths
+
+    errors = validate_paths(args.paths or ["results"], rerun=args.rerun, data_dir=_data_dir(args))
+    for e in errors:
+        print(e, file=sys.stderr)
+    if not errors:
+        print("ok")
+    return 1 if errors else 0
+
+
+def cmd_leaderboard(args) -> int:
+    from ntkbench.leaderboard import build_site
+
+    index = build_site(args.results, args.out)
+    print(f"wrote {index}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from ntkbench.reproduce import main as reproduce_main
+
+    return reproduce_main(args, data_dir=_data_dir(args))
+
+
+def cmd_data(args) -> int:
+    try:
+        from ntkbench.data import importer
+    except ImportError as e:
+        print(f"data import is not available: {e}", file=sys.stderr)
+        return 2
+    data_dir = _data_dir(args)
+    if args.data_command == "list":
+        rows = importer.list_available(data_dir)
+        for r in rows:
+            print("  ".join(str(r.get(k, "")) for k in ("name", "status", "source", "fingerprint")))
+        return 0
+    try:
+        path = importer.import_dataset(args.name, args.source, data_dir)
+    except importer.DataImportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"imported {args.name} into {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default=os.environ.get("NTKBENCH_DATA_DIR"),
+                        help="datasets directory (default: $NTKBENCH_DATA_DIR, else ~/.cache/ntkbench)")
+    p = argparse.ArgumentParser(prog="ntkbench", description=__doc__, parents=[common])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", parents=[common], help="tasks, datasets and methods")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_list)
+
+    s = sub.add_parser("run", parents=[common], help="run suites (default: suites/quick.toml)")
+    s.add_argument("suites", nargs="*", type=Path)
+    s.add_argument("--only", help="glob over task/dataset/method/hash")
+    s.add_argument("--seeds", type=int, help="override the number of seeds")
+    s.add_argument("--out", type=Path, default=Path("results"))
+    s.add_argument("--force", action="store_true", help="rerun runs whose result file exists")
+    s.add_argument("--shard", help="I/N: run the I-th of N deterministic shards (0-based)")
+    s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("reproduce", parents=[common], help="published numbers vs measured")
+    s.add_argument("names", nargs="*")
+    s.add_argument("--list", action="store_true")
+    s.add_argument("--out", type=Path, default=Path("results"))
+    s.add_argument("--force", action="store_true")
+    s.set_defaults(fn=cmd_reproduce)
+
+    s = sub.add_parser("leaderboard", parents=[common], help="build the static site from result files")
+    s.add_argument("--results", type=Path, default=Path("results"))
+    s.add_argument("--out", type=Path, default=Path("leaderboard"))
+    s.set_defaults(fn=cmd_leaderboard)
+
+    s = sub.add_parser("validate", parents=[common], help="check result files and suites")
+    s.add_argument("paths", nargs="*")
+    s.add_argument("--rerun", action="store_true", help="re-execute each result's run and compare metrics")
+    s.set_defaults(fn=cmd_validate)
+
+    s = sub.add_parser("data", parents=[common], help="local datasets")
+    dsub = s.add_subparsers(dest="data_command", required=True)
+    d = dsub.add_parser("list", parents=[common])
+    d.set_defaults(fn=cmd_data)
+    d = dsub.add_parser("import", parents=[common])
+    d.add_argument("name")
+    d.add_argument("--from", dest="source", required=True, type=Path)
+    d.set_defaults(fn=cmd_data)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from ntkbench.registry import PluginError
+    from ntkbench.suites import SuiteError
+
+    try:
+        return args.fn(args)
+    except (SuiteError, PluginError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished runs are saved, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

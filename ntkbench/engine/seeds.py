@@ -1,0 +1,66 @@
+"""Run one pure function of a PRNG key for every seed: vmapped into one program, or in turn.
+
+Compilation is done ahead of time (`lower().compile()`) so compile seconds are measured apart
+from run seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+
+
+@dataclasses.dataclass
+class Timing:
+    compile_seconds: float = 0.0
+    run_seconds: float = 0.0
+
+    def add(self, other: "Timing") -> None:
+        self.compile_seconds += other.compile_seconds
+        self.run_seconds += other.run_seconds
+
+
+def seed_keys(root_seed: int, num_seeds: int, *tags: int) -> jax.Array:
+    """Keys for seeds 0..S-1: fold_in(root, seed) then fold_in each tag; never reused across tags."""
+    root = jax.random.key(root_seed)
+    keys = []
+    for s in range(num_seeds):
+        k = jax.random.fold_in(root, s)
+        for t in tags:
+            k = jax.random.fold_in(k, t)
+        keys.append(k)
+    return jnp.stack(keys)
+
+
+def run_seeds(fn: Callable[[jax.Array], Any], keys: jax.Array, *, vmap: bool) -> tuple[Any, Timing]:
+    """fn(key) for every key; outputs stacked along a leading seed axis."""
+    timing = Timing()
+    t0 = time.perf_counter()
+    if vmap:
+        compiled = jax.jit(jax.vmap(fn)).lower(keys).compile()
+        timing.compile_seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(compiled(keys))
+        timing.run_seconds = time.perf_counter() - t0
+        return out, timing
+    compiled = jax.jit(fn).lower(keys[0]).compile()
+    timing.compile_seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    outs = [jax.block_until_ready(compiled(k)) for k in keys]
+    timing.run_seconds = time.perf_counter() - t0
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *outs), timing
+
+
+def predict_in_chunks(predictor: Callable[[jax.Array], jax.Array], x: jax.Array, chunk: int = 1000):
+    """predictor over x in chunks of `chunk` rows (bounds activation memory inside the program)."""
+    n = x.shape[0]
+    if n <= chunk:
+        return predictor(x)
+    full, rest = divmod(n, chunk)
+    head = jax.lax.map(predictor, x[: full * chunk].reshape(full, chunk, *x.shape[1:]))
+    head = head.reshape(full * chunk, *head.shape[2:])
+    return jnp.concatenate([head, predictor(x[full * chunk:])]) if rest else head

@@ -1,0 +1,102 @@
+"""The shared trainer: a whole training run is one `lax.scan`, pure in (key, data).
+
+Methods call `fit_classifier` (or `train_params` for a custom loss) inside their own function;
+the harness vmaps the seeds around the method, so one compiled program trains every seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import nnx
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """Training data handed to a method: inputs (n, ...) and integer labels (n,)."""
+
+    x: jax.Array
+    y: jax.Array
+    num_classes: int
+
+    @property
+    def n(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+
+def cross_entropy(logits, labels):
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+
+def mse_one_hot(logits, labels):
+    return 0.5 * jnp.sum((logits - jax.nn.one_hot(labels, logits.shape[-1])) ** 2, -1).mean()
+
+
+LOSSES = {"cross_entropy": cross_entropy, "mse": mse_one_hot}
+
+
+def build(model_fn: Callable[[nnx.Rngs], nnx.Module], key: jax.Array):
+    """(graphdef, params) of the module `model_fn(rngs)` initialised from `key` (traceable)."""
+    graphdef, params = nnx.split(model_fn(nnx.Rngs(key)))
+    return graphdef, params
+
+
+def train_params(
+    key: jax.Array,
+    loss_fn: Callable[[Any, jax.Array, jax.Array, jax.Array], jax.Array],
+    params: Any,
+    data: Split,
+    *,
+    optimizer: optax.GradientTransformation,
+    steps: int,
+    batch_size: int,
+):
+    """Minimise `loss_fn(params, x_batch, y_batch, key)` over `steps` minibatch steps.
+
+    Minibatches are drawn uniformly with replacement (one `randint` per step), so the program does
+    not depend on n dividing the batch size and stays vmappable over seeds and subsets.
+    Returns (params, per-step losses).
+    """
+    batch_size = min(batch_size, data.n)
+
+    def step(carry, k):
+        params, opt_state = carry
+        k_idx, k_loss = jax.random.split(k)
+        idx = jax.random.randint(k_idx, (batch_size,), 0, data.n)
+        loss, grads = jax.value_and_grad(loss_fn)(params, data.x[idx], data.y[idx], k_loss)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss
+
+    (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), jax.random.split(key, steps))
+    return params, losses
+
+
+def fit_classifier(
+    key: jax.Array,
+    model_fn: Callable[[nnx.Rngs], nnx.Module],
+    data: Split,
+    *,
+    optimizer: optax.GradientTransformation,
+    steps: int,
+    batch_size: int,
+    loss: str | Callable = "cross_entropy",
+) -> Callable[[jax.Array], jax.Array]:
+    """Initialise `model_fn(rngs)` from `key`, train it, return the predictor x -> logits."""
+    k_init, k_train = jax.random.split(key)
+    graphdef, params = build(model_fn, k_init)
+    loss_of = LOSSES[loss] if isinstance(loss, str) else loss
+
+    def loss_fn(p, x, y, _key):
+        return loss_of(nnx.merge(graphdef, p)(x), y)
+
+    params, _ = train_params(k_train, loss_fn, params, data, optimizer=optimizer, steps=steps,
+                             batch_size=batch_size)
+    return lambda x: nnx.merge(graphdef, params)(x)

@@ -1,0 +1,4 @@
+"""Built-in reference methods. Each is a short plugin written against the public `ntkbench` API,
+registered exactly as a third-party method would be."""
+
+from ntkbench.methods import sample_complexity  # noqa: F401

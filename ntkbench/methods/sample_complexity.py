@@ -1,0 +1,38 @@
+"""Finite networks for the sample-complexity task: the MNIST-1D MLP and CNN (greydanus/mnist1d).
+
+Defaults follow the MNIST-1D reference training: Adam, lr 1e-2, batch 100, 6000 steps; the MLP
+has two hidden layers of 100, the CNN three conv layers of 25 channels (kernel 5, stride 2,
+SAME padding, so a length-40 signal becomes 5 positions x 25 channels before the readout).
+"""
+
+import optax
+
+import ntkbench as nb
+
+
+def mlp_arch(num_classes, *, width, depth):
+    return nb.models.mlp(num_classes, (width,) * depth)
+
+
+def cnn_arch(num_classes, *, channels, depth, kernel_size, stride):
+    return nb.models.convnet(num_classes, (channels,) * depth, kernel_size=kernel_size, stride=stride)
+
+
+def _fit(key, train, arch, lr, steps, batch_size):
+    model = lambda rngs: nb.models.Network(arch, train.input_shape, rngs=rngs)
+    return nb.fit_classifier(key, model, train, optimizer=optax.adam(lr), steps=steps, batch_size=batch_size)
+
+
+@nb.method("mlp", task="sample_complexity", version="1", arch=mlp_arch)
+def mlp(key, train: nb.Split, *, width=100, depth=2, lr=1e-2, steps=6000, batch_size=100):
+    """ReLU MLP trained with Adam on cross-entropy."""
+    arch = mlp_arch(train.num_classes, width=width, depth=depth)
+    return _fit(key, train, arch, lr, steps, batch_size)
+
+
+@nb.method("cnn", task="sample_complexity", version="1", arch=cnn_arch)
+def cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, lr=1e-2, steps=6000,
+        batch_size=100):
+    """ReLU ConvNet (1-D or 2-D by input) trained with Adam on cross-entropy."""
+    arch = cnn_arch(train.num_classes, channels=channels, depth=depth, kernel_size=kernel_size, stride=stride)
+    return _fit(key, train, arch, lr, steps, batch_size)

@@ -1,0 +1,59 @@
+"""Where and how a result was produced (never part of the config hash)."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import importlib.metadata as md
+import platform
+import subprocess
+from pathlib import Path
+
+import jax
+
+import ntkbench
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    root = Path(ntkbench.__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return None
+
+
+def now_utc() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def provenance(start_time: str, wall_seconds: float, compile_seconds: float) -> dict:
+    device = jax.devices()[0]
+    return {
+        "ntkbench_version": ntkbench.__version__,
+        "git_commit": git_commit(),
+        "versions": {d: _version(d) for d in ("jax", "jaxlib", "flax", "optax", "neural-tangents", "numpy",
+                                               "tensorflow-datasets")},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "backend": jax.default_backend(),
+        "device": f"{device.platform}:{getattr(device, 'device_kind', '?')} x{jax.device_count()}",
+        "x64": bool(jax.config.jax_enable_x64),
+        "dtype": "float64" if jax.config.jax_enable_x64 else "float32",
+        "prng_impl": str(jax.config.jax_default_prng_impl),
+        "start_time": start_time,
+        "wall_seconds": round(wall_seconds, 3),
+        "compile_seconds": round(compile_seconds, 3),
+    }

@@ -1,0 +1,141 @@
+"""Result files: schema, config hash, atomic write, validation.
+
+One JSON file per run at `<out>/<task>/<dataset>/<method>/<config-hash>.json`. The config hash
+covers everything that defines the run (task and version, dataset, method, version and origin,
+params, budget, seeds) and nothing of provenance, so the same run on another machine has the same
+name and `--shard` jobs merge by file name. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA = "ntkbench.result/1"
+CONFIG_FIELDS = ("task", "task_version", "dataset", "method", "method_version", "method_origin",
+                 "params", "budget", "seeds", "root_seed")
+REQUIRED_FIELDS = (
+    "schema", *CONFIG_FIELDS, "dataset_fingerprint", "metrics", "ntk", "status", "error",
+    "provenance", "config_hash",
+)
+PROVENANCE_FIELDS = ("ntkbench_version", "git_commit", "versions", "backend", "device", "x64",
+                     "prng_impl", "start_time", "wall_seconds", "compile_seconds")
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types; NaN/inf become None (JSON has no such numbers)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (np.ndarray, np.generic)) or type(obj).__module__.startswith("jax"):
+        return to_jsonable(np.asarray(obj).tolist())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    return obj
+
+
+def config_of(record: dict) -> dict:
+    return {k: record[k] for k in CONFIG_FIELDS}
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
+
+
+def result_path(out_dir: str | Path, task: str, dataset: str, method: str, chash: str) -> Path:
+    return Path(out_dir) / task / dataset / method / f"{chash}.json"
+
+
+def metric(per_seed, mean: float | None = None) -> dict:
+    """{"per_seed", "mean", "std"} over seeds; None entries (e.g. a target never reached) are
+    left out of mean and std. `mean` may be given when the task defines it differently."""
+    values = [None if v is None or not math.isfinite(float(v)) else float(v) for v in per_seed]
+    present = [v for v in values if v is not None]
+    if mean is None:
+        mean = float(np.mean(present)) if present else None
+    std = float(np.std(present)) if present else None
+    return {"per_seed": values, "mean": mean, "std": std}
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename: never a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(to_jsonable(obj), indent=1, sort_keys=True, allow_nan=False)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_result(path: str | Path) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+def iter_results(root: str | Path):
+    """(path, record) for every result file under `root`, in a stable order."""
+    for path in sorted(Path(root).rglob("*.json")):
+        if path.name.startswith("."):
+            continue
+        yield path, read_result(path)
+
+
+def validate_record(record: Any, where: str, *, current_task_versions: dict[str, int] | None = None,
+                    known_origins: dict[str, str] | None = None) -> list[str]:
+    """Problems with one result record, each naming `where` and the field."""
+    if not isinstance(record, dict):
+        return [f"{where}: top level must be a JSON object"]
+    errors = [f"{where}: missing field {f!r}" for f in REQUIRED_FIELDS if f not in record]
+    if errors:
+        return errors
+    if record["schema"] != SCHEMA:
+        errors.append(f"{where}: field 'schema' is {record['schema']!r}, expected {SCHEMA!r}")
+    if record["status"] not in ("ok", "failed"):
+        errors.append(f"{where}: field 'status' must be 'ok' or 'failed', got {record['status']!r}")
+    if record["status"] == "failed" and not record["error"]:
+        errors.append(f"{where}: field 'error' must explain a failed run")
+    for name, m in (record["metrics"] or {}).items():
+        if not isinstance(m, dict) or set(m) != {"per_seed", "mean", "std"}:
+            errors.append(f"{where}: field 'metrics.{name}' must be {{per_seed, mean, std}}")
+        elif not isinstance(m["per_seed"], list):
+            errors.append(f"{where}: field 'metrics.{name}.per_seed' must be a list")
+    prov = record["provenance"] if isinstance(record["provenance"], dict) else {}
+    errors += [f"{where}: missing field 'provenance.{f}'" for f in PROVENANCE_FIELDS if f not in prov]
+    try:
+        expected = config_hash(config_of(record))
+    except (TypeError, ValueError) as e:
+        return errors + [f"{where}: config fields are not plain JSON: {e}"]
+    if record["config_hash"] != expected:
+        errors.append(f"{where}: field 'config_hash' is {record['config_hash']!r} but the config in the file "
+                      f"hashes to {expected!r} (was the config edited after the run?)")
+    if current_task_versions is not None:
+        cur = current_task_versions.get(record["task"])
+        if cur is None:
+            errors.append(f"{where}: field 'task' names an unknown task {record['task']!r}")
+        elif record["task_version"] != cur:
+            errors.append(f"{where}: field 'task_version' is {record['task_version']}, the current version of "
+                          f"{record['task']!r} is {cur}")
+    if known_origins is not None and record["method"] in known_origins:
+        if known_origins[record["method"]] != record["method_origin"]:
+            errors.append(f"{where}: field 'method_origin' is {record['method_origin']!r} but method "
+                          f"{record['method']!r} comes from {known_origins[record['method']]!r}")
+    return errors

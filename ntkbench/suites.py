@@ -1,0 +1,196 @@
+"""Suite files (TOML) -> the list of runs they define.
+
+    name = "quick"
+    seeds = 3            # default for every run; `ntkbench run --seeds N` overrides
+    root_seed = 0
+
+    [[runs]]
+    task = "sample_complexity"
+    datasets = ["mnist1d", "mnist1d-shuffled"]
+    methods = ["mlp", "cnn"]
+    budget = { n = [100, 500, 4000] }          # or a list of tables: several budgets
+    [runs.params.cnn]                          # per-method parameters (or a list of tables: a sweep)
+    steps = 3000
+
+A run is (task, dataset, method, params, budget, seeds). Every field is checked against the task,
+dataset and method registries; errors name the file and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ntkbench.data.registry import check_dataset
+from ntkbench.registry import PluginError, get_method
+from ntkbench.results import config_hash
+from ntkbench.tasks import get_task
+
+SUITE_FIELDS = {"name", "description", "seeds", "root_seed", "runs", "hardware"}
+RUN_FIELDS = {"task", "datasets", "methods", "budget", "params", "seeds", "vmap_seeds", "note"}
+
+
+class SuiteError(ValueError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    task: str
+    task_version: int
+    dataset: str
+    method: str
+    method_version: str
+    method_origin: str
+    params: dict[str, Any]
+    budget: dict[str, Any]
+    seeds: int
+    root_seed: int
+    vmap_seeds: bool | None = None  # None: the method's own declaration decides
+    suite: str = ""
+
+    def config(self) -> dict:
+        return {
+            "task": self.task, "task_version": self.task_version, "dataset": self.dataset,
+            "method": self.method, "method_version": self.method_version, "method_origin": self.method_origin,
+            "params": self.params, "budget": self.budget, "seeds": self.seeds, "root_seed": self.root_seed,
+        }
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.config())
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.task}/{self.dataset}/{self.method}/{self.config_hash}"
+
+
+def _unknown(field_names, allowed, where):
+    for f in field_names:
+        if f not in allowed:
+            hint = difflib.get_close_matches(f, sorted(allowed), n=1)
+            raise SuiteError(f"{where}.{f}: unknown field" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+
+
+def _as_list(value, where, kind=str):
+    if isinstance(value, kind):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, kind) for v in value):
+        raise SuiteError(f"{where}: expected a {kind.__name__} or a list of them, got {value!r}")
+    return value
+
+
+def _tables(value, where) -> list[dict]:
+    if value is None:
+        return [{}]
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return value
+    raise SuiteError(f"{where}: expected a table or a list of tables")
+
+
+def load_suite(path: str | Path, *, seeds: int | None = None) -> list[RunSpec]:
+    path = Path(path)
+    where = str(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise SuiteError(f"{where}: no such suite file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SuiteError(f"{where}: not valid TOML: {e}") from None
+    return expand_suite(doc, where=where, seeds=seeds, name=doc.get("name", path.stem))
+
+
+def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str = "") -> list[RunSpec]:
+    _unknown(doc, SUITE_FIELDS, where)
+    default_seeds = doc.get("seeds", 3)
+    root_seed = doc.get("root_seed", 0)
+    for field, value in (("seeds", default_seeds), ("root_seed", root_seed)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < (1 if field == "seeds" else 0):
+            raise SuiteError(f"{where}: field {field!r} must be a {'positive' if field == 'seeds' else 'non-negative'} integer, got {value!r}")
+    runs_doc = doc.get("runs")
+    if not isinstance(runs_doc, list) or not runs_doc:
+        raise SuiteError(f"{where}: field 'runs' must be a non-empty list of [[runs]] tables")
+    out: list[RunSpec] = []
+    for i, run in enumerate(runs_doc):
+        at = f"{where}: runs[{i}]"
+        if not isinstance(run, dict):
+            raise SuiteError(f"{at}: expected a table")
+        _unknown(run, RUN_FIELDS, at)
+        for field in ("task", "datasets", "methods"):
+            if field not in run:
+                raise SuiteError(f"{at}.{field}: missing")
+        try:
+            task = get_task(run["task"])
+        except KeyError as e:
+            raise SuiteError(f"{at}.task: {e.args[0]}") from None
+        datasets = _as_list(run["datasets"], f"{at}.datasets")
+        for d in datasets:
+            try:
+                check_dataset(d)
+            except KeyError as e:
+                raise SuiteError(f"{at}.datasets: {e.args[0]}") from None
+        methods = _as_list(run["methods"], f"{at}.methods")
+        params_doc = run.get("params", {})
+        if not isinstance(params_doc, dict):
+            raise SuiteError(f"{at}.params: expected a table of per-method tables")
+        for m in params_doc:
+            if m not in methods:
+                raise SuiteError(f"{at}.params.{m}: method {m!r} is not in this run's methods {methods}")
+        budgets = []
+        for j, b in enumerate(_tables(run.get("budget"), f"{at}.budget")):
+            try:
+                budgets.append(task.resolve_budget(b))
+            except ValueError as e:
+                raise SuiteError(f"{at}.budget{f'[{j}]' if isinstance(run.get('budget'), list) else ''}: {e}") from None
+        run_seeds = seeds or run.get("seeds", default_seeds)
+        vmap_seeds = run.get("vmap_seeds")
+        for m in methods:
+            try:
+                spec = get_method(m)
+            except PluginError as e:
+                raise SuiteError(f"{at}.methods: {e}") from None
+            if spec.task != task.name:
+                raise SuiteError(f"{at}.methods: method {m!r} from {spec.origin} solves {spec.task!r}, not {task.name!r}")
+            for k, p in enumerate(_tables(params_doc.get(m), f"{at}.params.{m}")):
+                try:
+                    params = spec.resolve_params(p)
+                except PluginError as e:
+                    raise SuiteError(f"{at}.params.{m}: {e}") from None
+                for d in datasets:
+                    for budget in budgets:
+                        out.append(RunSpec(
+                            task=task.name, task_version=task.version, dataset=d, method=m,
+                            method_version=spec.version, method_origin=spec.origin, params=params,
+                            budget=budget, seeds=run_seeds, root_seed=root_seed, vmap_seeds=vmap_seeds,
+                            suite=name,
+                        ))
+    seen = {}
+    for r in out:
+        if r.config_hash in seen:
+            raise SuiteError(f"{where}: run {r.run_id} is listed twice")
+        seen[r.config_hash] = r
+    return out
+
+
+def select(runs: list[RunSpec], only: str | None = None, shard: str | None = None) -> list[RunSpec]:
+    """Filter by `--only GLOB` (matched against task/dataset/method/hash) and `--shard I/N`.
+
+    Shards are 0-based (I in 0..N-1, as Slurm array ids usually are) and assigned by config hash,
+    so the split is deterministic and independent of suite order.
+    """
+    if only:
+        runs = [r for r in runs if fnmatch.fnmatch(r.run_id, only) or fnmatch.fnmatch(r.run_id, f"*{only}*")]
+    if shard:
+        try:
+            i, n = (int(v) for v in shard.split("/"))
+            assert n >= 1 and 0 <= i < n
+        except (ValueError, AssertionError):
+            raise SuiteError(f"--shard {shard!r}: expected I/N with 0 <= I < N") from None
+        runs = [r for r in runs if int(r.config_hash, 16) % n == i]
+    return runs
