@@ -1,0 +1,120 @@
+"""Static leaderboard: result files -> `index.html` and one page per (task, dataset).
+
+    build_site("results", "leaderboard")  # -> Path("leaderboard/index.html")
+
+Each page `<task>--<dataset>.html` has one table per task_version (never mixed), a separate table
+for derived results, inline SVG plots, and CSV / Markdown twins (`.csv`, `.md`). Unreadable or
+invalid result files are listed as notes instead of stopping the build. Modules: `tables`
+(rows, CSV, Markdown), `plots` (SVG primitives), `figures` (task plots), `pages` (HTML).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from ntkbench.leaderboard import pages
+from ntkbench.leaderboard.figures import figures
+from ntkbench.leaderboard.tables import as_dict, csv_frame, markdown_table
+from ntkbench.results import iter_results, read_result, validate_record
+
+__all__ = ["build_site", "load_results", "safe_name"]
+
+
+def safe_name(s: str) -> str:
+    """A file-name part with only [A-Za-z0-9._-]; a short hash keeps sanitised names apart."""
+    s = str(s)
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", s).strip(".") or "_"
+    if clean != s:
+        clean = f"{clean[:60]}-{hashlib.sha256(s.encode()).hexdigest()[:8]}"
+    return clean
+
+
+def load_results(results_dir) -> tuple[list[dict], list[str]]:
+    """(records, notes). Each record gets `_path` (relative) and `_problems` (validation)."""
+    root = Path(results_dir)
+    notes: list[str] = []
+    if not root.is_dir():
+        return [], [f"results directory {root} does not exist"]
+    try:
+        found = list(iter_results(root))
+    except (OSError, ValueError):  # one bad file ends iter_results; read them one by one to find it
+        found = []
+        for path in sorted(p for p in root.rglob("*.json") if not p.name.startswith(".")):
+            try:
+                found.append((path, read_result(path)))
+            except (OSError, ValueError) as e:
+                notes.append(f"skipped unreadable result file {path.relative_to(root)}: {type(e).__name__}: {e}")
+    records, seen = [], {}
+    for path, rec in found:
+        rel = str(path.relative_to(root))
+        if not isinstance(rec, dict) or not all(isinstance(rec.get(k), (str, int)) for k in ("task", "dataset", "method")):
+            notes.append(f"skipped {rel}: not a result record (needs task, dataset and method)")
+            continue
+        rec = dict(rec, _path=rel, _problems=validate_record(rec, rel))
+        if rec["_problems"]:
+            notes.append(f"{rel}: " + "; ".join(p.removeprefix(f"{rel}: ") for p in rec["_problems"]))
+        h = rec.get("config_hash")
+        if isinstance(h, str) and h in seen:  # the same run twice (merged shards): keep the latest
+            other = seen[h]
+            notes.append(f"{rel} and {other['_path']} are the same run (config_hash {h}); showing the later one")
+            if _start(rec) < _start(other):
+                continue
+            records.remove(other)
+        seen[h] = rec
+        records.append(rec)
+    return records, notes
+
+
+def _start(rec: dict) -> str:
+    return str(as_dict(rec.get("provenance")).get("start_time") or "")
+
+
+def _version_key(v):
+    return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
+
+
+def sections_of(task: str, records: list[dict]) -> list[dict]:
+    """One section per task_version, then one per version of derived results."""
+    out = []
+    for derived in (False, True):
+        recs = [r for r in records if bool(r.get("derived")) == derived]
+        for v in sorted({r.get("task_version") for r in recs}, key=_version_key):
+            vrecs = [r for r in recs if r.get("task_version") == v]
+            title = f"{'Derived results — ' if derived else ''}{task} task_version {v}"
+            out.append({"title": title, "version": v, "records": vrecs,
+                        "figures": [] if derived else figures(task, vrecs)})
+    return out
+
+
+def build_site(results_dir, out_dir) -> Path:
+    records, notes = load_results(results_dir)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for rec in records:
+        groups.setdefault((str(rec["task"]), str(rec["dataset"])), []).append(rec)
+    summary = []
+    for (task, dataset), recs in sorted(groups.items()):
+        stem = f"{safe_name(task)}--{safe_name(dataset)}"
+        sections = sections_of(task, recs)
+        page_notes = [n for n in notes if any(n.startswith(r["_path"]) or f" {r['_path']}" in n for r in recs)]
+        (out / f"{stem}.html").write_text(pages.task_page(task, dataset, sections, page_notes,
+                                                          (f"{stem}.csv", f"{stem}.md")), encoding="utf-8")
+        csv_frame([(s["title"], s["records"]) for s in sections]).to_csv(out / f"{stem}.csv", index=False)
+        md = [f"# {task} on {dataset}\n"] + [f"## {s['title']}\n\n{markdown_table(s['records'])}\n" for s in sections]
+        (out / f"{stem}.md").write_text("\n".join(md), encoding="utf-8")
+        summary.append({
+            "task": task, "dataset": dataset, "href": f"{stem}.html",
+            "versions": sorted({r.get("task_version") for r in recs}, key=_version_key),
+            "ok": sum(1 for r in recs if r.get("status") == "ok" and not r.get("derived")),
+            "failed": sum(1 for r in recs if r.get("status") != "ok" and not r.get("derived")),
+            "derived": sum(1 for r in recs if r.get("derived")),
+            "methods": sorted({str(r.get("method")) for r in recs}),
+            "last_run": max((_start(r) for r in recs), default="") or None,
+        })
+    index = out / "index.html"
+    n_files = len(records) + sum(1 for n in notes if n.startswith("skipped"))
+    index.write_text(pages.index_page(summary, notes, n_files), encoding="utf-8")
+    return index

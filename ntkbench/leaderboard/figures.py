@@ -1,0 +1,134 @@
+"""Per-task figures: which numbers of which records become which SVG chart.
+
+Called with the records of one (task, dataset, task_version) so versions never share a plot.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ntkbench.leaderboard.plots import Series, heatmap, line_chart
+from ntkbench.leaderboard.tables import as_dict, compact, is_number
+
+_N = re.compile(r"^test_acc@n=(\d+(?:\.\d+)?)$")
+
+
+def figures(task: str, records: list[dict]) -> list[str]:
+    recs = [r for r in records if r.get("status") == "ok" and not r.get("derived")]
+    make = {"sample_complexity": sample_complexity, "forgetting": forgetting,
+            "distillation": distillation, "adversarial": adversarial}.get(task)
+    return [svg for svg in (make(recs) if make and recs else []) if svg]
+
+
+def labels(records: list[dict]) -> list[str]:
+    """Method name, plus the config hash where one method has several configurations."""
+    methods = [str(r.get("method")) for r in records]
+    return [m if methods.count(m) == 1 else f"{m} [{str(r.get('config_hash'))[:6]}]"
+            for m, r in zip(methods, records)]
+
+
+def _point(x, m) -> tuple | None:
+    if isinstance(m, dict):
+        mean, std = m.get("mean"), m.get("std")
+    else:
+        mean, std = m, None
+    if not (is_number(x) and is_number(mean)):
+        return None
+    return (float(x), float(mean), float(std) if is_number(std) else None)
+
+
+def metric_curve(metrics: dict) -> list[tuple]:
+    pts = [_point(float(mt.group(1)), v) for k, v in as_dict(metrics).items() if (mt := _N.match(str(k)))]
+    return sorted(p for p in pts if p)
+
+
+def infinite_curves(ntk) -> dict[str, list[tuple]]:
+    """Infinite-width points from a result's `ntk` field, in any of the shapes tasks write:
+    ntk["infinite"]["test_acc@n=500"], ntk["infinite"][<kernel>]["test_acc@n=500"],
+    ntk["test_acc@n=500"]["infinite"], ntk["curves"]["infinite"] = {"n": [...], "mean": [...], "std": [...]}
+    (or a list of {"n", "mean", "std"}). Values are numbers or {mean, std}. Anything else is ignored."""
+    ntk = as_dict(ntk)
+    out: dict[str, list[tuple]] = {}
+    inf = as_dict(ntk.get("infinite"))
+    out[""] = metric_curve(inf)
+    for name, sub in inf.items():
+        if isinstance(sub, dict) and not _N.match(str(name)):
+            out[str(name)] = metric_curve(sub)
+    out[""] += metric_curve({k: v["infinite"] for k, v in ntk.items() if isinstance(v, dict) and "infinite" in v})
+    curves = ntk.get("curves")
+    curve = as_dict(curves).get("infinite") if isinstance(curves, dict) else None
+    if isinstance(curve, dict) and isinstance(curve.get("n"), list) and isinstance(curve.get("mean"), list):
+        std = curve.get("std") if isinstance(curve.get("std"), list) else [None] * len(curve["n"])
+        out[""] += [p for p in map(_point, curve["n"], [{"mean": m, "std": s} for m, s in zip(curve["mean"], std)]) if p]
+    elif isinstance(curve, list):
+        out[""] += [p for c in curve if isinstance(c, dict) and (p := _point(c.get("n"), c))]
+    return {k: sorted(set(v)) for k, v in out.items() if v}
+
+
+def sample_complexity(records: list[dict]) -> list[str]:
+    series = []
+    for i, (rec, label) in enumerate(zip(records, labels(records))):
+        pts = metric_curve(rec.get("metrics"))
+        if pts:
+            series.append(Series(label, pts, colour=i))
+        for kernel, ipts in infinite_curves(rec.get("ntk")).items():
+            series.append(Series(f"{label} ∞{' ' + kernel if kernel else ''}", ipts, dashed=True, colour=i))
+    note = " — dashed: infinite width" if any(s.dashed for s in series) else ""
+    return [line_chart(series, title=f"test accuracy vs n (mean ± std over seeds){note}",
+                       xlabel="training examples n", ylabel="test accuracy (%)", logx=True)]
+
+
+def forgetting(records: list[dict]) -> list[str]:
+    out = []
+    for rec, label in zip(records, labels(records)):
+        m = as_dict(as_dict(rec.get("metrics")).get("acc_matrix")).get("mean")
+        if isinstance(m, list) and m and all(isinstance(r, list) for r in m):
+            out.append(heatmap(m, title=f"{label}: accuracy matrix R (mean over seeds)"))
+    return out
+
+
+def _find(d, key):
+    """First value under `key` in nested dicts (budget/params may nest a threat model)."""
+    if isinstance(d, dict):
+        if key in d:
+            return d[key]
+        for v in d.values():
+            if (found := _find(v, key)) is not None:
+                return found
+    return None
+
+
+def _x_of(rec: dict, keys: tuple[str, ...]):
+    for k in keys:
+        for where in ("budget", "params"):
+            v = _find(rec.get(where), k)
+            if is_number(v):
+                return float(v)
+    return None
+
+
+def _grouped(records, keys, metric) -> list[Series]:
+    """One series per method (and params other than the x variable), x taken from budget/params."""
+    groups: dict[str, list[tuple]] = {}
+    for rec in records:
+        x = _x_of(rec, keys)
+        p = _point(x, as_dict(rec.get("metrics")).get(metric)) if x is not None else None
+        if p:
+            params = {k: v for k, v in as_dict(rec.get("params")).items() if k not in keys}
+            groups.setdefault(str(rec.get("method")) + "\0" + compact(params), []).append(p)
+    methods = [k.split("\0")[0] for k in groups]
+    return [Series(m if methods.count(m) == 1 else f"{m} ({k.split(chr(0))[1]})", sorted(v), colour=i)
+            for i, (m, (k, v)) in enumerate(zip(methods, groups.items()))]
+
+
+def distillation(records: list[dict]) -> list[str]:
+    names = sorted({k for r in records for k in as_dict(r.get("metrics")) if str(k).startswith("test_acc@")})
+    return [line_chart(s, title=f"{name} vs images per class", xlabel="images per class (ipc)",
+                       ylabel="test accuracy (%)", logx=True)
+            for name in names if (s := _grouped(records, ("ipc",), name))]
+
+
+def adversarial(records: list[dict]) -> list[str]:
+    s = _grouped(records, ("eps", "epsilon"), "robust_acc")
+    return [line_chart(s, title="robust accuracy vs eps (worst case over attacks)", xlabel="eps",
+                       ylabel="robust accuracy (%)")] if s else []

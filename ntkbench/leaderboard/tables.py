@@ -1,0 +1,183 @@
+"""Result records -> table rows, pandas frames (CSV) and Markdown.
+
+Nothing here escapes for HTML; `pages.py` does that at the point of output. Markdown cells are
+escaped here (HTML entities and pipes), since Markdown renderers pass raw HTML through.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+
+def as_dict(x: Any) -> dict:
+    return x if isinstance(x, dict) else {}
+
+
+def compact(x: Any) -> str:
+    """Short, stable text for a JSON value (params, budget entries)."""
+    if isinstance(x, str):
+        return x
+    try:
+        return json.dumps(x, sort_keys=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def natural_key(s: str) -> list:
+    return [(0, float(t), "") if re.fullmatch(r"\d+(\.\d+)?", t) else (1, 0.0, t)
+            for t in re.split(r"(\d+(?:\.\d+)?)", s) if t]
+
+
+def is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def decimals(x: float) -> int:
+    a = abs(x)
+    return 0 if a >= 1000 else 2 if a >= 0.1 or a == 0 else min(6, 1 - math.floor(math.log10(a)) + 1)
+
+
+def fmt_num(x: Any, digits: int | None = None) -> str:
+    if not is_number(x):
+        return "—"
+    return f"{x:.{decimals(x) if digits is None else digits}f}"
+
+
+def is_scalar_metric(m: Any) -> bool:
+    return isinstance(m, dict) and (m.get("mean") is None or is_number(m.get("mean")))
+
+
+def metric_names(records: list[dict]) -> list[str]:
+    """Scalar metrics (mean is a number or missing) over `records`, in natural order."""
+    names = {k for r in records for k, m in as_dict(r.get("metrics")).items() if is_scalar_metric(m)}
+    return sorted(names, key=natural_key)
+
+
+def metric_cell(name: str, m: Any) -> tuple[str, float | None]:
+    """('mean ± std', sort value) for one metric of one record."""
+    if not is_scalar_metric(m):
+        return "", None
+    mean, std = m.get("mean"), m.get("std")
+    if not is_number(mean):
+        return ("> n_max" if name.startswith("n_star") else "—"), None
+    d = decimals(mean)
+    text = fmt_num(mean, d) + (f" ± {fmt_num(std, d)}" if is_number(std) else "")
+    return text, float(mean)
+
+
+def budget_summary(budget: Any) -> str:
+    if not isinstance(budget, dict):
+        return "" if budget is None else compact(budget)
+    parts = []
+    for k in sorted(budget, key=str):
+        v = budget[k]
+        if v is None:
+            continue
+        if isinstance(v, list) and len(v) > 3 and all(is_number(t) for t in v):
+            parts.append(f"{k}={compact(v[0])}…{compact(v[-1])} ({len(v)})")
+        elif isinstance(v, list):
+            parts.append(f"{k}=" + ",".join(compact(t) for t in v))
+        else:
+            parts.append(f"{k}={compact(v)}")
+    return ", ".join(parts)
+
+
+def params_summary(params: Any) -> str:
+    if not isinstance(params, dict):
+        return "" if params is None else compact(params)
+    return ", ".join(f"{k}={compact(params[k])}" for k in sorted(params, key=str))
+
+
+def reproduce_entries(rec: dict) -> list[dict]:
+    r = rec.get("reproduce")
+    items = r if isinstance(r, list) else [r]
+    return [x for x in items if isinstance(x, dict)]
+
+
+def reproduce_text(entry: dict) -> str:
+    tol = entry.get("tolerance")
+    name = f"{entry['name']}: " if entry.get("name") not in (None, "") else ""
+    text = (f"{name}published {fmt_num(entry.get('published'))} vs measured {fmt_num(entry.get('measured'))}"
+            + (f" (tol ±{fmt_num(tol)})" if is_number(tol) else ""))
+    return text
+
+
+def flags_of(rec: dict) -> list[str]:
+    f = rec.get("flags")
+    return [str(x) for x in f] if isinstance(f, list) else ([str(f)] if f else [])
+
+
+def row_key(rec: dict) -> tuple:
+    return (str(rec.get("method")), compact(rec.get("params")), compact(rec.get("budget")),
+            str(rec.get("method_version")), str(rec.get("config_hash")))
+
+
+def rows(records: list[dict], names: list[str]) -> list[dict]:
+    """One flat row per record (sorted by method, params, budget); metrics as mean/std pairs."""
+    out = []
+    for rec in sorted(records, key=row_key):
+        prov = as_dict(rec.get("provenance"))
+        metrics = as_dict(rec.get("metrics"))
+        row = {
+            "task_version": rec.get("task_version"),
+            "method": str(rec.get("method")),
+            "origin": str(rec.get("method_origin")),
+            "method_version": str(rec.get("method_version")),
+            "seeds": rec.get("seeds"),
+            "params": params_summary(rec.get("params")),
+            "budget": budget_summary(rec.get("budget")),
+        }
+        for n in names:
+            m = metrics.get(n)
+            row[n] = metric_cell(n, m)[0]
+            row[f"{n} mean"] = as_dict(m).get("mean") if is_scalar_metric(m) else None
+            row[f"{n} std"] = as_dict(m).get("std") if is_scalar_metric(m) else None
+        row["status"] = str(rec.get("status"))
+        row["error"] = "" if rec.get("error") is None else str(rec.get("error"))
+        row["flags"] = "; ".join(flags_of(rec))
+        entries = reproduce_entries(rec)
+        row["published"] = "; ".join(reproduce_text(e) for e in entries)
+        row["verdict"] = "; ".join(str(e.get("verdict")) for e in entries)
+        row["start_time"] = prov.get("start_time")
+        row["git_commit"] = prov.get("git_commit")
+        row["config_hash"] = rec.get("config_hash")
+        out.append(row)
+    return out
+
+
+def csv_frame(sections: list[tuple[str, list[dict]]]) -> pd.DataFrame:
+    """All sections of a page in one frame; `task_version` and `table` columns keep them apart."""
+    frames = []
+    for title, recs in sections:
+        names = metric_names(recs)
+        df = pd.DataFrame(rows(recs, names))
+        df = df.drop(columns=names)  # the CSV carries numeric mean/std columns instead of text
+        df.insert(0, "table", title)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+MD_COLUMNS = ("method", "origin", "method_version", "seeds", "params", "budget")
+
+
+def markdown_table(recs: list[dict]) -> str:
+    names = metric_names(recs)
+    cols = [*MD_COLUMNS, *names, "status", "published", "verdict", "flags"]
+    lines = ["| " + " | ".join(md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    for row in rows(recs, names):
+        if row["status"] != "ok":
+            row["status"] = f"{row['status']}: {row['error']}"
+        lines.append("| " + " | ".join(md_cell(row[c]) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def md_cell(x: Any) -> str:
+    s = "" if x is None else str(x)
+    s = html.escape(" ".join(s.split()), quote=True)
+    return s.replace("|", "\\|").replace("`", "&#96;")
