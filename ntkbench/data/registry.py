@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -15,19 +16,36 @@ Loader = Callable[[str, Path], Dataset]
 _EXACT: dict[str, tuple[Loader, str]] = {}
 _FAMILIES: list[tuple[re.Pattern, str, Loader, str]] = []
 _CACHE: dict[tuple[str, str], Dataset] = {}
+_GUARDS: list[str] = []  # who may not load data right now (innermost last)
+
+
+class DataAccessError(RuntimeError):
+    """Code that must only see the data the harness hands it tried to load a dataset."""
+
+
+@contextlib.contextmanager
+def forbid_data_access(who: str, why: str = ""):
+    """While active, `load_dataset` raises DataAccessError naming `who` (e.g. a method whose
+    contract allows it only the data the harness passes in)."""
+    _GUARDS.append(f"{who}{': ' + why if why else ''}")
+    try:
+        yield
+    finally:
+        _GUARDS.pop()
 
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("NTKBENCH_DATA_DIR") or Path.home() / ".cache" / "ntkbench")
 
 
-def register_dataset(name: str, description: str = ""):
-    """Register a loader `fn(name, data_dir) -> Dataset`. `name` may hold one `<param>` slot."""
+def register_dataset(name: str, description: str = "", validate: Callable[[str], None] | None = None):
+    """Register a loader `fn(name, data_dir) -> Dataset`. `name` may hold one `<param>` slot;
+    `validate(name)` raises KeyError for a family member that cannot exist (checked before loading)."""
 
     def deco(fn: Loader) -> Loader:
         if "<" in name:
             pattern = re.compile("^" + re.sub(r"<\w+>", r"(.+)", re.escape(name).replace(r"\<", "<").replace(r"\>", ">")) + "$")
-            _FAMILIES.append((pattern, name, fn, description))
+            _FAMILIES.append((pattern, name, fn, description, validate))
         else:
             _EXACT[name] = (fn, description)
         return fn
@@ -36,15 +54,17 @@ def register_dataset(name: str, description: str = ""):
 
 
 def dataset_names() -> list[tuple[str, str]]:
-    return sorted([(n, d) for n, (_, d) in _EXACT.items()] + [(n, d) for _, n, _, d in _FAMILIES])
+    return sorted([(n, d) for n, (_, d) in _EXACT.items()] + [(n, d) for _, n, _, d, _ in _FAMILIES])
 
 
 def check_dataset(name: str) -> Loader:
     """The loader for `name`; KeyError with a 'did you mean' hint when there is none."""
     if name in _EXACT:
         return _EXACT[name][0]
-    for pattern, _, fn, _ in _FAMILIES:
+    for pattern, _, fn, _, validate in _FAMILIES:
         if pattern.match(name):
+            if validate:
+                validate(name)
             return fn
     known = [n for n, _ in dataset_names()]
     hint = difflib.get_close_matches(name, known, n=1)
@@ -60,7 +80,10 @@ def is_known_dataset(name: str) -> bool:
 
 
 def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
-    """Load a dataset by name (cached per process)."""
+    """Load a dataset by name (cached per process). Refused inside `forbid_data_access`."""
+    if _GUARDS:
+        raise DataAccessError(f"{_GUARDS[-1]} — it tried to load dataset {name!r}, which is not allowed "
+                              "while it runs")
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     key = (name, str(data_dir))
     if key not in _CACHE:

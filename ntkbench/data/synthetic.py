@@ -39,8 +39,8 @@ def load_mnist1d(name: str, data_dir: Path) -> Dataset:
 LZA_TRAIN, LZA_TEST = 8192, 2000
 
 
-@register_dataset("lza-<d>", "Li-Zhang-Arora synthetic: x in R^(2xkxk) iid N(0,1), d=2k^2, label sign(|ch1|^2-|ch2|^2)")
-def load_lza(name: str, data_dir: Path) -> Dataset:
+def lza_dim(name: str) -> tuple[int, int]:
+    """(d, k) of `lza-<d>`; KeyError unless d = 2k²."""
     d_str = name.split("-", 1)[1]
     try:
         d = int(d_str)
@@ -49,6 +49,13 @@ def load_lza(name: str, data_dir: Path) -> Dataset:
     k = math.isqrt(d // 2)
     if d <= 0 or 2 * k * k != d:
         raise KeyError(f"dataset {name!r}: d must be 2k^2 (2, 8, 18, 32, 50, 72, ...), got {d}")
+    return d, k
+
+
+@register_dataset("lza-<d>", "Li-Zhang-Arora synthetic: x in R^(2xkxk) iid N(0,1), d=2k^2, label sign(|ch1|^2-|ch2|^2)",
+                  validate=lza_dim)
+def load_lza(name: str, data_dir: Path) -> Dataset:
+    d, k = lza_dim(name)
     rng = np.random.default_rng(np.random.SeedSequence([0x1A2A, d]))
     x = rng.standard_normal((LZA_TRAIN + LZA_TEST, k, k, 2), dtype=np.float32)
     energy = (x**2).sum(axis=(1, 2))

@@ -1,0 +1,115 @@
+"""`ntkbench validate`: suites and result files, every error naming the file and the field.
+
+Plain validation checks a result's schema, that its config hash matches its content (a config
+edited after the run is caught), the current task version and the method's origin. `--rerun`
+re-executes the run from the file's config and compares every metric: a result whose metrics were
+edited (or that does not reproduce on this platform) is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ntkbench.results import iter_results, validate_record
+
+
+def _known_origins() -> dict[str, str]:
+    from ntkbench.registry import all_methods
+
+    return {m.name: m.origin for m in all_methods()}
+
+
+def _result_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return [p for p, _ in ((p, None) for p in sorted(path.rglob("*.json"))) if not p.name.startswith(".")]
+    return [path]
+
+
+def validate_result_file(path: Path, origins: dict[str, str] | None = None) -> list[str]:
+    from ntkbench.tasks import task_versions
+
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        return [f"{path}: not valid JSON: {e}"]
+    except OSError as e:
+        return [f"{path}: cannot read: {e}"]
+    return validate_record(record, str(path), current_task_versions=task_versions(),
+                           known_origins=origins if origins is not None else _known_origins())
+
+
+def compare_metrics(claimed: dict, measured: dict, where: str) -> list[str]:
+    errors = []
+    for name in sorted(set(claimed) | set(measured)):
+        if name not in measured:
+            errors.append(f"{where}: metric {name!r} is in the file but the rerun does not produce it")
+        elif name not in claimed:
+            errors.append(f"{where}: metric {name!r} is produced by the rerun but missing from the file")
+        elif not _same(claimed[name], measured[name]):
+            errors.append(f"{where}: field 'metrics.{name}' differs from the rerun: file "
+                          f"{_short(claimed[name])} vs rerun {_short(measured[name])}")
+    return errors
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def _short(m) -> str:
+    return json.dumps(m.get("mean") if isinstance(m, dict) else m)
+
+
+def rerun_result(path: Path, data_dir=None) -> list[str]:
+    """Re-execute the run a result file describes; compare its metrics exactly."""
+    from ntkbench.engine.runner import execute_one
+    from ntkbench.results import to_jsonable
+    from ntkbench.suites import RunSpec
+
+    record = json.loads(path.read_text())
+    if record.get("derived"):
+        return []  # derived from other results, each of which is rerun on its own
+    fields = {k: record[k] for k in ("task", "task_version", "dataset", "method", "method_version",
+                                     "method_origin", "params", "budget", "seeds", "root_seed")}
+    run = RunSpec(**fields, vmap_seeds=record.get("vmap_seeds"))
+    fresh = execute_one(run, path.parent, data_dir, log=lambda msg: None)
+    if fresh["status"] != "ok":
+        return [f"{path}: rerun failed: {fresh['error']}"]
+    return compare_metrics(record.get("metrics") or {}, to_jsonable(fresh["metrics"]), str(path))
+
+
+def validate_paths(paths, *, rerun: bool = False, data_dir=None) -> list[str]:
+    from ntkbench.suites import SuiteError, load_suite
+
+    errors: list[str] = []
+    origins = None
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            errors.append(f"{path}: no such file or directory")
+            continue
+        if path.suffix == ".toml":
+            try:
+                load_suite(path)
+            except SuiteError as e:
+                errors.append(str(e))
+            continue
+        for f in _result_files(path):
+            if f.suffix != ".json":
+                continue
+            origins = origins if origins is not None else _known_origins()
+            problems = validate_result_file(f, origins)
+            errors += problems
+            if rerun and not problems:
+                errors += rerun_result(f, data_dir)
+    return errors
+
+
+__all__ = ["validate_paths", "validate_result_file", "rerun_result", "compare_metrics", "iter_results"]

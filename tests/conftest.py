@@ -1,0 +1,5 @@
+import os
+
+# Tests run on the CPU with a bounded thread pool; no test touches the network.
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -1,0 +1,72 @@
+"""A throwaway third-party plugin package, written to a folder and installed with pip."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+PYPROJECT = """
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "toyplug"
+version = "0.0.1"
+
+[project.entry-points."ntkbench.methods"]
+toyplug = "toyplug"
+"""
+
+MODULE = '''
+"""Methods of a third-party package: one honest, three that break the contract."""
+import jax.numpy as jnp
+import optax
+import ntkbench as nb
+
+
+@nb.method("toy-linear", task="sample_complexity", version="0.1")
+def toy_linear(key, train, *, steps=100, lr=0.05):
+    """A linear softmax classifier."""
+    model = lambda rngs: nb.models.Network(nb.models.mlp(train.num_classes, ()), train.input_shape, rngs=rngs)
+    return nb.fit_classifier(key, model, train, optimizer=optax.sgd(lr), steps=steps, batch_size=32)
+
+
+@nb.method("toy-raises", task="sample_complexity", version="0.1")
+def toy_raises(key, train):
+    raise RuntimeError("toy plugin exploded on purpose")
+
+
+@nb.method("toy-nan", task="sample_complexity", version="0.1")
+def toy_nan(key, train):
+    return lambda x: jnp.full((x.shape[0], train.num_classes), jnp.nan)
+
+
+@nb.method("toy-shape", task="sample_complexity", version="0.1")
+def toy_shape(key, train):
+    return lambda x: jnp.zeros((x.shape[0], 3))
+'''
+
+SUITE = """
+name = "toy"
+seeds = 2
+[[runs]]
+task = "sample_complexity"
+datasets = ["mnist1d"]
+methods = ["toy-linear", "toy-raises", "toy-nan", "toy-shape"]
+budget = { n = [50, 100], targets = [20.0] }
+"""
+
+
+def build_plugin(root: Path) -> tuple[Path, Path]:
+    """Write the package and install it into root/site; returns (site dir, suite file)."""
+    pkg = root / "toyplug_src"
+    (pkg / "toyplug").mkdir(parents=True)
+    (pkg / "pyproject.toml").write_text(textwrap.dedent(PYPROJECT))
+    (pkg / "toyplug" / "__init__.py").write_text(MODULE)
+    site = root / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(site), str(pkg)], check=True)
+    suite = root / "toy.toml"
+    suite.write_text(SUITE)
+    return site, suite

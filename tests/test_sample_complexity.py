@@ -1,0 +1,71 @@
+import jax
+import numpy as np
+import pytest
+
+from ntkbench.data import load_dataset
+from ntkbench.data.subsets import balanced_quota, class_balanced_indices
+from ntkbench.engine.runner import execute_one
+from ntkbench.suites import expand_suite
+from ntkbench.tasks.sample_complexity import fit_exponent, n_star
+
+
+def test_n_star_interpolates_in_log_n():
+    assert n_star([100, 1000], [50.0, 70.0], 60.0) == pytest.approx(np.sqrt(100 * 1000))
+    assert n_star([100, 1000], [65.0, 70.0], 60.0) == 100.0
+    assert n_star([100, 1000], [50.0, 55.0], 60.0) is None
+    assert n_star([1000, 100, 10], [90.0, 40.0, 80.0], 60.0) == 10.0  # first crossing, sorted by n
+
+
+def test_fit_exponent_recovers_a_power_law():
+    d = [8, 18, 32, 50]
+    assert fit_exponent(d, [3 * x**2 for x in d]) == pytest.approx(2.0)
+    assert fit_exponent(d, [None, None, None, 5.0]) is None
+
+
+def test_class_balanced_subsets():
+    labels = np.repeat(np.arange(3), [5, 50, 50])
+    assert list(balanced_quota(np.bincount(labels), 31)) == [5, 13, 13]
+    idx = np.asarray(jax.vmap(lambda k: class_balanced_indices(k, labels, 30, 3))(jax.random.split(jax.random.key(0), 4)))
+    for row in idx:
+        assert len(set(row)) == 30 and list(np.bincount(labels[row], minlength=3)) == [5, 13, 12]
+    assert not (idx[0] == idx[1]).all()
+    with pytest.raises(ValueError, match="outside 1..105"):
+        class_balanced_indices(jax.random.key(0), labels, 200, 3)
+
+
+def test_lza_labels_follow_channel_energy():
+    ds = load_dataset("lza-8")
+    assert ds.input_shape == (2, 2, 2) and ds.num_classes == 2
+    e = (ds.x_test**2).sum((1, 2))
+    assert ((e[:, 0] > e[:, 1]).astype(int) == ds.y_test).all()
+
+
+def test_mnist1d_shuffled_is_one_fixed_permutation():
+    a, b = load_dataset("mnist1d"), load_dataset("mnist1d-shuffled")
+    assert a.x_train.shape == b.x_train.shape == (4000, 40, 1) and a.x_test.shape == (1000, 40, 1)
+    assert (a.y_train == b.y_train).all()
+    # each signal's values are the same multiset, moved by one permutation shared by all signals
+    assert np.allclose(np.sort(a.x_train[:50, :, 0], 1), np.sort(b.x_train[:50, :, 0], 1), atol=1e-5)
+
+
+def test_small_run_learns_and_reports_n_star(tmp_path):
+    (run,) = expand_suite({"seeds": 2, "runs": [{
+        "task": "sample_complexity", "datasets": "mnist1d", "methods": "cnn",
+        "budget": {"n": [100, 400], "targets": [20.0, 99.0]}, "params": {"cnn": {"steps": 300}}}]}, where="t")
+    rec = execute_one(run, tmp_path, None, log=print)
+    assert rec["status"] == "ok", rec["error"]
+    a100, a400 = (rec["metrics"][f"test_acc@n={n}"]["mean"] for n in (100, 400))
+    assert 20 < a100 < a400
+    assert rec["metrics"]["n_star@20"]["mean"] == 100.0
+    assert rec["metrics"]["n_star@99"]["mean"] is None
+
+
+@pytest.mark.slow
+def test_mnist1d_published_gap(tmp_path):
+    """Full MNIST-1D protocol (4000 examples, 6000 Adam steps): CNN ≥ 90%, MLP ≤ 75%; shuffling
+    removes the CNN's advantage (published: 94 / 68, shuffled 56 / 68)."""
+    runs = expand_suite({"seeds": 2, "runs": [{"task": "sample_complexity", "datasets": ["mnist1d", "mnist1d-shuffled"],
+                                               "methods": ["mlp", "cnn"], "budget": {"n": [4000]}}]}, where="t")
+    acc = {(r.dataset, r.method): execute_one(r, tmp_path, None, log=print)["metrics"]["test_acc@n=4000"]["mean"] for r in runs}
+    assert acc["mnist1d", "cnn"] >= 90 and acc["mnist1d", "mlp"] <= 75
+    assert acc["mnist1d-shuffled", "cnn"] < acc["mnist1d-shuffled", "mlp"] + 5
