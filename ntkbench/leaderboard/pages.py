@@ -18,7 +18,7 @@ from ntkbench.leaderboard.tables import (as_dict, budget_summary, flags_of, fmt_
 
 CSS = Path(__file__).with_name("style.css").read_text()
 
-# Click a header to sort; each record is one <tbody> (its row and its details row move together).
+# Click a header (or open page.html#sort=<table id>:<column>[:desc]) to sort; each record is one <tbody> (its row and its details row move together).
 SORTER_JS = """
 (function () {
   function key(tbody, i) {
@@ -39,6 +39,7 @@ SORTER_JS = """
     bodies.forEach(function (b) { table.appendChild(b); });
     Array.prototype.forEach.call(th.parentNode.cells, function (c) { c.setAttribute('aria-sort', 'none'); });
     th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+    try { history.replaceState(null, '', '#sort=' + table.id + ':' + i + (asc ? '' : ':desc')); } catch (e) {}
   }
   Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
@@ -49,6 +50,11 @@ SORTER_JS = """
     });
     table.setAttribute('data-sorter', 'ready');
   });
+  // a link may carry the sort state: page.html#sort=<table id>:<column>[:desc]
+  var m = /^#sort=([A-Za-z0-9_-]+):([0-9]+)(:desc)?$/.exec(location.hash);
+  var t = m && document.getElementById(m[1]);
+  var th = t && t.tHead && t.tHead.rows[0].cells[Number(m[2])];
+  if (th) { sortBy(t, Number(m[2]), th); if (m[3]) { sortBy(t, Number(m[2]), th); } }
 })();
 """
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SORTER_JS.encode()).digest()).decode()
@@ -127,12 +133,12 @@ def task_page(task: str, dataset: str, sections: list[dict], notes: list[str], t
     return page(f"{task} — {dataset} — ntkbench", "\n".join(body), crumbs=crumbs)
 
 
-HEAD = ("method", "origin", "method version", "seeds", "params", "budget")
+HEAD = ("method", "status", "origin", "method version", "seeds", "params", "budget")
 
 
 def record_table(records: list[dict], table_id: str) -> str:
     names = metric_names(records)
-    heads = [*HEAD, *names, "status", "published"]
+    heads = [*HEAD, *names, "published"]
     out = [f'<table class="sortable" id="{table_id}"><thead><tr>'
            + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr></thead>"]
     for rec in sorted(records, key=row_key):
@@ -148,7 +154,12 @@ def record_rows(rec: dict, names: list[str], ncols: int) -> str:
     badges += "".join(badge("⚠ invalid", "warn", p) for p in rec.get("_problems", [])[:1])
     if rec.get("_problems"):
         badges += f'<div class="err">{esc("; ".join(rec["_problems"]))}</div>'
-    cells = [f"<td>{esc(rec.get('method'))}{badges}</td>", f"<td>{esc(rec.get('method_origin'))}</td>",
+    error = str(rec.get("error") or "")
+    error = error if len(error) <= 300 else error[:299] + "… (full text in details)"
+    err = f'<div class="err">{esc(error)}</div>' if status != "ok" and error else ""
+    cells = [f"<td>{esc(rec.get('method'))}{badges}</td>",
+             f'<td data-sort="{esc(status)}">{badge(status, "ok" if status == "ok" else "failed")}{err}</td>',
+             f"<td>{esc(rec.get('method_origin'))}</td>",
              f"<td>{esc(rec.get('method_version'))}</td>",
              f'<td class="num">{esc(rec.get("seeds"))}</td>',
              f'<td class="small">{esc(params_summary(rec.get("params")))}</td>',
@@ -158,8 +169,6 @@ def record_rows(rec: dict, names: list[str], ncols: int) -> str:
         per_seed = as_dict(metrics.get(n)).get("per_seed")
         tip = f' title="per seed: {esc(", ".join(fmt_num(v) for v in per_seed))}"' if isinstance(per_seed, list) else ""
         cells.append(f'<td class="num" data-sort="{"" if sort is None else sort!r}"{tip}>{esc(text)}</td>')
-    err = f'<div class="err">{esc(rec.get("error"))}</div>' if status != "ok" and rec.get("error") else ""
-    cells.append(f'<td data-sort="{esc(status)}">{badge(status, "ok" if status == "ok" else "failed")}{err}</td>')
     pub = "".join(f"<div>{esc(reproduce_text(e))} {verdict_badge(e.get('verdict'))}"
                   + (f' <span class="muted">({esc(e.get("source"))})</span>' if e.get("source") else "")
                   + "</div>" for e in reproduce_entries(rec))

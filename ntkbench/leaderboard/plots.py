@@ -116,12 +116,12 @@ def heatmap(matrix: list[list], *, title: str, cell: int = 34) -> str:
     if not rows:
         return ""
     t_rows, t_cols = len(rows), max(len(r) for r in rows)
-    ml, mt = 74, 46
-    width, height = ml + t_cols * cell + 20, mt + t_rows * cell + 34
+    ml, mt = 74, 60
+    width, height = max(ml + t_cols * cell + 20, 380), mt + t_rows * cell + 34
     out = [f'<svg class="chart heat" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">',
            f'<text x="4" y="16" class="ctitle">{esc(title)}</text>',
-           f'<text x="{ml + t_cols * cell / 2}" y="36" text-anchor="middle" class="axis">evaluated on task j</text>',
+           f'<text x="{ml + t_cols * cell / 2}" y="38" text-anchor="middle" class="axis">evaluated on task j</text>',
            f'<text transform="translate(14 {mt + t_rows * cell / 2}) rotate(-90)" text-anchor="middle" '
            f'class="axis">after training task i</text>']
     for j in range(t_cols):
@@ -139,7 +139,7 @@ def heatmap(matrix: list[list], *, title: str, cell: int = 34) -> str:
                 ink = "#000" if v > 55 else "#fff"
                 out.append(f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" text-anchor="middle" '
                            f'class="cellv" fill="{ink}">{v:.0f}</text>')
-    out.append(f'<text x="{ml}" y="{height - 10}" class="tick">colour: accuracy 0 (dark) … 100 (light), %</text>')
+    out.append(f'<text x="{ml}" y="{height - 10}" class="tick">colour: accuracy 0 % (dark) … 100 % (light)</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -173,5 +173,5 @@ def _pl(pts) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
 
 
-def _short(s: str, n: int = 24) -> str:
+def _short(s: str, n: int = 20) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"

@@ -163,12 +163,12 @@ def csv_frame(sections: list[tuple[str, list[dict]]]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-MD_COLUMNS = ("method", "origin", "method_version", "seeds", "params", "budget")
+MD_COLUMNS = ("method", "status", "origin", "method_version", "seeds", "params", "budget")
 
 
 def markdown_table(recs: list[dict]) -> str:
     names = metric_names(recs)
-    cols = [*MD_COLUMNS, *names, "status", "published", "verdict", "flags"]
+    cols = [*MD_COLUMNS, *names, "published", "verdict", "flags"]
     lines = ["| " + " | ".join(md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     for row in rows(recs, names):
         if row["status"] != "ok":

@@ -1,0 +1,203 @@
+"""The static leaderboard, built from result records written here (no dependency on real runs)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ntkbench.leaderboard import build_site, safe_name
+from ntkbench.results import SCHEMA, config_hash, config_of, metric, result_path, write_json_atomic
+
+EVIL = "<script>alert(1)</script>"
+EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def record(task="sample_complexity", dataset="mnist1d", method="mlp", *, version=1, metrics=None,
+           params=None, budget=None, status="ok", error=None, start="2026-11-27T23:44:34+00:00", **extra):
+    rec = {
+        "schema": SCHEMA, "task": task, "task_version": version, "dataset": dataset, "method": method,
+        "method_version": "1", "method_origin": "ntkbench", "params": params or {"width": 100, "lr": 0.01},
+        "budget": budget or {"n": [250, 500, 1000, 2000, 4000], "targets": [60.0, 80.0]}, "seeds": 2,
+        "root_seed": 0, "dataset_fingerprint": "sha256:ef6e", "metrics": metrics or {}, "ntk": {},
+        "status": status, "error": error,
+        "provenance": {"ntkbench_version": "0.1.0", "git_commit": "c1e5222+dirty", "backend": "cpu",
+                       "device": "cpu:cpu x1", "x64": False, "prng_impl": "threefry2x32", "start_time": start,
+                       "wall_seconds": 19.9, "compile_seconds": 15.6,
+                       "versions": {"jax": "0.10.2", "flax": "0.12.8"}},
+        **extra,
+    }
+    rec["config_hash"] = config_hash(config_of(rec))
+    return rec
+
+
+def curve(base: float, grid=(250, 500, 1000, 2000, 4000)) -> dict:
+    return {f"test_acc@n={n}": metric([base + 5 * i, base + 5 * i + 1]) for i, n in enumerate(grid)}
+
+
+def records() -> list[dict]:
+    """Every kind of row the site must show: four tasks, two task versions, derived, failed,
+    reproduce, flags, infinite-width curves, and hostile strings."""
+    inf = {"infinite": {f"test_acc@n={n}": {"mean": 70.0 + i, "std": 0.5} for i, n in enumerate((250, 1000, 4000))}}
+    matrix = [[90.0, 10.0, 11.0], [40.0, 91.0, 9.0], [30.0, 50.0, 92.0]]
+    return [
+        record(method="mlp", metrics={**curve(30), "n_star@60": metric([2950.5, None]),
+                                          "n_star@80": metric([None, None])}, ntk=inf),
+        record(method="cnn", metrics=curve(40), params={"channels": 25}),
+        record(method=EVIL, metrics=curve(20), params={"note": '"><img src=x onerror=alert(2)>'}),
+        record(method="v2only", version=2, metrics=curve(50)),
+        record(method="broken", status="failed", error="ValueError: <b>NaN</b> loss at step 3"),
+        record(method="cnn", dataset="lza", derived=True, metrics={"alpha@80": metric([0.1, 0.2])}),
+        record("forgetting", "mnist", "sgd", metrics={"ACC": metric([44.0, 45.0]), "BWT": metric([-0.5, -0.4]),
+                                                      "acc_matrix": {"per_seed": [matrix, matrix], "mean": matrix,
+                                                                     "std": [[0.0] * 3] * 3}}),
+        record("distillation", "fashion_mnist", "random", budget={"ipc": 1},
+               metrics={"test_acc@convnet": metric([50.0, 52.0])}),
+        record("distillation", "fashion_mnist", "random", budget={"ipc": 10},
+               metrics={"test_acc@convnet": metric([70.0, 71.0])}),
+        record("adversarial", "mnist", "pgd-at", params={"eps": 0.3},
+               metrics={"clean_acc": metric([98.5, 98.6]), "robust_acc": metric([88.0, 89.0])},
+               flags=["possibly-unreliable: fgsm beats pgd"],
+               reproduce={"name": "madry-pgd-at", "published": 88.5, "measured": 88.5, "tolerance": 2.0,
+                          "verdict": "pass", "source": "fra31/auto-attack README"}),
+        record("adversarial", "../evil <ds>", "standard", metrics={"clean_acc": metric([99.0, 99.1])}),
+    ]
+
+
+def write_results(root: Path, recs=None) -> Path:
+    for rec in recs if recs is not None else records():
+        write_json_atomic(result_path(root, rec["task"], rec["dataset"], rec["method"], rec["config_hash"]), rec)
+    bad = root / "sample_complexity" / "mnist1d" / "mlp" / "truncated.json"
+    bad.write_text('{"schema": "ntkbench.resu')
+    return root
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("lb")
+    index = build_site(write_results(tmp / "results"), tmp / "site")
+    assert index == tmp / "site" / "index.html"
+    return index.parent
+
+
+def read(site: Path, name: str) -> str:
+    return (site / name).read_text(encoding="utf-8")
+
+
+def test_pages_and_twins_exist(site):
+    for stem in ("sample_complexity--mnist1d", "sample_complexity--lza", "forgetting--mnist",
+                 "distillation--fashion_mnist", "adversarial--mnist"):
+        for ext in ("html", "csv", "md"):
+            assert (site / f"{stem}.{ext}").is_file(), f"{stem}.{ext}"
+    index = read(site, "index.html")
+    assert 'href="sample_complexity--mnist1d.html"' in index
+    assert "2026-11-27T23:44:34+00:00" in index  # last run
+
+
+def test_file_names_are_sanitised(site):
+    names = [p.name for p in site.iterdir()]
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", n) for n in names), names
+    assert all(p.parent == site for p in site.rglob("*"))
+    assert safe_name("../evil <ds>") != safe_name("___evil__ds_") and "/" not in safe_name("a/b")
+    evil_page = next(n for n in names if n.startswith("adversarial--") and "evil" in n and n.endswith(".html"))
+    assert f'href="{evil_page}"' in read(site, "index.html")
+    assert "../evil &lt;ds&gt;" in read(site, evil_page)
+
+
+def test_task_versions_get_separate_tables(site):
+    page = read(site, "sample_complexity--mnist1d.html")
+    sections = {s.split("</h2>")[0]: s for s in page.split("<h2>")[1:]}
+    v1, v2 = sections["sample_complexity task_version 1"], sections["sample_complexity task_version 2"]
+    assert "v2only" in v2 and "v2only" not in v1
+    assert ">mlp<" in v1 and ">mlp<" not in v2
+    md = read(site, "sample_complexity--mnist1d.md")
+    assert "## sample_complexity task_version 1" in md and "## sample_complexity task_version 2" in md
+    csv = pd.read_csv(site / "sample_complexity--mnist1d.csv")
+    assert set(csv["task_version"]) == {1, 2}
+    assert csv.loc[csv["method"] == "v2only", "table"].item() == "sample_complexity task_version 2"
+    mlp = csv[csv["method"] == "mlp"].iloc[0]
+    assert mlp["test_acc@n=250 mean"] == pytest.approx(30.5) and mlp["test_acc@n=250 std"] == pytest.approx(0.5)
+
+
+def test_hostile_strings_are_escaped(site):
+    for name in [p.name for p in site.glob("*.html")]:
+        page = read(site, name)
+        assert EVIL not in page and "<img" not in page and "<b>NaN" not in page, name
+        assert page.count("<script") == 1, name  # only the sorter
+    page = read(site, "sample_complexity--mnist1d.html")
+    assert EVIL_ESCAPED in page
+    assert "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" in page
+    md = read(site, "sample_complexity--mnist1d.md")
+    assert EVIL not in md and EVIL_ESCAPED in md
+
+
+class _Checker(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in ("meta", "br", "circle", "rect", "line", "polyline", "polygon", "input"):
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag in ("circle", "rect"):
+            return
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+        self.stack.pop()
+
+
+def test_pages_are_well_formed_and_svgs_parse(site):
+    for p in site.glob("*.html"):
+        c = _Checker()
+        c.feed(p.read_text(encoding="utf-8"))
+        assert not c.stack, (p.name, c.stack)
+        assert not any(k.startswith("on") for _, attrs in c.tags for k in attrs), p.name
+        for svg in re.findall(r"<svg.*?</svg>", p.read_text(encoding="utf-8"), flags=re.S):
+            ET.fromstring(svg)
+
+
+def test_rows_show_status_provenance_and_published(site):
+    page = read(site, "sample_complexity--mnist1d.html")
+    assert "ValueError: &lt;b&gt;NaN&lt;/b&gt; loss at step 3" in page  # failed run with its error
+    assert "30.50 ± 0.50" in page and "&gt; n_max" in page
+    assert "<details>" in page and "threefry2x32" in page and "c1e5222+dirty" in page and "15.6" in page
+    adv = read(site, "adversarial--mnist.html")
+    assert "published 88.50 vs measured 88.50" in adv and 'class="badge good"' in adv
+    assert "possibly-unreliable: fgsm beats pgd" in adv and 'class="badge warn"' in adv
+    lza = read(site, "sample_complexity--lza.html")
+    assert "Derived results" in lza and "alpha@80" in lza
+
+
+def test_plots(site):
+    page = read(site, "sample_complexity--mnist1d.html")
+    assert page.count('<svg class="chart"') == 2  # one per task version
+    assert "stroke-dasharray" in page and "mlp ∞" in page  # infinite-width curve beside the finite one
+    assert 'class="chart heat"' in read(site, "forgetting--mnist.html")
+    assert "images per class" in read(site, "distillation--fashion_mnist.html")
+    assert "robust accuracy vs eps" in read(site, "adversarial--mnist.html")
+
+
+def test_unreadable_file_is_flagged_not_fatal(site):
+    index = read(site, "index.html")
+    assert "truncated.json" in index and 'class="note"' in index
+
+
+def test_empty_or_missing_results_dir(tmp_path):
+    assert "No results" in build_site(tmp_path / "nothing", tmp_path / "out").read_text()
+
+
+def test_cli(tmp_path, capsys):
+    from ntkbench.cli import main
+
+    write_results(tmp_path / "r", [record()])
+    assert main(["leaderboard", "--results", str(tmp_path / "r"), "--out", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "sample_complexity--mnist1d.html").is_file()
