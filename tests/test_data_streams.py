@@ -137,3 +137,24 @@ def test_make_stream_and_task_as_dataset():
     assert isinstance(d, Dataset) and d.meta["classes"] == [5, 6, 7, 8, 9]
     with pytest.raises(KeyError, match="unknown stream"):
         make_stream("shuffled", image_ds())
+
+
+def test_transformed_inputs_are_computed_once_on_access():
+    ds = image_ds()
+    s = rotated_stream(ds, num_tasks=3, theta_deg=20)
+    task = s[2]
+    assert "x_train" not in vars(task)  # nothing computed while building the stream
+    first = task.x_train
+    assert task.x_train is first  # then kept
+    assert s[0].x_train is ds.x_train  # task 1 shares the source arrays
+    t = make_stream("permuted", ds, num_tasks=2)[1]
+    assert t.input_shape == ds.input_shape
+
+
+def test_task_from_arrays():
+    from ntkbench.data.streams import Task
+
+    ds = image_ds()
+    t = Task.from_arrays("x", 1, ds.x_train, ds.y_train, ds.x_test, ds.y_test, [3, 1], 10)
+    assert t.x_train is ds.x_train and t.classes == (3, 1) and t.class_mask.sum() == 2
+    assert t.fingerprint() == ds.fingerprint()

@@ -20,9 +20,11 @@ A `Stream` is a frozen, ordered tuple of `Task`s plus what a learner and the har
 
 A `Task` looks like a `Dataset` (x_train, y_train, x_test, y_test, num_classes, input_shape) and
 adds `index` (1-based, as in the protocol), `classes` (the class ids it contains, sorted) and
-`class_mask` (bool (num_classes,) of those classes). Tasks hold their arrays in memory: a
-permuted or rotated stream of T tasks holds T transformed copies of the inputs, so subset the
-dataset first when T × size is large.
+`class_mask` (bool (num_classes,) of those classes); `as_dataset()` turns it into a `Dataset`.
+Inputs of permuted and rotated tasks are computed on first access and then kept by the task
+(task 1 shares the source arrays): building a stream is instant, and a learner that drops old
+tasks' training inputs does not hold T copies of the dataset. Labels are shared, never copied.
+Treat all arrays as read-only.
 
 Every stream is a pure function of (dataset, arguments, seed): the same call gives bit-identical
 arrays. Transforms apply to train and test alike.
@@ -43,9 +45,10 @@ arrays. Transforms apply to train and test alike.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -56,17 +59,36 @@ SETTINGS = ("domain-il", "task-il", "class-il")
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Task:
-    """One task of a stream: Dataset-like splits plus the classes it contains."""
+    """One task of a stream: Dataset-like splits plus the classes it contains.
+
+    `x_train` / `x_test` are computed on first access by `make_inputs(split)` and then kept
+    (a permuted or rotated stream costs nothing until a task's inputs are used, and a task
+    that is dropped frees them). Build one from arrays with `Task.from_arrays`.
+    """
 
     name: str
     index: int  # 1-based position in the stream
-    x_train: np.ndarray
     y_train: np.ndarray
-    x_test: np.ndarray
     y_test: np.ndarray
     classes: tuple[int, ...]
     num_classes: int
+    make_inputs: Callable[[str], np.ndarray] = dataclasses.field(repr=False)
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_arrays(cls, name: str, index: int, x_train, y_train, x_test, y_test, classes, num_classes: int,
+                    meta: dict[str, Any] | None = None) -> "Task":
+        xs = {"train": x_train, "test": x_test}
+        return cls(name=name, index=index, y_train=y_train, y_test=y_test, classes=tuple(classes),
+                   num_classes=num_classes, make_inputs=xs.__getitem__, meta=dict(meta or {}))
+
+    @functools.cached_property
+    def x_train(self) -> np.ndarray:
+        return self.make_inputs("train")
+
+    @functools.cached_property
+    def x_test(self) -> np.ndarray:
+        return self.make_inputs("test")
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -161,17 +183,20 @@ def permuted_stream(ds: Dataset, num_tasks: int = 10, seed: int = 0) -> Stream:
         perms[t - 1] = np.random.default_rng([seed, t]).permutation(positions)
 
     def apply(x: np.ndarray, perm: np.ndarray) -> np.ndarray:
-        flat = x.reshape(len(x), positions, channels)
-        return np.ascontiguousarray(flat[:, perm]).reshape(x.shape)
+        # Gather whole (position, channel) rows: index the flattened inputs with perm expanded
+        # over the channels, a 2-D take (much faster than fancy indexing on a 3-D view).
+        idx = (perm[:, None] * channels + np.arange(channels)).ravel()
+        return np.take(x.reshape(len(x), positions * channels), idx, axis=1).reshape(x.shape)
 
-    tasks = []
-    for t in range(1, num_tasks + 1):
-        perm = perms[t - 1]
-        x_tr = ds.x_train.copy() if t == 1 else apply(ds.x_train, perm)
-        x_te = ds.x_test.copy() if t == 1 else apply(ds.x_test, perm)
-        tasks.append(Task(name=f"{ds.name}/permuted-{t}", index=t, x_train=x_tr, y_train=ds.y_train,
-                          x_test=x_te, y_test=ds.y_test, classes=_all_classes(ds), num_classes=ds.num_classes,
-                          meta={"permutation_seed": [seed, t] if t > 1 else None}))
+    def inputs(t: int) -> Callable[[str], np.ndarray]:
+        if t == 1:
+            return lambda split: getattr(ds, f"x_{split}")  # task 1 shares the dataset's arrays
+        return lambda split: apply(getattr(ds, f"x_{split}"), perms[t - 1])
+
+    tasks = [Task(name=f"{ds.name}/permuted-{t}", index=t, y_train=ds.y_train, y_test=ds.y_test,
+                  classes=_all_classes(ds), num_classes=ds.num_classes, make_inputs=inputs(t),
+                  meta={"permutation_seed": [seed, t] if t > 1 else None})
+             for t in range(1, num_tasks + 1)]
     meta = _base_meta(ds, seed=seed, num_tasks=num_tasks, permutations=perms,
                       permuted_axes="all positions, channels kept together")
     return Stream(name="permuted", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes,
@@ -206,14 +231,24 @@ def rotate_images(x: np.ndarray, angle_deg: float) -> np.ndarray:
     r0, c0 = np.floor(sr), np.floor(sx)
     fr, fc = sr - r0, sx - c0
     r0, c0 = r0.astype(np.int64), c0.astype(np.int64)
-    flat = x.reshape(n, h * w, c)
-    out = np.zeros((n, h * w, c), np.float32)
+    # One sparse (HW x HW) matrix with <= 4 bilinear weights per output pixel, applied to every
+    # image and channel at once (kron with I_C keeps a pixel's channels apart): ~4x faster than
+    # gathering the four taps separately.
+    import scipy.sparse as sp
+
+    out_idx, in_idx, weights = [], [], []
     for dr, dc, wt in ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc), (1, 0, fr * (1 - fc)), (1, 1, fr * fc)):
         rr, cc = r0 + dr, c0 + dc
         ok = ((rr >= 0) & (rr < h) & (cc >= 0) & (cc < w) & (wt > 0)).ravel()
-        idx = (rr * w + cc).ravel()[ok]
-        weight = wt.ravel()[ok].astype(np.float32)
-        out[:, ok] += flat[:, idx] * weight[None, :, None]
+        out_idx.append(np.arange(h * w)[ok])
+        in_idx.append((rr * w + cc).ravel()[ok])
+        weights.append(wt.ravel()[ok])
+    m = sp.csr_matrix((np.concatenate(weights).astype(np.float32), (np.concatenate(out_idx), np.concatenate(in_idx))),
+                      shape=(h * w, h * w))
+    if c > 1:
+        m = sp.kron(m, sp.identity(c, dtype=np.float32, format="csr"), format="csr")
+    flat = x.reshape(n, h * w * c)
+    out = np.ascontiguousarray((m @ flat.T).T, dtype=np.float32)
     return out.reshape(n, h, w, c)
 
 
@@ -224,12 +259,17 @@ def rotated_stream(ds: Dataset, num_tasks: int = 10, theta_deg: float = 10.0, se
                          f"{ds.input_shape} (1-D data cannot be rotated: use permuted or split)")
     if num_tasks < 1:
         raise ValueError(f"rotated_stream: num_tasks must be >= 1, got {num_tasks}")
+    def inputs(angle: float) -> Callable[[str], np.ndarray]:
+        if angle == 0:
+            return lambda split: getattr(ds, f"x_{split}")  # task 1 shares the dataset's arrays
+        return lambda split: rotate_images(getattr(ds, f"x_{split}"), angle)
+
     tasks = []
     for t in range(1, num_tasks + 1):
         angle = (t - 1) * float(theta_deg)
-        tasks.append(Task(name=f"{ds.name}/rotated-{t}", index=t, x_train=rotate_images(ds.x_train, angle),
-                          y_train=ds.y_train, x_test=rotate_images(ds.x_test, angle), y_test=ds.y_test,
-                          classes=_all_classes(ds), num_classes=ds.num_classes, meta={"angle_deg": angle}))
+        tasks.append(Task(name=f"{ds.name}/rotated-{t}", index=t, y_train=ds.y_train, y_test=ds.y_test,
+                          classes=_all_classes(ds), num_classes=ds.num_classes, make_inputs=inputs(angle),
+                          meta={"angle_deg": angle}))
     meta = _base_meta(ds, seed=seed, num_tasks=num_tasks, theta_deg=float(theta_deg),
                       interpolation="bilinear, zero fill, counter-clockwise about the centre")
     return Stream(name="rotated", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes,
@@ -257,9 +297,8 @@ def split_stream(ds: Dataset, num_tasks: int = 5, seed: int = 0, setting: str = 
         te = np.isin(ds.y_test, classes)
         if not tr.any() or not te.any():
             raise ValueError(f"split_stream: task {t} (classes {list(classes)}) has no train or no test examples in {ds.name!r}")
-        tasks.append(Task(name=f"{ds.name}/split-{t}", index=t, x_train=ds.x_train[tr], y_train=ds.y_train[tr],
-                          x_test=ds.x_test[te], y_test=ds.y_test[te], classes=classes,
-                          num_classes=ds.num_classes, meta={}))
+        tasks.append(Task.from_arrays(f"{ds.name}/split-{t}", t, ds.x_train[tr], ds.y_train[tr],
+                                      ds.x_test[te], ds.y_test[te], classes, ds.num_classes))
     meta = _base_meta(ds, seed=seed, num_tasks=num_tasks, class_order=[int(c) for c in order],
                       shuffle_classes=shuffle_classes, task_classes=[list(g) for g in groups])
     return Stream(name="split", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes,
