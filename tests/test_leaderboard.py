@@ -72,6 +72,7 @@ def write_results(root: Path, recs=None) -> Path:
     for rec in recs if recs is not None else records():
         write_json_atomic(result_path(root, rec["task"], rec["dataset"], rec["method"], rec["config_hash"]), rec)
     bad = root / "sample_complexity" / "mnist1d" / "mlp" / "truncated.json"
+    bad.parent.mkdir(parents=True, exist_ok=True)
     bad.write_text('{"schema": "ntkbench.resu')
     return root
 
@@ -201,3 +202,16 @@ def test_cli(tmp_path, capsys):
     write_results(tmp_path / "r", [record()])
     assert main(["leaderboard", "--results", str(tmp_path / "r"), "--out", str(tmp_path / "o")]) == 0
     assert (tmp_path / "o" / "sample_complexity--mnist1d.html").is_file()
+
+
+def test_odd_records_are_flagged_not_fatal(tmp_path):
+    edited = record(method="edited")
+    edited["params"] = {"width": 999}  # config changed after the run: the hash no longer matches
+    odd = record(method="odd", metrics={"acc": "n/a", "x": {"mean": [1, 2], "per_seed": [], "std": None}})
+    odd.update(provenance="?", ntk=["?"], reproduce=[{"verdict": "fail"}, "junk"], flags="one flag")
+    write_results(tmp_path / "r", [edited, odd])
+    (tmp_path / "r" / "list.json").write_text("[1, 2]")
+    site = build_site(tmp_path / "r", tmp_path / "s").parent
+    index, page = read(site, "index.html"), read(site, "sample_complexity--mnist1d.html")
+    assert "list.json: not a result record" in index and "config_hash" in index
+    assert "⚠ invalid" in page and "edited" in page and "odd" in page and 'class="badge bad"' in page

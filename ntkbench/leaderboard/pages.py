@@ -18,7 +18,8 @@ from ntkbench.leaderboard.tables import (as_dict, budget_summary, flags_of, fmt_
 
 CSS = Path(__file__).with_name("style.css").read_text()
 
-# Click a header (or open page.html#sort=<table id>:<column>[:desc]) to sort; each record is one <tbody> (its row and its details row move together).
+# Click a header (or open page.html#sort=<table id>:<column>[:desc]) to sort; each record is one
+# <tbody>, so its row and its details row move together.
 SORTER_JS = """
 (function () {
   function key(tbody, i) {
@@ -199,6 +200,10 @@ def details(rec: dict) -> str:
         blocks.append(("error", rec.get("error")))
     if flags_of(rec):
         blocks.append(("flags", flags_of(rec)))
-    pre = "".join(f"<div><b>{esc(t)}</b><pre>{esc(v if isinstance(v, str) else json.dumps(v, indent=1, sort_keys=True, default=str))}</pre></div>"
+    pre = "".join(f"<div><b>{esc(t)}</b><pre>{esc(v if isinstance(v, str) else _pretty(v))}</pre></div>"
                   for t, v in blocks)
     return f"<details><summary>provenance &amp; full params</summary><dl>{dl}</dl>{pre}</details>"
+
+
+def _pretty(v) -> str:
+    return json.dumps(v, indent=1, sort_keys=True, default=str)
