@@ -56,26 +56,49 @@ def train_params(
     data: Split,
     *,
     optimizer: optax.GradientTransformation,
-    steps: int,
+    steps: int | None = None,
     batch_size: int,
+    epochs: int | None = None,
+    grad_transform: Callable[[Any, Any, jax.Array], Any] | None = None,
 ):
-    """Minimise `loss_fn(params, x_batch, y_batch, key)` over `steps` minibatch steps.
+    """Minimise `loss_fn(params, x_batch, y_batch, key)` over minibatch steps.
 
-    Minibatches are drawn uniformly with replacement (one `randint` per step), so the program does
-    not depend on n dividing the batch size and stays vmappable over seeds and subsets.
+    With `steps`, minibatches are drawn uniformly with replacement (one `randint` per step), so the
+    program does not depend on n dividing the batch size and stays vmappable over seeds and subsets.
+    With `epochs` instead, every epoch visits a fresh random permutation of the data in batches of
+    `batch_size` (the last incomplete batch is dropped): epochs · ⌊n / batch_size⌋ steps.
+    `grad_transform(grads, params, key) -> grads`, if given, is applied to every step's gradient
+    before the optimizer (e.g. the projections of OGD or A-GEM).
     Returns (params, per-step losses).
     """
+    if (steps is None) == (epochs is None):
+        raise ValueError("train_params: give exactly one of steps= or epochs=")
     batch_size = min(batch_size, data.n)
 
-    def step(carry, k):
+    def step(carry, xs):
         params, opt_state = carry
-        k_idx, k_loss = jax.random.split(k)
-        idx = jax.random.randint(k_idx, (batch_size,), 0, data.n)
+        if epochs is None:
+            k_idx, k_loss = jax.random.split(xs)
+            idx = jax.random.randint(k_idx, (batch_size,), 0, data.n)
+        else:
+            idx, k_loss = xs
+        if grad_transform is not None:
+            k_loss, k_transform = jax.random.split(k_loss)
         loss, grads = jax.value_and_grad(loss_fn)(params, data.x[idx], data.y[idx], k_loss)
+        if grad_transform is not None:
+            grads = grad_transform(grads, params, k_transform)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), loss
 
-    (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), jax.random.split(key, steps))
+    if epochs is None:
+        xs = jax.random.split(key, steps)
+    else:
+        per_epoch = data.n // batch_size
+        k_perm, k_steps = jax.random.split(key)
+        perms = jax.vmap(lambda k: jax.random.permutation(k, data.n)[: per_epoch * batch_size])(
+            jax.random.split(k_perm, epochs))
+        xs = (perms.reshape(epochs * per_epoch, batch_size), jax.random.split(k_steps, epochs * per_epoch))
+    (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), xs)
     return params, losses
 
 

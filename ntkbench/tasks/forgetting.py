@@ -1,0 +1,233 @@
+"""Catastrophic forgetting (`forgetting`, protocol version 1).
+
+Protocol (shared/PROTOCOLS.md §1):
+- Stream (budget `stream`): `permuted` (T tasks, default 10, task 1 unpermuted, domain-il),
+  `rotated` (task t rotated by (t−1)·`theta` degrees, default 10, images only, domain-il) or
+  `split` (classes cut into T groups, default 5; `setting` "task-il" (default) or "class-il"),
+  built by `ntkbench.data.streams` with seed = the run's root seed (the same stream for every
+  seed and every method; seeds vary initialisation and training order). Before the stream is
+  built the dataset may be reduced to `train_examples` class-balanced training examples (seeded by
+  the root seed) and its first `test_examples` test examples; None keeps the whole split.
+- The learner (see `ntkbench.tasks.forgetting_api`) sees tasks 1..T in order, each for `epochs`
+  passes in batches of `batch_size`; it receives only the current task's training data, and
+  `ntkbench.data.load_dataset` raises while its code runs. After initialisation and after every
+  task the harness evaluates every task's test split (future tasks too): b[j] and R[i, j], in
+  percent, masking the logits to task j's classes under task-il (the task id is given at test time
+  only there; otherwise `predict` gets task_id = −1).
+- Metrics (`forgetting_metrics`): ACC, BWT, FWT, forgetting, LA per seed; `acc_matrix`
+  (per_seed: the T×T matrices, mean/std element-wise) and `acc_init` (per_seed: b vectors).
+- NTK view (`forgetting_ntk`, first seed only, methods that expose `network`): predicted Δf on a
+  probe of old-task test points vs the measured drop, per task pair, with rank correlations.
+What is budget (the protocol) and what is a method parameter: stream, num_tasks, setting, theta,
+epochs, batch_size, data sizes and the NTK-view sizes are budget; learning rate, λ, buffer and
+memory sizes are each method's parameters. Default model of the reference methods: MLP 2×256 ReLU.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ntkbench.data.registry import forbid_data_access
+from ntkbench.data.streams import Stream, make_stream
+from ntkbench.data.subsets import class_balanced_indices
+from ntkbench.engine.seeds import Timing, predict_in_chunks, seed_keys
+from ntkbench.results import metric
+from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
+from ntkbench.tasks.forgetting_api import Learner, StreamInfo, TaskData
+from ntkbench.tasks.forgetting_metrics import forgetting_metrics
+from ntkbench.tasks.forgetting_ntk import NTKView
+
+SUBSET_TAG, METHOD_TAG = 0, 1
+METRICS = ("ACC", "BWT", "FWT", "forgetting", "LA")
+GUARD_WHY = "a forgetting learner sees only the current task's training data (no future task, no test split)"
+
+# Published numbers for `ntkbench reproduce` (accuracies and forgetting in percentage points).
+PUBLISHED = [
+    {"name": "mirzadeh2020-permuted-mnist-sgd-acc", "task": "forgetting", "dataset": "mnist", "method": "sgd",
+     "params": {"lr": 0.01}, "budget": {"stream": "permuted", "num_tasks": 20, "epochs": 1, "batch_size": 10},
+     "metric": "ACC", "value": 44.4, "tolerance": 5.0,
+     "source": "Mirzadeh et al. 2020, Understanding the Role of Training Regimes in Continual Learning (NeurIPS), "
+               "Table 2, naive SGD, Permuted MNIST 20 tasks, MLP 2x256",
+     "hardware": "any; ~20 min on 2 CPU cores per seed (20 tasks x 6000 steps + 420 evaluations)"},
+    {"name": "mirzadeh2020-permuted-mnist-sgd-forgetting", "task": "forgetting", "dataset": "mnist", "method": "sgd",
+     "params": {"lr": 0.01}, "budget": {"stream": "permuted", "num_tasks": 20, "epochs": 1, "batch_size": 10},
+     "metric": "forgetting", "value": 53.0, "tolerance": 5.0,
+     "source": "Mirzadeh et al. 2020, Table 2 (published as 0.53, a fraction; 53 points here)",
+     "hardware": "any; ~20 min on 2 CPU cores per seed"},
+]
+
+
+def _sig(tree) -> str:
+    leaves, treedef = jax.tree.flatten(tree)
+    return repr((treedef, [(tuple(np.shape(a)), str(getattr(a, "dtype", type(a)))) for a in leaves]))
+
+
+class SeedPrograms:
+    """fn(*per_seed_args, *shared_args) for every seed: one vmapped program, or seeds in turn.
+    Compiled ahead of time once per input signature, compile seconds kept apart."""
+
+    def __init__(self, vmap: bool, timing: Timing):
+        self.vmap, self.timing, self.cache = vmap, timing, {}
+
+    def _compile(self, name, fn, args, in_axes):
+        key = (name, _sig(args))
+        if key not in self.cache:
+            t0 = time.perf_counter()
+            f = jax.vmap(fn, in_axes=in_axes) if in_axes is not None else fn
+            self.cache[key] = jax.jit(f).lower(*args).compile()
+            self.timing.compile_seconds += time.perf_counter() - t0
+        return self.cache[key]
+
+    def __call__(self, name: str, fn: Callable, per_seed: tuple, shared: tuple = ()):
+        if self.vmap:
+            compiled = self._compile(name, fn, (*per_seed, *shared), (0,) * len(per_seed) + (None,) * len(shared))
+            t0 = time.perf_counter()
+            out = jax.block_until_ready(compiled(*per_seed, *shared))
+            self.timing.run_seconds += time.perf_counter() - t0
+            return out
+        seeds = jax.tree.leaves(per_seed)[0].shape[0]
+        outs = []
+        for s in range(seeds):
+            args = (*jax.tree.map(lambda a: a[s], per_seed), *shared)
+            compiled = self._compile(name, fn, args, None)
+            t0 = time.perf_counter()
+            outs.append(jax.block_until_ready(compiled(*args)))
+            self.timing.run_seconds += time.perf_counter() - t0
+        return jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
+
+
+class Forgetting(Task):
+    name = "forgetting"
+    version = 1
+    budget_defaults = {
+        "stream": "permuted",
+        "num_tasks": None,  # None: 10 for permuted/rotated, 5 for split
+        "setting": None,  # split: "task-il" (default) or "class-il"; others are domain-il
+        "theta": 10.0,  # rotated: degrees between consecutive tasks
+        "epochs": 1,
+        "batch_size": 10,
+        "train_examples": None,  # class-balanced training subset of the dataset before the stream
+        "test_examples": None,  # first test examples of the dataset before the stream
+        "ntk_view": True,
+        "ntk_probe": 30,  # test points per old task in the probe
+        "ntk_train_points": 200,  # points of the new task in Θ(X_k, X_k)
+        "ntk_ridge": 1e-3,
+    }
+    datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar100")
+
+    def build_stream(self, ds, budget: dict[str, Any], root_seed: int) -> Stream:
+        kind, setting = budget["stream"], budget["setting"]
+        if kind == "split":
+            setting = setting or "task-il"
+        elif setting not in (None, "domain-il"):
+            raise ValueError(f"budget field 'setting': stream {kind!r} is domain-incremental; 'setting' applies to split streams only")
+        if budget["train_examples"] is not None:
+            idx = np.asarray(class_balanced_indices(jax.random.fold_in(jax.random.key(root_seed), SUBSET_TAG),
+                                                    ds.y_train, int(budget["train_examples"]), ds.num_classes))
+            ds = ds.replace(x_train=np.asarray(ds.x_train)[np.sort(idx)], y_train=np.asarray(ds.y_train)[np.sort(idx)])
+        if budget["test_examples"] is not None:
+            n = int(budget["test_examples"])
+            ds = ds.replace(x_test=np.asarray(ds.x_test[:n]), y_test=np.asarray(ds.y_test[:n]))
+        T = budget["num_tasks"] or (5 if kind == "split" else 10)
+        kw: dict[str, Any] = {"num_tasks": int(T), "seed": root_seed}
+        if kind == "rotated":
+            kw["theta_deg"] = float(budget["theta"])
+        if kind == "split":
+            kw["setting"] = setting
+        return make_stream(kind, ds, **kw)
+
+    def run(self, ctx: RunContext) -> TaskOutput:
+        spec, budget = ctx.method, ctx.budget
+        stream = self.build_stream(ctx.dataset, budget, ctx.root_seed)
+        T, C = stream.num_tasks, stream.num_classes
+        task_il = stream.setting == "task-il"
+        info = StreamInfo(input_shape=tuple(stream.tasks[0].input_shape), num_classes=C, num_tasks=T,
+                          setting=stream.setting, epochs=int(budget["epochs"]), batch_size=int(budget["batch_size"]),
+                          max_train_per_task=max(len(t.y_train) for t in stream), task_id_at_test=task_il)
+        who = f"method {spec.name!r} from {spec.origin}"
+        guard = lambda: forbid_data_access(who, GUARD_WHY)
+        with guard():
+            learner = spec.fn(info, **ctx.params)
+        if not isinstance(learner, Learner) and not all(callable(getattr(learner, a, None)) for a in ("init", "learn", "predict")):
+            raise ContractError(f"{who} must return an ntkbench Learner (init, learn, predict), got {type(learner).__name__}")
+
+        masks = stream.logit_masks()
+        train = [TaskData(x=jnp.asarray(t.x_train), y=jnp.asarray(t.y_train, jnp.int32), task_id=jnp.int32(i),
+                          classes=jnp.asarray(t.class_mask), logit_mask=jnp.asarray(masks[i])) for i, t in enumerate(stream)]
+        tests = tuple((jnp.asarray(t.x_test), jnp.asarray(t.y_test, jnp.int32)) for t in stream)
+        eval_ids = [i if task_il else -1 for i in range(T)]
+
+        def evaluate(state, tests):
+            accs, finite = [], []
+            for j, (x, y) in enumerate(tests):
+                logits = predict_in_chunks(lambda xb: learner.predict(state, xb, jnp.int32(eval_ids[j])), x)
+                if tuple(logits.shape) != (x.shape[0], C):
+                    raise ContractError(f"{who}: predict returned logits of shape {tuple(logits.shape)}, expected {(x.shape[0], C)}")
+                finite.append(jnp.all(jnp.isfinite(logits)))
+                pred = jnp.where(jnp.asarray(masks[j]), logits, -jnp.inf).argmax(-1)
+                accs.append((pred == y).mean() * 100.0)
+            return jnp.stack(accs), jnp.all(jnp.stack(finite))
+
+        programs = SeedPrograms(ctx.vmap_seeds, ctx.timing)
+        S = ctx.seeds
+        ntk = self._ntk_view(stream, budget, learner, ctx.root_seed, task_il)
+
+        def checked_eval(state, after: str) -> np.ndarray:
+            accs, finite = programs("evaluate", evaluate, (state,), (tests,))
+            bad = [s for s, f in enumerate(np.asarray(finite)) if not f]
+            if bad:
+                raise ContractError(f"{who} returned non-finite logits (NaN/inf) {after} for seeds {bad}")
+            return np.asarray(accs, np.float64)
+
+        with guard():
+            state = programs("init", lambda k: learner.init(k), (seed_keys(ctx.root_seed, S, METHOD_TAG, 0),))
+            b = checked_eval(state, "at initialisation")
+            R = np.full((S, T, T), np.nan)
+            for t in range(T):
+                if ntk is not None and t > 0:
+                    ntk.before(learner.network(jax.tree.map(lambda a: a[0], state)), t)
+                keys = seed_keys(ctx.root_seed, S, METHOD_TAG, t + 1)
+                t0 = time.perf_counter()
+                state = programs("learn", lambda s, k, d: learner.learn(s, k, d), (state, keys), (train[t],))
+                R[:, t] = checked_eval(state, f"after task {t + 1}")
+                if ntk is not None and t > 0:
+                    ntk.after(learner.network(jax.tree.map(lambda a: a[0], state)), R[0], t)
+                ctx.log(f"task {t + 1}/{T}: acc on tasks 1..{t + 1} = "
+                        f"{', '.join(f'{v:.1f}' for v in R[:, t, :t + 1].mean(0))}  ({time.perf_counter() - t0:.1f}s)")
+
+        per_seed = [forgetting_metrics(R[s], b[s]) for s in range(S)]
+        metrics = {m: metric([p[m] for p in per_seed]) for m in METRICS}
+        metrics["acc_matrix"] = {"per_seed": R.tolist(), "mean": R.mean(0).tolist(), "std": R.std(0).tolist()}
+        metrics["acc_init"] = {"per_seed": b.tolist(), "mean": b.mean(0).tolist(), "std": b.std(0).tolist()}
+        view: dict[str, Any] = {"available": False, "reason": "the method exposes no network (Learner.network)"
+                                if learner.network is None else "budget ntk_view = false"}
+        if ntk is not None:
+            view = {"available": True, "seeds": "first seed only (seed 0)", "kernel": "empirical NTK, trace over logits / C",
+                    "ridge": budget["ntk_ridge"], "probe_per_task": budget["ntk_probe"],
+                    "train_points": budget["ntk_train_points"], **ntk.summary()}
+        meta = {k: v for k, v in stream.meta.items() if k != "permutations"}
+        extra = {"stream": {"kind": stream.name, "setting": stream.setting, "num_tasks": T, "fingerprint": stream.fingerprint(),
+                            "train_per_task": [len(t.y_train) for t in stream], "test_per_task": [len(t.y_test) for t in stream],
+                            "classes": [list(t.classes) for t in stream], "meta": meta}}
+        return TaskOutput(metrics=metrics, ntk=view, extra=extra)
+
+    def _ntk_view(self, stream: Stream, budget, learner: Learner, root_seed: int, task_il: bool):
+        if not budget["ntk_view"] or learner.network is None or stream.num_tasks < 2:
+            return None
+        rng = np.random.default_rng([root_seed, 7])
+        probes, points = [], []
+        masks = stream.logit_masks()
+        for i, t in enumerate(stream):
+            n = min(int(budget["ntk_probe"]), len(t.y_test))
+            probes.append((np.asarray(t.x_test[:n]), np.asarray(t.y_test[:n]), masks[i]))
+            idx = np.sort(rng.permutation(len(t.y_train))[: int(budget["ntk_train_points"])])
+            points.append((np.asarray(t.x_train[idx]), np.asarray(t.y_train[idx]), masks[i]))
+        return NTKView(probes, points, stream.num_classes, float(budget["ntk_ridge"]))
+
+
+TASK = Forgetting()

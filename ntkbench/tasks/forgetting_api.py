@@ -1,0 +1,73 @@
+"""The learner contract of the `forgetting` task (what a method plugin implements).
+
+A forgetting method is registered with `@nb.method(name, task="forgetting", version=...)` on a
+factory `fn(info: StreamInfo, **params) -> Learner`. The factory is called once per run with what
+the protocol lets a learner know up front (input shape, label space, number of tasks, setting,
+epochs and batch size); it must not look at data. The `Learner` is three pure functions:
+
+    init(key) -> state                                  a pytree of arrays
+    learn(state, key, task: TaskData) -> state          train on ONE task's training data
+    predict(state, x, task_id) -> logits (n, C)         task_id: 0-based, or -1 when the
+                                                        setting gives no task id at test time
+    network(state) -> nnx.Module | None                 optional: the current network, for the
+                                                        empirical-NTK view
+
+The harness vmaps them over seeds (unless the method is registered `vmappable=False`) and calls
+`learn` once per task, in order; a learner never receives a future task or any test data, and
+while its code runs `ntkbench.data.load_dataset` raises. A learner that wants old data (replay,
+joint training) keeps its own copy in its state; the state may change shape from task to task
+(each new shape compiles once). `predict` must not change the state (the harness discards
+anything but the logits). Under `task-il` the harness masks the logits to the task's classes
+before the argmax; `TaskData.logit_mask` tells `learn` the same mask for the current task.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Optional
+
+import jax
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamInfo:
+    """What a learner may know before the first task (no data)."""
+
+    input_shape: tuple[int, ...]
+    num_classes: int
+    num_tasks: int
+    setting: str  # "domain-il" | "task-il" | "class-il"
+    epochs: int
+    batch_size: int
+    max_train_per_task: int  # the largest task's training-set size (for fixed-size buffers)
+    task_id_at_test: bool  # True under task-il only
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class TaskData:
+    """The current task's training data, and nothing else.
+
+    x (n, *input_shape), y (n,) int32 global class ids, task_id () int32 (0-based),
+    classes (C,) bool: the classes this task contains,
+    logit_mask (C,) bool: the classes a prediction on this task may choose from (the task's
+    classes under task-il, all classes otherwise).
+    """
+
+    x: jax.Array
+    y: jax.Array
+    task_id: jax.Array
+    classes: jax.Array
+    logit_mask: jax.Array
+
+    @property
+    def n(self) -> int:
+        return self.x.shape[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Learner:
+    init: Callable[[jax.Array], Any]
+    learn: Callable[[Any, jax.Array, TaskData], Any]
+    predict: Callable[[Any, jax.Array, jax.Array], jax.Array]
+    network: Optional[Callable[[Any], Any]] = None
