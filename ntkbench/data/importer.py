@@ -52,7 +52,6 @@ from __future__ import annotations
 import datetime
 import gzip
 import hashlib
-import io
 import json
 import os
 import shutil

@@ -167,13 +167,10 @@ def load_image_dataset(name: str, data_dir: Path) -> Dataset:
     if tfds_prepared(name, data_dir) is None and "tensorflow_datasets" not in sys.modules:
         raise DatasetMissingError(missing_message(name, data_dir))
     arrays, full_name = load_tfds_arrays(name, data_dir)
-    if full_name != spec.tfds:
-        full_name_note = f" (ntkbench expects {spec.tfds})"
-    else:
-        full_name_note = ""
-    return make_dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
-                        {"source": "tfds", "tfds": full_name + full_name_note,
-                         "tfds_data_dir": str(tfds_dir(data_dir))})
+    meta = {"source": "tfds", "tfds": full_name, "tfds_data_dir": str(tfds_dir(data_dir))}
+    if full_name != spec.tfds:  # another TFDS release: arrays may differ from an imported copy
+        meta["tfds_expected"] = spec.tfds
+    return make_dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], meta)
 
 
 for _spec in IMAGE_DATASETS.values():
