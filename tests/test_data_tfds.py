@@ -60,3 +60,15 @@ def test_missing_dataset_does_not_import_tensorflow(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "ntkbench data import mnist --from PATH" in out.stdout
+
+
+def test_list_available_sees_a_prepared_tfds_copy_without_tensorflow(tmp_path):
+    from ntkbench.data.importer import list_available
+
+    (tmp_path / "tfds" / "cifar10" / "3.0.2").mkdir(parents=True)
+    (tmp_path / "tfds" / "cifar10" / "3.0.2" / "dataset_info.json").write_text("{}")
+    rows = {r["name"]: r for r in list_available(tmp_path)}
+    assert set(rows) == set(IMAGE_DATASETS)
+    assert rows["cifar10"]["status"] == "tfds" and rows["cifar10"]["tfds"] == "cifar10/3.0.2"
+    assert rows["mnist"]["status"] == "missing" and rows["mnist"]["fingerprint"] is None
+    assert rows["svhn_cropped"]["importable"] is False
