@@ -86,7 +86,13 @@ class Dense(nnx.Module):
         self.bias = nnx.Param(b_init * jax.random.normal(rngs.params(), (fan_out,)))
 
     def __call__(self, x):
-        return self.scale * (x @ self.kernel[...]) + self.b_scale * self.bias[...]
+        return _affine(x @ self.kernel[...], self.scale, self.bias[...], self.b_scale)
+
+
+def _affine(y, scale, bias, b_scale):
+    # Skips the multiplications by 1.0 of the standard parameterisation (a hot loop on CPU).
+    y = y if scale == 1.0 else scale * y
+    return y + (bias if b_scale == 1.0 else b_scale * bias)
 
 
 def _same_pads(size: int, k: int, s: int) -> tuple[int, int]:
@@ -140,7 +146,7 @@ class Conv(nnx.Module):
             y = jax.lax.conv_general_dilated(
                 x, w, (self.stride,) * self.ndim, self.padding, dimension_numbers=spec
             )
-        return self.scale * y + self.b_scale * self.bias[...]
+        return _affine(y, self.scale, self.bias[...], self.b_scale)
 
 
 def avg_pool(x):

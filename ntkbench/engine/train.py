@@ -78,7 +78,7 @@ def train_params(
     def step(carry, xs):
         params, opt_state = carry
         if epochs is None:
-            k_idx, k_loss = jax.random.split(xs)
+            k_idx, k_loss = xs[0], xs[1]
             idx = jax.random.randint(k_idx, (batch_size,), 0, data.n)
         else:
             idx, k_loss = xs
@@ -91,7 +91,7 @@ def train_params(
         return (optax.apply_updates(params, updates), opt_state), loss
 
     if epochs is None:
-        xs = jax.random.split(key, steps)
+        xs = jax.random.split(key, (steps, 2))  # all step keys up front: no key splitting in the loop
     else:
         per_epoch = data.n // batch_size
         k_perm, k_steps = jax.random.split(key)
