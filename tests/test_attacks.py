@@ -64,7 +64,7 @@ def trained():
     return Partial(mlp_apply, p), xte, yte
 
 
-FAST = {"pgd": dict(steps=10), "apgd-ce": dict(n_iter=10), "apgd-dlr": dict(n_iter=10),
+FAST = {"pgd": dict(steps=10, restarts=2), "apgd-ce": dict(n_iter=10, restarts=2), "apgd-dlr": dict(n_iter=10),
         "apgd-t": dict(n_iter=10, n_target_classes=3), "random-search": dict(n_queries=20)}
 
 
@@ -110,6 +110,10 @@ def test_threat_model_validation_and_unbounded_box():
     p = th.project(x + 2.0, x)
     np.testing.assert_allclose(p, x + 0.5, atol=1e-5)
     assert np.asarray(th.contains(p, x)).all()
+    # Float slack scales with |x|: x = 1000 ± eps rounds by ~6e-5 in float32.
+    big = jnp.full((2, 3), 1000.0)
+    assert np.asarray(th.contains(th.project(big + 1.0, big), big)).all()
+    assert not np.asarray(th.contains(big + 0.51, big)).any()
 
 
 # ---------------------------------------------------------------------------- feasibility (property)

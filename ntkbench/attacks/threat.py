@@ -101,14 +101,19 @@ class ThreatModel:
         return self.clip_box(x_adv)
 
     def contains(self, x_adv, x_clean, tol: float = 1e-5):
-        """Per-point bool (B,): inside the eps-ball (up to eps·(1+tol)+tol) and the box (± tol).
+        """Per-point bool (B,): inside the eps-ball and the box, up to float slack.
 
-        NaN or inf coordinates are never contained.
+        Slack: the distance may exceed eps by tol·(eps + s) and a coordinate may leave the box
+        by tol·s, s = max(1, max|x_clean|) per point (float32 rounding of x ± eps grows with
+        |x|). NaN or inf coordinates are never contained.
         """
         d = self.distance(x_adv, x_clean)
-        in_ball = d <= self.eps * (1.0 + tol) + tol
+        s = jnp.maximum(1.0, linf_norm(jnp.where(jnp.isfinite(x_clean), x_clean, 0.0)))
+        in_ball = d <= self.eps + tol * (self.eps + s)
         axes = _batch_axes(x_adv)
-        in_box = jnp.all((x_adv >= self.lower - tol) & (x_adv <= self.upper + tol), axis=axes)
+        sx = _expand(s, x_adv)
+        in_box = jnp.all((x_adv >= self.lower - tol * sx) & (x_adv <= self.upper + tol * sx),
+                         axis=axes)
         finite = jnp.all(jnp.isfinite(x_adv), axis=axes)
         return in_ball & in_box & finite
 
