@@ -9,6 +9,7 @@ the scalar infinite-width NTK.
 
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import jax
@@ -52,11 +53,7 @@ def _own_ntk_fn(apply, per_logit: bool):
     return fn
 
 
-def empirical_ntk_fn(model, implementation: int = 2, per_logit: bool = False):
-    """Jitted `k(x1, x2)` -> empirical NTK block of `model` at its current parameters.
-
-    Scalar (n1, n2) kernel, or (n1, n2, C, C) with per_logit=True.
-    """
+def _check_implementation(implementation):
     if implementation == 3:
         raise NotImplementedError(
             "empirical NTK implementation 3 (structured derivatives) does not work with "
@@ -64,17 +61,40 @@ def empirical_ntk_fn(model, implementation: int = 2, per_logit: bool = False):
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"implementation must be one of {sorted(IMPLEMENTATIONS)} "
                          f"({IMPLEMENTATIONS}), got {implementation!r}")
-    apply, params = pure_apply(model)
-    if implementation == 0:
-        fn = _own_ntk_fn(apply, per_logit)
-    else:
-        nt = import_neural_tangents()
+
+
+@functools.lru_cache(maxsize=64)
+def _jitted_ntk(graphdef, implementation: int, per_logit: bool):
+    """One compiled NTK program per (model structure, implementation, per_logit): models of the
+    same architecture (e.g. at init and after training, or one per seed) share it."""
+    nt = None if implementation == 0 else import_neural_tangents()
+
+    def f(x1, x2, params, rest):
+        def apply(p, x):
+            return nnx.merge(graphdef, p, rest)(x)
+
+        if implementation == 0:
+            return _own_ntk_fn(apply, per_logit)(x1, x2, params)
         fn = nt.empirical_ntk_fn(apply, trace_axes=() if per_logit else (-1,), vmap_axes=0,
                                  implementation=implementation)
-    jitted = jax.jit(lambda a, b, p: fn(a, b, p))
+        return fn(x1, x2, params)
+
+    return jax.jit(f)
+
+
+def empirical_ntk_fn(model, implementation: int = 2, per_logit: bool = False):
+    """Jitted `k(x1, x2)` -> empirical NTK block of `model` at its current parameters.
+
+    Scalar (n1, n2) kernel, or (n1, n2, C, C) with per_logit=True. The parameters are read when
+    this is called (a snapshot); the compiled program is shared by all models of the same
+    structure.
+    """
+    _check_implementation(implementation)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    jitted = _jitted_ntk(graphdef, implementation, bool(per_logit))
 
     def k(x1, x2):
-        return jitted(jnp.asarray(x1), jnp.asarray(x2), params)
+        return jitted(jnp.asarray(x1), jnp.asarray(x2), params, rest)
 
     return k
 
