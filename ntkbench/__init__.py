@@ -15,8 +15,9 @@ The public API a method plugin uses:
 __version__ = "0.1.0"
 
 from ntkbench import models
+from ntkbench.engine.kernel_predictor import krr_predictor
 from ntkbench.engine.train import Split, build, fit_classifier, train_params
 from ntkbench.registry import MethodSpec, PluginError, method
 
-__all__ = ["__version__", "models", "Split", "build", "fit_classifier", "train_params", "MethodSpec",
+__all__ = ["__version__", "models", "krr_predictor", "Split", "build", "fit_classifier", "train_params", "MethodSpec",
            "PluginError", "method"]

@@ -32,6 +32,7 @@ class MethodSpec:
     origin: str  # distribution that ships it ("ntkbench" for built-ins)
     module: str
     vmappable: bool = True  # pure in (key, data): the harness may vmap its seeds
+    jittable: bool = True  # traceable under jit; False: the harness calls it eagerly, seed by seed
     description: str = ""
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # task-specific hooks
 
@@ -76,15 +77,20 @@ def _declared_params(fn: Callable) -> dict[str, Any]:
     return params
 
 
-def method(name: str, *, task: str, version: str, vmappable: bool = True, description: str = "",
-           **extras: Any):
-    """Register a method for `task`. Keyword-only arguments with defaults are its parameters."""
+def method(name: str, *, task: str, version: str, vmappable: bool = True, jittable: bool = True,
+           description: str = "", **extras: Any):
+    """Register a method for `task`. Keyword-only arguments with defaults are its parameters.
+
+    vmappable=False: seeds run in turn (each still one compiled program); jittable=False: the
+    method runs eagerly (e.g. it builds kernel matrices block by block on the host).
+    Task-specific hooks go in `extras` (e.g. `arch=` for the NTK view of a finite network).
+    """
 
     def deco(fn):
         module = getattr(fn, "__module__", "?")
         spec = MethodSpec(
             name=name, task=task, fn=fn, version=str(version), params=_declared_params(fn),
-            origin=_origin_of(module), module=module, vmappable=vmappable,
+            origin=_origin_of(module), module=module, vmappable=vmappable and jittable, jittable=jittable,
             description=description or (inspect.getdoc(fn) or "").split("\n")[0], extras=extras,
         )
         register(spec)

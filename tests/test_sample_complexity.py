@@ -69,3 +69,19 @@ def test_mnist1d_published_gap(tmp_path):
     acc = {(r.dataset, r.method): execute_one(r, tmp_path, None, log=print)["metrics"]["test_acc@n=4000"]["mean"] for r in runs}
     assert acc["mnist1d", "cnn"] >= 90 and acc["mnist1d", "mlp"] <= 75
     assert acc["mnist1d-shuffled", "cnn"] < acc["mnist1d-shuffled", "mlp"] + 5
+
+
+def test_kernel_methods_and_ntk_view(tmp_path):
+    """Infinite-width kernels of the same architectures: the conv NTK beats the FC NTK on MNIST-1D,
+    and a finite method's result carries the infinite-width prediction at the same n."""
+    runs = expand_suite({"seeds": 1, "runs": [{
+        "task": "sample_complexity", "datasets": "mnist1d", "methods": ["ntk-mlp", "ntk-cnn", "mlp"],
+        "budget": {"n": [500], "targets": [50.0]}, "params": {"mlp": {"steps": 200}}}]}, where="t")
+    recs = {r.method: execute_one(r, tmp_path, None, log=print) for r in runs}
+    assert all(r["status"] == "ok" for r in recs.values()), [r["error"] for r in recs.values()]
+    acc = {m: r["metrics"]["test_acc@n=500"]["mean"] for m, r in recs.items()}
+    assert acc["ntk-cnn"] > acc["ntk-mlp"] + 5
+    view = recs["mlp"]["ntk"]
+    assert view["infinite"]["test_acc@n=500"]["mean"] == pytest.approx(acc["ntk-mlp"], abs=1e-4)
+    assert view["finite_minus_infinite"]["test_acc@n=500"] == pytest.approx(acc["mlp"] - acc["ntk-mlp"], abs=1e-4)
+    assert 0 < view["label_energy_top10"]["n=500"]["mean"] < 1

@@ -36,10 +36,16 @@ def seed_keys(root_seed: int, num_seeds: int, *tags: int) -> jax.Array:
     return jnp.stack(keys)
 
 
-def run_seeds(fn: Callable[[jax.Array], Any], keys: jax.Array, *, vmap: bool) -> tuple[Any, Timing]:
-    """fn(key) for every key; outputs stacked along a leading seed axis."""
+def run_seeds(fn: Callable[[jax.Array], Any], keys: jax.Array, *, vmap: bool, jit: bool = True
+              ) -> tuple[Any, Timing]:
+    """fn(key) for every key; outputs stacked along a leading seed axis. `jit=False` runs fn
+    eagerly seed by seed (its compile time is then inside run time)."""
     timing = Timing()
     t0 = time.perf_counter()
+    if not jit:
+        outs = [jax.block_until_ready(fn(k)) for k in keys]
+        timing.run_seconds = time.perf_counter() - t0
+        return jax.tree.map(lambda *xs: jnp.stack(xs), *outs), timing
     if vmap:
         compiled = jax.jit(jax.vmap(fn)).lower(keys).compile()
         timing.compile_seconds = time.perf_counter() - t0

@@ -3,6 +3,8 @@
 Defaults follow the MNIST-1D reference training: Adam, lr 1e-2, batch 100, 6000 steps; the MLP
 has two hidden layers of 100, the CNN three conv layers of 25 channels (kernel 5, stride 2,
 SAME padding, so a length-40 signal becomes 5 positions x 25 channels before the readout).
+The kernel methods regress centred one-hot labels with the infinite-width NTK / NNGP of exactly
+these architectures (the width only names the architecture; the kernel is its infinite limit).
 """
 
 import optax
@@ -36,3 +38,36 @@ def cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, 
     """ReLU ConvNet (1-D or 2-D by input) trained with Adam on cross-entropy."""
     arch = cnn_arch(train.num_classes, channels=channels, depth=depth, kernel_size=kernel_size, stride=stride)
     return _fit(key, train, arch, lr, steps, batch_size)
+
+
+def _kernel_method(kind, arch_fn):
+    def fit(key, train: nb.Split, *, ridge=1e-4, **arch_params):
+        arch = arch_fn(train.num_classes, **arch_params)
+        return nb.krr_predictor(arch, kind, train.x, train.y, train.num_classes, ridge=ridge)
+    return fit
+
+
+@nb.method("ntk-mlp", task="sample_complexity", version="1", jittable=False, arch=mlp_arch)
+def ntk_mlp(key, train: nb.Split, *, width=100, depth=2, ridge=1e-4):
+    """Kernel regression with the infinite-width NTK of the `mlp` architecture."""
+    return _kernel_method("ntk", mlp_arch)(key, train, ridge=ridge, width=width, depth=depth)
+
+
+@nb.method("nngp-mlp", task="sample_complexity", version="1", jittable=False, arch=mlp_arch)
+def nngp_mlp(key, train: nb.Split, *, width=100, depth=2, ridge=1e-4):
+    """Kernel regression with the infinite-width NNGP of the `mlp` architecture."""
+    return _kernel_method("nngp", mlp_arch)(key, train, ridge=ridge, width=width, depth=depth)
+
+
+@nb.method("ntk-cnn", task="sample_complexity", version="1", jittable=False, arch=cnn_arch)
+def ntk_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, ridge=1e-4):
+    """Kernel regression with the infinite-width NTK of the `cnn` architecture."""
+    return _kernel_method("ntk", cnn_arch)(key, train, ridge=ridge, channels=channels, depth=depth,
+                                          kernel_size=kernel_size, stride=stride)
+
+
+@nb.method("nngp-cnn", task="sample_complexity", version="1", jittable=False, arch=cnn_arch)
+def nngp_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, ridge=1e-4):
+    """Kernel regression with the infinite-width NNGP of the `cnn` architecture."""
+    return _kernel_method("nngp", cnn_arch)(key, train, ridge=ridge, channels=channels, depth=depth,
+                                           kernel_size=kernel_size, stride=stride)

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ntkbench.engine.kernel_predictor import arch_of, centred_one_hot, krr_predictor
 from ntkbench.engine.seeds import predict_in_chunks, run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.data.subsets import class_balanced_indices
@@ -64,6 +65,41 @@ def target_label(target: float) -> str:
     return f"{target:g}"
 
 
+def ntk_view(ctx: RunContext, grid, acc_by_n, x_train, x_test, y_test) -> dict:
+    """Infinite-width NTK regression on the same subsets the finite network saw, the finite −
+    infinite gap per n, and the spectral view of each training Gram (share of label energy in the
+    top-k eigendirections; kernel-target alignment)."""
+    from ntkbench.kernels import kernel_target_alignment, label_energy_share
+
+    ds, budget = ctx.dataset, ctx.budget
+    arch = arch_of(ctx.method, ctx.params, ds.num_classes)
+    if arch is None:
+        return {"note": f"method {ctx.method.name!r} declares no architecture (arch= hook); no NTK view"}
+    seeds = min(budget["ntk_seeds"], ctx.seeds)
+    infinite, gap, energy, align = {}, {}, {}, {}
+    for n in [n for n in grid if n <= budget["ntk_max_n"]]:
+        accs, shares, aligns = [], [], []
+        for s in range(seeds):
+            key = seed_keys(ctx.root_seed, ctx.seeds, n)[s]
+            idx = np.asarray(class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes))
+            x, y = np.asarray(x_train)[idx], ds.y_train[idx]
+            predict, k_tt = krr_predictor(arch, "ntk", x, y, ds.num_classes, return_gram=True)
+            accs.append(float((np.asarray(predict(x_test)).argmax(-1) == np.asarray(y_test)).mean() * 100))
+            targets = centred_one_hot(y, ds.num_classes)
+            shares.append(float(label_energy_share(k_tt, targets, min(budget["ntk_top_k"], n))))
+            aligns.append(float(kernel_target_alignment(k_tt, targets)))
+        name = f"test_acc@n={n}"
+        infinite[name] = metric(accs)
+        finite = float(acc_by_n[n][:seeds].mean())
+        gap[name] = finite - infinite[name]["mean"]
+        energy[f"n={n}"], align[f"n={n}"] = metric(shares), metric(aligns)
+        ctx.log(f"n={n}: infinite-width NTK {infinite[name]['mean']:.1f} (finite − infinite {gap[name]:+.1f}), "
+                f"top-{budget['ntk_top_k']} label energy {energy[f'n={n}']['mean']:.2f}")
+    return {"kernel": "ntk", "arch": arch.__dict__ | {"widths": list(arch.widths), "dense": list(arch.dense)},
+            "seeds": seeds, "infinite": infinite, "finite_minus_infinite": gap,
+            f"label_energy_top{budget['ntk_top_k']}": energy, "kernel_target_alignment": align}
+
+
 class SampleComplexity(Task):
     name = "sample_complexity"
     version = 1
@@ -71,6 +107,10 @@ class SampleComplexity(Task):
         "n": [100, 200, 500, 1000, 2000, 4000],
         "targets": [60.0, 80.0, 90.0],
         "test_points": None,  # None: the whole test split
+        "ntk_view": True,  # infinite-width prediction of the method's architecture beside each n
+        "ntk_seeds": 1,  # seeds (the first ones) the NTK view is computed for
+        "ntk_max_n": 4000,  # largest n of the NTK view (conv kernels cost O(n²) on the host)
+        "ntk_top_k": 10,  # label energy in the top-k eigendirections of the training Gram
     }
     datasets = ("mnist1d", "mnist1d-shuffled", "lza-<d>", "fashion_mnist", "cifar10")
 
@@ -92,7 +132,7 @@ class SampleComplexity(Task):
                 predictor = spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params)
                 if not callable(predictor):
                     raise ContractError(f"method {spec.name!r} must return a predictor (x -> logits), got {type(predictor).__name__}")
-                logits = predict_in_chunks(predictor, x_test)
+                logits = predict_in_chunks(predictor, x_test) if spec.jittable else jnp.asarray(predictor(x_test))
                 want = (x_test.shape[0], ds.num_classes)
                 if tuple(logits.shape) != want:
                     raise ContractError(f"method {spec.name!r}: predictor returned logits of shape {tuple(logits.shape)}, expected {want}")
@@ -100,7 +140,7 @@ class SampleComplexity(Task):
                 return (logits.argmax(-1) == y_test).mean() * 100.0, finite
 
             keys = seed_keys(ctx.root_seed, ctx.seeds, n)
-            (accs, finite), timing = run_seeds(one_seed, keys, vmap=ctx.vmap_seeds)
+            (accs, finite), timing = run_seeds(one_seed, keys, vmap=ctx.vmap_seeds, jit=spec.jittable)
             ctx.timing.add(timing)
             bad = [i for i, f in enumerate(np.asarray(finite)) if not f]
             if bad:
@@ -114,7 +154,8 @@ class SampleComplexity(Task):
         for target in budget["targets"]:
             per_seed = [n_star(grid, [acc_by_n[n][s] for n in grid], target) for s in range(ctx.seeds)]
             metrics[f"n_star@{target_label(target)}"] = metric(per_seed, mean=n_star(grid, mean_curve, target))
-        return TaskOutput(metrics=metrics, ntk={}, extra={"grid": grid})
+        ntk = ntk_view(ctx, grid, acc_by_n, x_train, x_test, y_test) if budget["ntk_view"] else {}
+        return TaskOutput(metrics=metrics, ntk=ntk, extra={"grid": grid})
 
     def aggregate(self, records: list[dict]) -> list[dict]:
         """α of n* ∝ d^α per (method, params, targets) over the lza-<d> runs present."""
