@@ -1,0 +1,106 @@
+"""`ntkbench reproduce`: published numbers vs what this protocol measures.
+
+The registry is the union of each task module's `PUBLISHED` list. An entry names the task,
+dataset, method, params, budget and metric of a published number, its value, source, tolerance
+(absolute, in the metric's unit) and the hardware it needs. `reproduce NAME` runs that protocol
+through the ordinary engine (an existing result file is reused unless --force), compares, and
+stores the verdict in the result file (`reproduce` field, outside the config hash), where the
+leaderboard shows it beside the row.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from pathlib import Path
+
+from ntkbench.results import read_result, write_json_atomic
+
+ENTRY_FIELDS = ("name", "task", "dataset", "method", "params", "budget", "metric", "value", "tolerance",
+                "source", "hardware")
+
+
+def registry() -> list[dict]:
+    import importlib
+
+    from ntkbench.tasks import TASKS
+
+    entries = []
+    for task in TASKS.values():
+        module = importlib.import_module(type(task).__module__)
+        for e in getattr(module, "PUBLISHED", []):
+            missing = [f for f in ENTRY_FIELDS if f not in e]
+            if missing:
+                raise ValueError(f"{module.__name__}.PUBLISHED entry {e.get('name')!r} lacks {missing}")
+            entries.append({"seeds": 1, **e})
+    names = [e["name"] for e in entries]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValueError(f"published entries defined twice: {sorted(dup)}")
+    return entries
+
+
+def run_spec(entry: dict):
+    from ntkbench.suites import expand_suite
+
+    (run,) = expand_suite({"seeds": entry["seeds"], "runs": [{
+        "task": entry["task"], "datasets": entry["dataset"], "methods": entry["method"],
+        "budget": entry["budget"], "params": {entry["method"]: entry["params"]}}]},
+        where=f"published entry {entry['name']!r}", name=f"reproduce:{entry['name']}")
+    return run
+
+
+def verdict(entry: dict, record: dict) -> dict:
+    measured = (record.get("metrics", {}).get(entry["metric"]) or {}).get("mean")
+    ok = measured is not None and abs(measured - entry["value"]) <= entry["tolerance"]
+    return {"name": entry["name"], "metric": entry["metric"], "published": entry["value"], "measured": measured,
+            "tolerance": entry["tolerance"], "source": entry["source"],
+            "verdict": "reproduced" if ok else ("not reproduced" if measured is not None else "failed")}
+
+
+def attach(path: Path, result: dict) -> dict:
+    """Add (or replace) one verdict in a result file, atomically."""
+    record = read_result(path)
+    entries = [e for e in record.get("reproduce", []) if e.get("name") != result["name"]] + [result]
+    record["reproduce"] = entries
+    write_json_atomic(path, record)
+    return record
+
+
+def print_registry(entries, stream=sys.stdout):
+    for e in entries:
+        print(f"{e['name']}\n    {e['task']}/{e['dataset']}/{e['method']}  {e['metric']} = {e['value']} "
+              f"± {e['tolerance']}\n    source: {e['source']}\n    protocol: params {e['params']}, budget {e['budget']}, "
+              f"{e['seeds']} seed(s)\n    hardware: {e['hardware']}", file=stream)
+
+
+def main(args, data_dir=None) -> int:
+    from ntkbench.engine.runner import execute
+
+    entries = registry()
+    if args.list or not args.names:
+        print_registry(entries)
+        return 0
+    chosen = [e for e in entries if any(fnmatch.fnmatch(e["name"], pat) for pat in args.names)]
+    unknown = [p for p in args.names if not any(fnmatch.fnmatch(e["name"], p) for e in entries)]
+    if unknown:
+        import difflib
+
+        hint = difflib.get_close_matches(unknown[0], [e["name"] for e in entries], n=1)
+        print(f"error: no published entry {unknown[0]!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+              file=sys.stderr)
+        return 2
+    rows, failed = [], False
+    for entry in chosen:
+        (outcome,) = execute([run_spec(entry)], args.out, data_dir=data_dir, force=args.force)
+        record = read_result(outcome.path)
+        result = verdict(entry, record)
+        attach(outcome.path, result)
+        failed |= result["verdict"] != "reproduced"
+        rows.append(result)
+    print()
+    for r in rows:
+        measured = "-" if r["measured"] is None else f"{r['measured']:.2f}"
+        print(f"{r['name']:<48} {r['metric']:<16} published {r['published']:>7}  measured {measured:>7}  "
+              f"tol ±{r['tolerance']}  {r['verdict'].upper()}")
+    return 1 if failed else 0
