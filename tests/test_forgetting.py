@@ -202,3 +202,17 @@ def test_ogd_basis_is_orthonormal():
                                                                    jnp.ones(4, bool), jnp.ones(4, bool)))
     B = np.asarray(s["basis"])
     np.testing.assert_allclose(B @ B.T, np.eye(10), atol=1e-4)
+
+
+def test_train_params_epochs_visit_every_example_once_and_grad_transform_applies():
+    import optax
+    data = nb.Split(jnp.arange(12.0), jnp.zeros(12, jnp.int32), 2)
+    loss = lambda p, x, y, k: p * x.sum()
+    p, losses = nb.train_params(jax.random.key(0), loss, jnp.float32(0.0), data, optimizer=optax.sgd(1.0),
+                                epochs=2, batch_size=4)
+    assert losses.shape == (6,) and float(p) == -2 * 66.0  # each example exactly once per epoch
+    p, _ = nb.train_params(jax.random.key(0), loss, jnp.float32(0.0), data, optimizer=optax.sgd(1.0), epochs=1,
+                           batch_size=4, grad_transform=lambda g, params, k: 0.0 * g)
+    assert float(p) == 0.0
+    with pytest.raises(ValueError, match="exactly one of"):
+        nb.train_params(jax.random.key(0), loss, 0.0, data, optimizer=optax.sgd(1.0), steps=3, epochs=1, batch_size=4)
