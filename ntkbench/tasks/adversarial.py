@@ -1,0 +1,266 @@
+"""Adversarial accuracy (`adversarial`, protocol version 1).
+
+Protocol (shared/PROTOCOLS.md §4):
+- Threat model (budget): `norm` "linf" (default) or "l2"; `eps` None takes the protocol's
+  per-dataset value (L∞: mnist 0.3, fashion_mnist 0.1, cifar10 8/255, mnist1d 0.1; L2: cifar10
+  0.5); `box` the valid input range: "auto" ([0, 1] when every train and test input lies in it,
+  as ntkbench's image loaders scale them, else unbounded: mnist1d is standardised), "unbounded",
+  "data" ([min, max] over both splits) or [lo, hi]. The resolved threat model is recorded in the
+  result (`threat`).
+- Training: the method (contract: `ntkbench.tasks.adversarial_api`) gets the whole training split
+  (or `train_examples` class-balanced examples, seeded by the root seed) and the threat model, and
+  returns a predictor x -> logits. Seeds are vmapped into one program when the method is pure and
+  its predictor is a pytree; otherwise they run in turn.
+- Evaluation, per seed on that seed's predictor, on the first `test_points` test points (default
+  1000): clean accuracy and robust accuracy under FGSM, PGD (`pgd_steps` 50, step
+  2.5·eps/pgd_steps, random start, `pgd_restarts`), APGD-CE (`apgd_iters` 100) and APGD-T (targeted
+  DLR, `apgd_t_targets` 9, `apgd_t_iters` 100), each from the clean input
+  (`ntkbench.attacks.evaluate_attacks`); `robust_acc` is the per-point worst case. Metrics
+  `clean_acc`, `robust_acc@fgsm`, `robust_acc@pgd`, `robust_acc@apgd-ce`, `robust_acc@apgd-t`,
+  `robust_acc` (percent). Attack keys: fold_in(root, seed, ATTACK_TAG), the same for every method.
+- `eps_sweep` (optional list): the worst case over the same attacks at each eps, metrics
+  `robust_acc@eps=<e>`; with the run's eps it forms the curve of the "rises with eps" check.
+- `flags` (top level of the result): `ntkbench.attacks.reliability_flags` per seed (weaker attack
+  beats a stronger one, an attack above clean accuracy, zero input gradients, robust accuracy rising
+  with eps), each suffixed with the seed that raised it ("... [seed 0]").
+- NTK view (`adversarial_ntk`): NTK eigen-features (Tsilivis & Kempe 2022) on a binary reduction,
+  and the kernel distance between the empirical NTK at initialisation and after training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.tree_util import Partial
+
+from ntkbench.attacks import ThreatModel, as_logits_fn, evaluate_attacks, reliability_flags
+from ntkbench.data.subsets import class_balanced_indices
+from ntkbench.engine.seeds import run_seeds, seed_keys
+from ntkbench.engine.train import Split
+from ntkbench.results import metric
+from ntkbench.tasks.adversarial_ntk import ntk_view
+from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
+
+SUBSET_TAG, METHOD_TAG, ATTACK_TAG = 0, 1, 2
+ATTACKS = ("fgsm", "pgd", "apgd-ce", "apgd-t")
+EPS = {"linf": {"mnist": 0.3, "fashion_mnist": 0.1, "cifar10": 8 / 255, "mnist1d": 0.1},
+       "l2": {"cifar10": 0.5}}
+
+# Published numbers for `ntkbench reproduce` (accuracies in percent; AutoAttack = the worst case).
+_AA = "fra31/auto-attack README, MNIST L∞ eps 0.3 table (AutoAttack standard version, 10000 test points)"
+PUBLISHED = [
+    {"name": "madry2018-mnist-pgd-at-clean", "task": "adversarial", "dataset": "mnist", "method": "pgd-at",
+     "params": {"widths": [32, 64], "kernel_size": 5, "stride": 1, "pool": "max-as-avg", "dense": [1024],
+                "attack_steps": 40, "attack_step_size": 0.01},
+     "budget": {"norm": "linf", "eps": 0.3, "test_points": 10000}, "metric": "clean_acc", "value": 98.53,
+     "tolerance": 1.0, "source": f"Madry et al. 2018 PGD-AT (2 conv + FC1024); {_AA}",
+     "hardware": "1 GPU, ~1-2 h (100k steps of 40-step PGD, batch 50); impractical on 2 CPU cores "
+                 "(days); needs the real MNIST import"},
+    {"name": "madry2018-mnist-pgd-at-autoattack", "task": "adversarial", "dataset": "mnist", "method": "pgd-at",
+     "params": {"widths": [32, 64], "kernel_size": 5, "stride": 1, "pool": "max-as-avg", "dense": [1024],
+                "attack_steps": 40, "attack_step_size": 0.01},
+     "budget": {"norm": "linf", "eps": 0.3, "test_points": 10000}, "metric": "robust_acc", "value": 88.50,
+     "tolerance": 1.5, "source": f"Madry et al. 2018 PGD-AT; {_AA}",
+     "hardware": "as the clean number, plus ~30 min on 1 GPU for the attacks on 10000 points"},
+    {"name": "zhang2019-mnist-trades-clean", "task": "adversarial", "dataset": "mnist", "method": "trades",
+     "params": {"beta": 6.0, "attack_steps": 40, "attack_step_size": 0.01},
+     "budget": {"norm": "linf", "eps": 0.3, "test_points": 10000}, "metric": "clean_acc", "value": 99.48,
+     "tolerance": 1.0, "source": f"Zhang et al. 2019 TRADES (small CNN, beta 6); {_AA}",
+     "hardware": "1 GPU, ~1 h (100 epochs of 40-step TRADES); days on 2 CPU cores"},
+    {"name": "zhang2019-mnist-trades-autoattack", "task": "adversarial", "dataset": "mnist", "method": "trades",
+     "params": {"beta": 6.0, "attack_steps": 40, "attack_step_size": 0.01},
+     "budget": {"norm": "linf", "eps": 0.3, "test_points": 10000}, "metric": "robust_acc", "value": 92.81,
+     "tolerance": 1.5, "source": f"Zhang et al. 2019 TRADES; {_AA}",
+     "hardware": "as the clean number, plus ~30 min on 1 GPU for the attacks"},
+]
+
+
+class _NotAPytree(Exception):
+    """The method's predictor cannot leave a compiled program: seeds run in turn, eagerly."""
+
+
+def _call(predictor, x):
+    return predictor(x)
+
+
+def logits_fn_of(predictor):
+    """A jit-friendly logits function: pytree predictors as traced leaves (one compilation for all
+    seeds), other callables as they are (static: one compilation each)."""
+    leaves = jax.tree.leaves(predictor)
+    if leaves and all(isinstance(a, jax.Array) for a in leaves):
+        return Partial(_call, predictor)
+    return as_logits_fn(predictor)
+
+
+def resolve_threat(ds, budget: dict[str, Any]) -> tuple[ThreatModel, dict[str, Any]]:
+    norm = budget["norm"]
+    if norm not in EPS:
+        raise ValueError(f"budget field 'norm': must be 'linf' or 'l2', got {norm!r}")
+    eps = budget["eps"]
+    if eps is None:
+        if ds.name not in EPS[norm]:
+            raise ValueError(f"budget field 'eps': the protocol has no {norm} eps for dataset {ds.name!r} "
+                             f"(it has {EPS[norm]}); set eps in the budget")
+        eps = EPS[norm][ds.name]
+    box = budget["box"]
+    lo_d = float(min(np.min(ds.x_train), np.min(ds.x_test)))
+    hi_d = float(max(np.max(ds.x_train), np.max(ds.x_test)))
+    if box == "auto":
+        box = "[0, 1]" if lo_d >= 0.0 and hi_d <= 1.0 else "unbounded"
+        lo, hi = (0.0, 1.0) if box == "[0, 1]" else (-np.inf, np.inf)
+    elif box == "unbounded":
+        lo, hi = -np.inf, np.inf
+    elif box == "data":
+        lo, hi = lo_d, hi_d
+    elif isinstance(box, (list, tuple)) and len(box) == 2:
+        lo, hi = float(box[0]), float(box[1])
+    else:
+        raise ValueError(f"budget field 'box': 'auto', 'unbounded', 'data' or [lo, hi], got {box!r}")
+    threat = ThreatModel(norm, float(eps), float(lo), float(hi))
+    info = {"norm": norm, "eps": float(eps), "box": box if isinstance(box, str) else "given",
+            "lower": None if np.isinf(lo) else float(lo), "upper": None if np.isinf(hi) else float(hi),
+            "data_range": [lo_d, hi_d]}
+    return threat, info
+
+
+def attack_settings(budget: dict[str, Any], num_classes: int) -> dict[str, dict]:
+    pgd = {"steps": int(budget["pgd_steps"]), "restarts": int(budget["pgd_restarts"]), "random_start": True}
+    if budget["pgd_step_size"] is not None:
+        pgd["step_size"] = float(budget["pgd_step_size"])
+    return {"fgsm": {}, "pgd": pgd,
+            "apgd-ce": {"n_iter": int(budget["apgd_iters"]), "restarts": int(budget["apgd_restarts"])},
+            "apgd-t": {"n_iter": int(budget["apgd_t_iters"]),
+                       "n_target_classes": min(int(budget["apgd_t_targets"]), num_classes - 1)}}
+
+
+class Adversarial(Task):
+    name = "adversarial"
+    version = 1
+    budget_defaults = {
+        "norm": "linf",
+        "eps": None,  # None: the protocol's per-dataset eps
+        "box": "auto",
+        "test_points": 1000,
+        "train_examples": None,  # None: the whole training split
+        "pgd_steps": 50,
+        "pgd_step_size": None,  # None: 2.5 * eps / pgd_steps
+        "pgd_restarts": 1,
+        "apgd_iters": 100,
+        "apgd_restarts": 1,
+        "apgd_t_iters": 100,
+        "apgd_t_targets": 9,
+        "attack_batch": 500,  # points per compiled attack call (keys are folded per batch)
+        "eps_sweep": [],
+        "ntk_view": True,
+        "ntk_classes": [0, 1],  # binary reduction of the eigen-feature view
+        "ntk_train_points": 500,
+        "ntk_test_points": 200,
+        "ntk_features": 10,
+        "ntk_attack_steps": 20,
+        "ntk_ridge": 1e-3,
+        "ntk_probe": 100,
+    }
+    datasets = ("mnist", "fashion_mnist", "cifar10", "mnist1d")
+
+    def run(self, ctx: RunContext) -> TaskOutput:
+        ds, spec, budget = ctx.dataset, ctx.method, ctx.budget
+        threat, threat_info = resolve_threat(ds, budget)
+        x_tr, y_tr = np.asarray(ds.x_train), np.asarray(ds.y_train)
+        if budget["train_examples"] is not None:
+            idx = np.sort(np.asarray(class_balanced_indices(
+                jax.random.fold_in(jax.random.key(ctx.root_seed), SUBSET_TAG), y_tr,
+                int(budget["train_examples"]), ds.num_classes)))
+            x_tr, y_tr = x_tr[idx], y_tr[idx]
+        train = Split(jnp.asarray(x_tr), jnp.asarray(y_tr, jnp.int32), ds.num_classes)
+        n_test = min(int(budget["test_points"]), len(ds.y_test))
+        x_test, y_test = jnp.asarray(ds.x_test[:n_test]), jnp.asarray(ds.y_test[:n_test], jnp.int32)
+        settings = attack_settings(budget, ds.num_classes)
+        who = f"method {spec.name!r} from {spec.origin}"
+
+        predictors, mode = self._train(ctx, train, threat, who)
+        attack_keys = seed_keys(ctx.root_seed, ctx.seeds, ATTACK_TAG)
+        accs = {k: [] for k in ("clean", *ATTACKS, "robust")}
+        sweep = sorted(float(e) for e in budget["eps_sweep"])
+        curves, flags, zero_grad, seconds = [], [], [], []
+        for s, pred in enumerate(predictors):
+            fn = logits_fn_of(pred)
+            self._check_logits(fn, x_test, ds.num_classes, who, s)
+            t0 = time.perf_counter()
+            rep = evaluate_attacks(fn, x_test, y_test, threat, attack_keys[s], attacks=ATTACKS,
+                                   batch_size=int(budget["attack_batch"]), attack_kwargs=settings)
+            for k in accs:
+                accs[k].append(rep.accs[k])
+            curve = {threat.eps: rep.accs["robust"]}
+            for e in sweep:
+                curve[e] = evaluate_attacks(fn, x_test, y_test, dataclasses.replace(threat, eps=e), attack_keys[s],
+                                            attacks=ATTACKS, batch_size=int(budget["attack_batch"]),
+                                            attack_kwargs=settings).accs["robust"]
+            seconds.append(time.perf_counter() - t0)
+            ctx.timing.run_seconds += seconds[-1]
+            seed_flags = list(rep.flags)
+            if sweep:
+                seed_flags += reliability_flags({}, eps_curve=curve, tol=max(0.5, 100.0 / n_test))
+            flags += [f"{f} [seed {s}]" for f in seed_flags]
+            curves.append(curve)
+            zero_grad.append(rep.zero_grad_frac)
+            ctx.log(f"seed {s}: clean {rep.accs['clean']:.1f}, " + ", ".join(
+                f"{a} {rep.accs[a]:.1f}" for a in ATTACKS) + f", robust {rep.accs['robust']:.1f} "
+                f"({seconds[-1]:.1f}s){' FLAGS: ' + '; '.join(seed_flags) if seed_flags else ''}")
+
+        metrics = {"clean_acc": metric(accs["clean"])}
+        metrics.update({f"robust_acc@{a}": metric(accs[a]) for a in ATTACKS})
+        metrics.update({f"robust_acc@eps={e:g}": metric([c[e] for c in curves]) for e in sweep})
+        metrics["robust_acc"] = metric(accs["robust"])
+
+        ntk = ntk_view(ds, budget, threat, ctx.root_seed, predictors, x_test, log=ctx.log) \
+            if budget["ntk_view"] else {"available": False, "reason": "budget ntk_view = false"}
+        extra = {"flags": flags, "threat": threat_info, "attacks": settings, "test_points": n_test,
+                 "train_examples": int(train.n), "seeds_mode": mode, "zero_grad_frac": zero_grad,
+                 "attack_seconds": seconds}
+        return TaskOutput(metrics=metrics, ntk=ntk, extra=extra)
+
+    def _train(self, ctx: RunContext, train: Split, threat: ThreatModel, who: str):
+        spec = ctx.method
+
+        def one_seed(key):
+            pred = spec.fn(key, train, threat, **ctx.params)
+            if not callable(pred):
+                raise ContractError(f"{who} must return a predictor (x -> logits), got {type(pred).__name__}")
+            leaves = jax.tree.leaves(pred)
+            if not leaves or not all(isinstance(a, jax.Array) for a in leaves):
+                raise _NotAPytree()
+            return pred
+
+        keys = seed_keys(ctx.root_seed, ctx.seeds, METHOD_TAG)
+        try:
+            stacked, timing = run_seeds(one_seed, keys, vmap=ctx.vmap_seeds)
+        except _NotAPytree:
+            t0 = time.perf_counter()
+            preds = [spec.fn(k, train, threat, **ctx.params) for k in keys]
+            if not all(callable(p) for p in preds):
+                raise ContractError(f"{who} must return a predictor (x -> logits)")
+            ctx.timing.run_seconds += time.perf_counter() - t0
+            ctx.log(f"trained {ctx.seeds} seeds in turn, eagerly (the predictor is not a pytree) "
+                    f"in {time.perf_counter() - t0:.1f}s")
+            return preds, "in turn, eager (predictor is not a pytree of arrays)"
+        ctx.timing.add(timing)
+        ctx.log(f"trained {ctx.seeds} seeds (compile {timing.compile_seconds:.1f}s, run {timing.run_seconds:.1f}s)")
+        preds = [jax.tree.map(lambda a, s=s: a[s], stacked) for s in range(ctx.seeds)]
+        return preds, "vmapped" if ctx.vmap_seeds else "in turn, jitted"
+
+    @staticmethod
+    def _check_logits(fn, x, num_classes, who, seed):
+        logits = jax.jit(lambda f, xb: f(xb))(fn, x[:min(len(x), 500)])
+        want = (min(len(x), 500), num_classes)
+        if tuple(logits.shape) != want:
+            raise ContractError(f"{who}: predictor returned logits of shape {tuple(logits.shape)}, expected {want}")
+        if not bool(jnp.all(jnp.isfinite(logits))):
+            raise ContractError(f"{who} returned non-finite logits (NaN/inf) on clean test inputs for seed {seed}")
+
+
+TASK = Adversarial()
