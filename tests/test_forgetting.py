@@ -201,6 +201,7 @@ def test_ogd_basis_is_orthonormal():
         s = jax.jit(learner.learn)(s, jax.random.key(t + 1), TaskData(x, jnp.asarray(ds.y_train), jnp.int32(t),
                                                                    jnp.ones(4, bool), jnp.ones(4, bool)))
     B = np.asarray(s["basis"])
+    assert B.shape[0] == 10
     np.testing.assert_allclose(B @ B.T, np.eye(10), atol=1e-4)
 
 
