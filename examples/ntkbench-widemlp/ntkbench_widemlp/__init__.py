@@ -1,0 +1,1 @@
+"""An example ntkbench plugin package (see docs/writing-a-method.md)."""
