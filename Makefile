@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow leaderboard bench clean
+.PHONY: install run test test-slow leaderboard check-results bench clean
 
 install: $(STAMP)
 
@@ -20,6 +20,14 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Validate the committed result files and rebuild the leaderboard from them.
+check-results: install
+	$(BIN)/ntkbench validate results
+	$(BIN)/ntkbench leaderboard --results results --out leaderboard
+
+leaderboard: install
+	$(BIN)/ntkbench leaderboard --results results --out leaderboard
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow

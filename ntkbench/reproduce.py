@@ -104,3 +104,24 @@ def main(args, data_dir=None) -> int:
         print(f"{r['name']:<48} {r['metric']:<16} published {r['published']:>7}  measured {measured:>7}  "
               f"tol ±{r['tolerance']}  {r['verdict'].upper()}")
     return 1 if failed else 0
+
+
+def published_for(record: dict) -> list[dict]:
+    """Published numbers for a result's (task, dataset, method), for the leaderboard's side-by-side
+    column. The verdict is computed only when the result ran exactly the entry's protocol;
+    otherwise it says so."""
+    out = []
+    for entry in registry():
+        if (entry["task"], entry["dataset"], entry["method"]) != (record.get("task"), record.get("dataset"), record.get("method")):
+            continue
+        if entry["metric"] not in (record.get("metrics") or {}):
+            continue
+        result = verdict(entry, record)
+        try:
+            same = run_spec(entry).config_hash == record.get("config_hash")
+        except Exception:  # a plugin or dataset this machine lacks: compare nothing
+            same = False
+        if not same:
+            result["verdict"] = "different protocol"
+        out.append(result)
+    return out
