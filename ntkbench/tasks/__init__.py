@@ -7,9 +7,10 @@ import difflib
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.sample_complexity import TASK as _sample_complexity
 from ntkbench.tasks.forgetting import TASK as _forgetting
+from ntkbench.tasks.distillation import TASK as _distillation
 from ntkbench.tasks.adversarial import TASK as _adversarial
 
-TASKS: dict[str, Task] = {t.name: t for t in (_sample_complexity, _forgetting, _adversarial)}
+TASKS: dict[str, Task] = {t.name: t for t in (_sample_complexity, _forgetting, _distillation, _adversarial)}
 
 
 def get_task(name: str) -> Task:

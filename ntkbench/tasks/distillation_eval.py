@@ -1,0 +1,185 @@
+"""Evaluation of a synthetic set for the `distillation` task (the task's, never the method's).
+
+    eval_archs(C, budget)                          -> {"convnet": Arch, "mlp": Arch}
+    NetworkEval(arch, input_shape, n_syn, soft, budget, vmap_networks=True)
+        .accuracies(key, x_syn, y_syn, x_test, y_test) -> (networks,) test accuracies in percent
+    kernel_arch(C, input_shape, budget)            -> (Arch, description) of the KRR kernel
+    krr_accuracy(k, x_syn, y_syn, x_test, y_test, ridge) -> percent
+    encode_preview(x_syn, y_syn) / decode_preview(preview)
+
+Finite networks follow the DC protocol: trained from scratch on the synthetic set with SGD
+(lr `eval_lr`, momentum `eval_momentum`, weight decay `eval_weight_decay` added to the gradient as
+PyTorch's SGD does), batches of `eval_batch_size` over `eval_epochs` epochs through the shared
+trainer (`nb.train_params(epochs=...)`: a fresh permutation per epoch, the last incomplete batch
+dropped, so with more than one batch per epoch a few examples sit out each epoch), lr × 0.1 at
+epoch `eval_epochs // 2`. Hard labels: cross-entropy; soft labels: `soft_label_loss` ("mse" to the
+label vectors, the loss KIP's labels are learned for, or "cross_entropy" against them as
+probabilities). The `eval_networks` networks of one seed are one vmapped program.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+import ntkbench as nb
+from ntkbench.engine.seeds import predict_in_chunks
+from ntkbench.engine.train import cross_entropy
+from ntkbench.kernels import gram, krr_fit_predict
+
+EVAL_CHUNK_IMAGES = 1000  # test images in flight at once, over all vmapped networks
+
+
+def eval_archs(num_classes: int, budget: dict) -> dict[str, nb.models.Arch]:
+    """ConvNet-`eval_depth` (width `eval_width`, instance norm, ReLU, 2×2 avg pool; 1-D on 1-D
+    data) and the DC MLP (two hidden layers of `eval_width`, ReLU)."""
+    w, d = int(budget["eval_width"]), int(budget["eval_depth"])
+    return {
+        "convnet": nb.models.convnet(num_classes, (w,) * d, kernel_size=3, padding="SAME", pool="avg",
+                                     norm="instance"),
+        "mlp": nb.models.mlp(num_classes, (w, w)),
+    }
+
+
+def soft_loss(name: str):
+    if name == "mse":
+        return lambda logits, y: 0.5 * jnp.sum((logits - y) ** 2, -1).mean()
+    if name == "cross_entropy":
+        return lambda logits, y: optax.softmax_cross_entropy(logits, y).mean()
+    raise ValueError(f"budget field 'soft_label_loss' must be 'mse' or 'cross_entropy', got {name!r}")
+
+
+class NetworkEval:
+    """Train `eval_networks` networks of `arch` from scratch on a synthetic set; test accuracy."""
+
+    def __init__(self, arch, input_shape, n_syn: int, soft: bool, budget: dict, *, vmap_networks: bool = True):
+        self.arch, self.input_shape = arch, tuple(input_shape)
+        self.networks = int(budget["eval_networks"])
+        self.epochs = int(budget["eval_epochs"])
+        self.batch = min(int(budget["eval_batch_size"]), n_syn)
+        steps_per_epoch = n_syn // self.batch
+        decay_at = (self.epochs // 2) * steps_per_epoch
+        sched = optax.piecewise_constant_schedule(float(budget["eval_lr"]), {decay_at: 0.1} if decay_at > 0 else {})
+        self.optimizer = optax.chain(optax.add_decayed_weights(float(budget["eval_weight_decay"])),
+                                     optax.sgd(sched, momentum=float(budget["eval_momentum"])))
+        self.loss_of = soft_loss(budget["soft_label_loss"]) if soft else cross_entropy
+        self.model_fn = lambda rngs: nb.models.Network(arch, self.input_shape, rngs=rngs)
+        self.graphdef = nb.build(self.model_fn, jax.random.key(0))[0]
+        self.num_classes = arch.num_classes
+        self.vmap_networks = vmap_networks
+        self.steps = self.epochs * steps_per_epoch
+        self._compiled = {}
+        self.compile_seconds = 0.0
+
+    def _one(self, key, x_syn, y_syn, x_test, y_test, chunk):
+        k_init, k_train = jax.random.split(key)
+        params = nb.build(self.model_fn, k_init)[1]
+        graphdef = self.graphdef
+
+        def loss(p, x, y, _k):
+            return self.loss_of(nnx.merge(graphdef, p)(x), y)
+
+        params, losses = nb.train_params(k_train, loss, params, nb.Split(x_syn, y_syn, self.num_classes),
+                                         optimizer=self.optimizer, epochs=self.epochs, batch_size=self.batch)
+        logits = predict_in_chunks(lambda xb: nnx.merge(graphdef, params)(xb), x_test, chunk)
+        return (logits.argmax(-1) == y_test).mean() * 100.0, losses[-1]
+
+    def program(self, *args):
+        """The AOT-compiled program for these argument shapes (compiled once, reused per seed)."""
+        sig = tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args))
+        if sig not in self._compiled:
+            if self.vmap_networks:
+                chunk = max(1, EVAL_CHUNK_IMAGES // self.networks)
+                fn = jax.vmap(functools.partial(self._one, chunk=chunk), in_axes=(0, None, None, None, None))
+            else:
+                fn = functools.partial(self._one, chunk=EVAL_CHUNK_IMAGES)
+            t0 = time.perf_counter()
+            self._compiled[sig] = jax.jit(fn).lower(*args).compile()
+            self.compile_seconds += time.perf_counter() - t0
+        return self._compiled[sig]
+
+    def accuracies(self, key, x_syn, y_syn, x_test, y_test):
+        """(networks,) test accuracies and final training losses; network i uses fold_in(key, i)."""
+        keys = jnp.stack([jax.random.fold_in(key, i) for i in range(self.networks)])
+        if self.vmap_networks:
+            acc, loss = self.program(keys, x_syn, y_syn, x_test, y_test)(keys, x_syn, y_syn, x_test, y_test)
+        else:
+            outs = [self.program(k, x_syn, y_syn, x_test, y_test)(k, x_syn, y_syn, x_test, y_test) for k in keys]
+            acc, loss = jnp.stack([o[0] for o in outs]), jnp.stack([o[1] for o in outs])
+        return np.asarray(acc, np.float64), np.asarray(loss, np.float64)
+
+
+def kernel_arch(num_classes: int, input_shape, budget: dict):
+    """The KRR kernel's architecture and a description of it (recorded in the result).
+
+    "fc": the infinite-width NNGP/NTK of the evaluation MLP (two hidden layers, ReLU, NTK
+    parameterisation so the limit is width-free) — cheap on any machine. "conv": the ConvNet
+    evaluation architecture *without* instance norm (no exact kernel exists with it, see
+    ntkbench.kernels.infinite) — exact conv kernels with average pooling cost O(P²) per pair
+    (P spatial positions) and are very slow on a CPU for 28×28 inputs.
+    """
+    archs = eval_archs(num_classes, budget)
+    if budget["kernel"] == "fc":
+        arch = archs["mlp"].replace(parameterization="ntk")
+        return arch, (f"fc: infinite-width kernel of the MLP {len(arch.widths)}x{arch.widths[0]} ReLU "
+                      "(NTK parameterisation)")
+    if budget["kernel"] == "conv":
+        arch = archs["convnet"].replace(norm=None, parameterization="ntk")
+        return arch, (f"conv: infinite-width kernel of the ConvNet-{len(arch.widths)} (kernel 3, ReLU, 2x avg "
+                      f"pool) without instance norm, on inputs {tuple(input_shape)}")
+    raise ValueError(f"budget field 'kernel' must be 'fc' or 'conv', got {budget['kernel']!r}")
+
+
+def krr_accuracy(k, x_syn, y_targets, x_test, y_test, ridge: float) -> float:
+    """Test accuracy (percent) of KRR with kernel k trained on (x_syn, y_targets (n, C))."""
+    k_ss = gram(k, x_syn)
+    k_ts = gram(k, x_test, x_syn)
+    pred = np.asarray(krr_fit_predict(k_ss, jnp.asarray(y_targets, k_ss.dtype), k_ts, ridge=ridge))
+    if not np.all(np.isfinite(pred)):
+        return float("nan")
+    return float((pred.argmax(-1) == np.asarray(y_test)).mean() * 100.0)
+
+
+def label_targets(y_syn, num_classes: int) -> np.ndarray:
+    y = np.asarray(y_syn)
+    return np.eye(num_classes, dtype=np.float32)[y] if y.ndim == 1 else y.astype(np.float32)
+
+
+def encode_preview(x_syn, y_syn, num_classes: int, max_classes: int = 10) -> dict:
+    """First synthetic example of each of the first `max_classes` classes (argmax for soft labels),
+    each min-max scaled to uint8 and base64-encoded (row-major, shape `shape`): a few kB per image,
+    enough for the leaderboard to draw a grid. `lo`/`hi` undo the scaling (x ≈ lo + u8/255·(hi−lo))."""
+    x = np.asarray(x_syn, np.float32)
+    y = np.asarray(y_syn)
+    labels = y if y.ndim == 1 else y.argmax(-1)
+    images, classes, lo, hi = [], [], [], []
+    for c in range(min(num_classes, max_classes)):
+        idx = np.nonzero(labels == c)[0]
+        if idx.size == 0:
+            continue
+        img = x[idx[0]]
+        a, b = float(img.min()), float(img.max())
+        u8 = np.round((img - a) / (b - a if b > a else 1.0) * 255).astype(np.uint8)
+        images.append(base64.b64encode(u8.tobytes()).decode("ascii"))
+        classes.append(c)
+        lo.append(round(a, 3))
+        hi.append(round(b, 3))
+    return {"format": "uint8-base64", "shape": list(x.shape[1:]), "classes": classes, "lo": lo, "hi": hi,
+            "images": images}
+
+
+def decode_preview(preview: dict) -> list[np.ndarray]:
+    """The preview's images as float arrays of `shape` (approximately the synthetic values)."""
+    shape = tuple(preview["shape"])
+    out = []
+    for s, a, b in zip(preview["images"], preview["lo"], preview["hi"]):
+        u8 = np.frombuffer(base64.b64decode(s), np.uint8).reshape(shape)
+        out.append(a + u8.astype(np.float32) / 255.0 * (b - a))
+    return out
