@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -53,10 +54,10 @@ def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Callabl
                          root_seed=run.root_seed, vmap_seeds=vmap, log=log)
         try:
             output = task.run(ctx)
-        except PluginError as e:
+        except PluginError:
             raise
         except Exception as e:
-            if _from_plugin(e, spec):
+            if _raised_in_plugin(e, spec):  # say whose code failed, and where
                 raise PluginError(method_failure(spec, e)) from e
             raise
         record.update(metrics=output.metrics, ntk=output.ntk, status="ok", **output.extra)
@@ -69,11 +70,10 @@ def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Callabl
     return record
 
 
-def _from_plugin(exc: BaseException, spec) -> bool:
-    import traceback
-
-    module_file = sys.modules.get(spec.module).__file__ if spec.module in sys.modules else None
-    return any(f.filename == module_file for f in traceback.extract_tb(exc.__traceback__)) if module_file else True
+def _raised_in_plugin(exc: BaseException, spec) -> bool:
+    module = sys.modules.get(spec.module)
+    path = getattr(module, "__file__", None)
+    return path is None or any(f.filename == path for f in traceback.extract_tb(exc.__traceback__))
 
 
 def headline(record: dict) -> str:
