@@ -85,3 +85,23 @@ def test_kernel_methods_and_ntk_view(tmp_path):
     assert view["infinite"]["test_acc@n=500"]["mean"] == pytest.approx(acc["ntk-mlp"], abs=1e-4)
     assert view["finite_minus_infinite"]["test_acc@n=500"] == pytest.approx(acc["mlp"] - acc["ntk-mlp"], abs=1e-4)
     assert 0 < view["label_energy_top10"]["n=500"]["mean"] < 1
+
+
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir(FASHION), reason=f"{FASHION} absent (Debian package dataset-fashion-mnist)")
+def test_fashion_mnist_learning_curve_from_imported_files(tmp_path):
+    from ntkbench.data import import_dataset
+
+    import_dataset("fashion_mnist", FASHION, tmp_path / "data")
+    runs = expand_suite({"seeds": 2, "runs": [{
+        "task": "sample_complexity", "datasets": "fashion_mnist", "methods": ["mlp", "cnn"],
+        "budget": {"n": [100, 400], "targets": [60.0], "test_points": 1000, "ntk_max_n": 100},
+        "params": {"mlp": {"steps": 300}, "cnn": {"steps": 300, "kernel_size": 3}}}]}, where="t")
+    for run in runs:
+        rec = execute_one(run, tmp_path, tmp_path / "data", log=print)
+        assert rec["status"] == "ok", rec["error"]
+        assert rec["dataset_meta"]["source"].startswith("imported")
+        accs = [rec["metrics"][f"test_acc@n={n}"]["mean"] for n in (100, 400)]
+        assert 45 < accs[0] < accs[1]
