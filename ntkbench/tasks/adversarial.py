@@ -88,6 +88,11 @@ def _call(predictor, x):
     return predictor(x)
 
 
+@jax.jit
+def _forward(fn, x):
+    return fn(x)
+
+
 def logits_fn_of(predictor):
     """A jit-friendly logits function: pytree predictors as traced leaves (one compilation for all
     seeds), other callables as they are (static: one compilation each)."""
@@ -255,7 +260,7 @@ class Adversarial(Task):
 
     @staticmethod
     def _check_logits(fn, x, num_classes, who, seed):
-        logits = jax.jit(lambda f, xb: f(xb))(fn, x[:min(len(x), 500)])
+        logits = _forward(fn, x[:min(len(x), 500)])
         want = (min(len(x), 500), num_classes)
         if tuple(logits.shape) != want:
             raise ContractError(f"{who}: predictor returned logits of shape {tuple(logits.shape)}, expected {want}")
