@@ -171,7 +171,8 @@ def _match_distance(g_real, g_syn):
         if a.ndim < 2:
             continue
         a, b = jnp.moveaxis(a, -1, 0).reshape(a.shape[-1], -1), jnp.moveaxis(b, -1, 0).reshape(b.shape[-1], -1)
-        cos = jnp.sum(a * b, -1) / (jnp.linalg.norm(a, axis=-1) * jnp.linalg.norm(b, axis=-1) + 1e-6)
+        norm = lambda v: jnp.sqrt(jnp.sum(v * v, -1) + 1e-12)  # differentiable at 0 (dead units)
+        cos = jnp.sum(a * b, -1) / (norm(a) * norm(b) + 1e-6)
         total = total + jnp.sum(1.0 - cos)
     return total
 

@@ -35,6 +35,9 @@ from ntkbench.engine.train import cross_entropy
 from ntkbench.kernels import gram, krr_fit_predict
 
 EVAL_CHUNK_IMAGES = 1000  # test images in flight at once, over all vmapped networks
+EVAL_FIELDS = ("eval_networks", "eval_epochs", "eval_batch_size", "eval_lr", "eval_momentum", "eval_weight_decay",
+               "soft_label_loss")
+_PROGRAMS: dict = {}  # compiled evaluation programs, shared by equal configurations (method and `random`)
 
 
 def eval_archs(num_classes: int, budget: dict) -> dict[str, nb.models.Arch]:
@@ -75,7 +78,7 @@ class NetworkEval:
         self.num_classes = arch.num_classes
         self.vmap_networks = vmap_networks
         self.steps = self.epochs * steps_per_epoch
-        self._compiled = {}
+        self._config = (arch, self.input_shape, n_syn, soft, vmap_networks, tuple(budget[f] for f in EVAL_FIELDS))
         self.compile_seconds = 0.0
 
     def _one(self, key, x_syn, y_syn, x_test, y_test, chunk):
@@ -93,17 +96,17 @@ class NetworkEval:
 
     def program(self, *args):
         """The AOT-compiled program for these argument shapes (compiled once, reused per seed)."""
-        sig = tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args))
-        if sig not in self._compiled:
+        sig = (self._config, tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args)))
+        if sig not in _PROGRAMS:
             if self.vmap_networks:
                 chunk = max(1, EVAL_CHUNK_IMAGES // self.networks)
                 fn = jax.vmap(functools.partial(self._one, chunk=chunk), in_axes=(0, None, None, None, None))
             else:
                 fn = functools.partial(self._one, chunk=EVAL_CHUNK_IMAGES)
             t0 = time.perf_counter()
-            self._compiled[sig] = jax.jit(fn).lower(*args).compile()
+            _PROGRAMS[sig] = jax.jit(fn).lower(*args).compile()
             self.compile_seconds += time.perf_counter() - t0
-        return self._compiled[sig]
+        return _PROGRAMS[sig]
 
     def accuracies(self, key, x_syn, y_syn, x_test, y_test):
         """(networks,) test accuracies and final training losses; network i uses fold_in(key, i)."""
