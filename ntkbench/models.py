@@ -30,7 +30,8 @@ class Arch:
     """Architecture shared by the finite network and its infinite-width kernel.
 
     kind: "mlp" (flatten, then dense layers of `widths`) or "conv" (conv layers with `widths`
-      channels, then flatten and `dense` hidden layers).
+      channels, then flatten (or, with readout="avg", average over positions) and `dense` hidden
+      layers).
     Weights are N(0, w_std² / fan_in) and biases N(0, b_std²) ("standard"), or N(0, 1) with the
     scale applied in the forward pass ("ntk"); both give the same function at init.
     """
@@ -43,6 +44,7 @@ class Arch:
     padding: Literal["SAME", "VALID"] = "SAME"
     pool: Literal[None, "avg"] = None  # 2x2 (or 2) average pooling, stride 2, after each conv
     norm: Literal[None, "instance"] = None  # per-example, per-channel over spatial axes
+    readout: Literal["flatten", "avg"] = "flatten"  # conv stack -> vector: flatten or global average
     dense: tuple[int, ...] = ()  # hidden dense layers after the conv stack
     activation: Literal["relu", "erf", "identity"] = "relu"
     w_std: float = math.sqrt(2.0)
@@ -199,7 +201,7 @@ class Network(nnx.Module):
                 if arch.pool == "avg":
                     spatial = [n // 2 for n in spatial]
                 c = width
-            fan_in = math.prod(spatial) * c
+            fan_in = c if arch.readout == "avg" else math.prod(spatial) * c
             hidden = arch.dense
         else:
             fan_in = math.prod(shape)
@@ -222,6 +224,8 @@ class Network(nnx.Module):
             x = self.act(x)
             if self.arch.pool == "avg":
                 x = avg_pool(x)
+        if self.convs and self.arch.readout == "avg":
+            x = x.mean(axis=tuple(range(1, x.ndim - 1)))
         x = x.reshape(x.shape[0], -1)
         for layer in self.dense:
             x = self.act(layer(x))

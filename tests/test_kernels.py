@@ -111,6 +111,8 @@ ARCHS = [
     (convnet(4, (6,), kernel_size=4, stride=3, padding="VALID", activation="identity"), (23, 1)),
     (convnet(3, (5, 4), stride=1, pool="avg", parameterization="ntk", b_std=0.2), (9, 7, 2)),
     (convnet(3, (5, 4), kernel_size=4, stride=2, padding="SAME"), (8, 8, 1)),
+    (convnet(2, (6,), kernel_size=1, readout="avg", b_std=0.1), (3, 3, 2)),
+    (convnet(4, (6, 5), stride=2, readout="avg", dense=(7,), parameterization="ntk"), (20, 1)),
 ]
 
 

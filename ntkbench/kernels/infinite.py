@@ -99,7 +99,7 @@ def stax_layers(arch, input_shape):
                        act()]
             if arch.pool == "avg":
                 layers.append(stax.AvgPool((2,) * ndim, strides=(2,) * ndim, padding="VALID"))
-        layers.append(stax.Flatten())
+        layers.append(stax.GlobalAvgPool() if arch.readout == "avg" else stax.Flatten())
         hidden = arch.dense
     else:
         hidden = arch.widths
@@ -121,7 +121,8 @@ def bytes_per_pair(arch, input_shape, itemsize: int = 4) -> int:
 
     MLP: a few scalars per pair. Conv with a Flatten readout and no pooling: neural-tangents keeps
     only the spatial diagonal, P = prod(spatial) entries per pair and layer. With average pooling
-    it needs the full spatial covariance, P² entries per pair (at the widest layer, the first).
+    (or a global-average readout) it needs the full spatial covariance, P² entries per pair (at the
+    widest layer, the first).
     The constants (8 floats per pair for an MLP, 4·P without pooling, 8·P² with pooling) cover
     nngp + ntk and the temporaries of the activation's kernel map; XLA's buffer assignment on CPU
     stays below them (about 5, 2·P and 4-6.5·P² floats; printed by
@@ -139,7 +140,8 @@ def bytes_per_pair(arch, input_shape, itemsize: int = 4) -> int:
         sizes.append(math.prod(s))
         if arch.pool == "avg":
             s = [n // 2 for n in s]
-    per = 8 * max(sizes) ** 2 if arch.pool == "avg" else 4 * max(sizes)
+    full_cov = arch.pool == "avg" or arch.readout == "avg"  # pooling needs cross-position covariance
+    per = 8 * max(sizes) ** 2 if full_cov else 4 * max(sizes)
     return int(per * itemsize)
 
 
