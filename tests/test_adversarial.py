@@ -163,6 +163,7 @@ def closure_method(key, train, threat, *, steps=150):
     return nb.fit_classifier(key, model, train, optimizer=optax.adam(1e-2), steps=steps, batch_size=64)
 
 
+@pytest.mark.slow
 def test_closure_predictor_runs_seeds_in_turn():
     out, _ = run_task(spec_for(closure_method, "closure"), seeds=1)
     assert out.extra["seeds_mode"].startswith("in turn, eager")
