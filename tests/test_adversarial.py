@@ -212,6 +212,10 @@ def test_published_entries_are_runnable_configs():
         assert p["task"] == "adversarial" and p["dataset"] == "mnist" and p["source"] and p["hardware"]
         get_method(p["method"]).resolve_params(p["params"])
         TASK.resolve_budget(p["budget"])
+        nb.models.convnet(10, p["params"]["widths"], pool=p["params"]["pool"])  # a valid architecture
+    from ntkbench.reproduce import registry, run_spec
+    mine = [e for e in registry() if e["task"] == "adversarial"]
+    assert len(mine) == 4 and all(run_spec(e).method in ("pgd-at", "trades") for e in mine)
 
 
 # ---------------------------------------------------------------------------------------------
