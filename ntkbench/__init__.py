@@ -19,5 +19,8 @@ from ntkbench.engine.kernel_predictor import krr_predictor
 from ntkbench.engine.train import Split, build, fit_classifier, train_params
 from ntkbench.registry import MethodSpec, PluginError, method
 
-__all__ = ["__version__", "models", "krr_predictor", "Split", "build", "fit_classifier", "train_params", "MethodSpec",
+# The forgetting task's learner contract (imported last: the tasks package uses the names above).
+from ntkbench.tasks.forgetting_api import Learner, StreamInfo, TaskData  # noqa: E402
+
+__all__ = ["__version__", "models", "krr_predictor", "Learner", "StreamInfo", "TaskData", "Split", "build", "fit_classifier", "train_params", "MethodSpec",
            "PluginError", "method"]

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 @dataclasses.dataclass
@@ -41,24 +42,51 @@ def run_seeds(fn: Callable[[jax.Array], Any], keys: jax.Array, *, vmap: bool, ji
     """fn(key) for every key; outputs stacked along a leading seed axis. `jit=False` runs fn
     eagerly seed by seed (its compile time is then inside run time)."""
     timing = Timing()
-    t0 = time.perf_counter()
     if not jit:
+        t0 = time.perf_counter()
         outs = [jax.block_until_ready(fn(k)) for k in keys]
         timing.run_seconds = time.perf_counter() - t0
         return jax.tree.map(lambda *xs: jnp.stack(xs), *outs), timing
-    if vmap:
-        compiled = jax.jit(jax.vmap(fn)).lower(keys).compile()
-        timing.compile_seconds = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        out = jax.block_until_ready(compiled(keys))
-        timing.run_seconds = time.perf_counter() - t0
-        return out, timing
-    compiled = jax.jit(fn).lower(keys[0]).compile()
-    timing.compile_seconds = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    outs = [jax.block_until_ready(compiled(k)) for k in keys]
-    timing.run_seconds = time.perf_counter() - t0
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *outs), timing
+    return SeedPrograms(vmap, timing)("run", fn, (keys,)), timing
+
+
+def _sig(tree) -> str:
+    leaves, treedef = jax.tree.flatten(tree)
+    return repr((treedef, [(tuple(np.shape(a)), str(getattr(a, "dtype", type(a)))) for a in leaves]))
+
+
+class SeedPrograms:
+    """fn(*per_seed_args, *shared_args) for every seed: one vmapped program, or seeds in turn.
+    Compiled ahead of time once per input signature, compile seconds kept apart."""
+
+    def __init__(self, vmap: bool, timing: Timing):
+        self.vmap, self.timing, self.cache = vmap, timing, {}
+
+    def _compile(self, name, fn, args, in_axes):
+        key = (name, _sig(args))
+        if key not in self.cache:
+            t0 = time.perf_counter()
+            f = jax.vmap(fn, in_axes=in_axes) if in_axes is not None else fn
+            self.cache[key] = jax.jit(f).lower(*args).compile()
+            self.timing.compile_seconds += time.perf_counter() - t0
+        return self.cache[key]
+
+    def __call__(self, name: str, fn: Callable, per_seed: tuple, shared: tuple = ()):
+        if self.vmap:
+            compiled = self._compile(name, fn, (*per_seed, *shared), (0,) * len(per_seed) + (None,) * len(shared))
+            t0 = time.perf_counter()
+            out = jax.block_until_ready(compiled(*per_seed, *shared))
+            self.timing.run_seconds += time.perf_counter() - t0
+            return out
+        seeds = jax.tree.leaves(per_seed)[0].shape[0]
+        outs = []
+        for s in range(seeds):
+            args = (*jax.tree.map(lambda a: a[s], per_seed), *shared)
+            compiled = self._compile(name, fn, args, None)
+            t0 = time.perf_counter()
+            outs.append(jax.block_until_ready(compiled(*args)))
+            self.timing.run_seconds += time.perf_counter() - t0
+        return jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
 
 
 def predict_in_chunks(predictor: Callable[[jax.Array], jax.Array], x: jax.Array, chunk: int = 1000):

@@ -38,7 +38,6 @@ from jax.flatten_util import ravel_pytree
 
 import ntkbench as nb
 from ntkbench.kernels import kernel_fn
-from ntkbench.tasks.forgetting_api import Learner, StreamInfo, TaskData
 
 NEG = -1e9
 
@@ -54,7 +53,7 @@ def _ce(logits, y, mask):
 class _Net:
     """The default MLP as a pure function of its parameters, plus an SGD pass over one task."""
 
-    def __init__(self, info: StreamInfo, width: int, depth: int, lr: float):
+    def __init__(self, info: nb.StreamInfo, width: int, depth: int, lr: float):
         arch = nb.models.mlp(info.num_classes, (width,) * depth)
         self.model_fn = lambda rngs: nb.models.Network(arch, info.input_shape, rngs=rngs)
         self.graphdef, _ = nb.build(self.model_fn, jax.random.key(0))
@@ -69,7 +68,7 @@ class _Net:
     def network(self, params):
         return nnx.merge(self.graphdef, params)
 
-    def fit(self, key, params, task: TaskData, loss_fn=None, grad_transform=None, x=None, y=None, masks=None):
+    def fit(self, key, params, task: nb.TaskData, loss_fn=None, grad_transform=None, x=None, y=None, masks=None):
         """`epochs` passes over (x, y) (default: the task's data) with masked CE + loss_fn(params, key)."""
         x = task.x if x is None else x
         y = task.y if y is None else y
@@ -88,12 +87,12 @@ class _Net:
         return self.apply(state["params"], x)
 
 
-def _learner(net: _Net, init, learn) -> Learner:
-    return Learner(init=init, learn=learn, predict=net.predict, network=lambda s: net.network(s["params"]))
+def _learner(net: _Net, init, learn) -> nb.Learner:
+    return nb.Learner(init=init, learn=learn, predict=net.predict, network=lambda s: net.network(s["params"]))
 
 
 @nb.method("sgd", task="forgetting", version="1")
-def sgd(info: StreamInfo, *, lr=0.01, width=256, depth=2):
+def sgd(info: nb.StreamInfo, *, lr=0.01, width=256, depth=2):
     """Naive fine-tuning with SGD (no protection against forgetting)."""
     net = _Net(info, width, depth, lr)
     return _learner(net, lambda key: {"params": net.init(key)},
@@ -101,7 +100,7 @@ def sgd(info: StreamInfo, *, lr=0.01, width=256, depth=2):
 
 
 @nb.method("ewc", task="forgetting", version="2")
-def ewc(info: StreamInfo, *, lr=0.01, ewc_lambda=100.0, fisher_samples=200, width=256, depth=2):
+def ewc(info: nb.StreamInfo, *, lr=0.01, ewc_lambda=100.0, fisher_samples=200, width=256, depth=2):
     """Elastic weight consolidation, one diagonal-Fisher penalty per past task."""
     net = _Net(info, width, depth, lr)
 
@@ -135,7 +134,7 @@ def ewc(info: StreamInfo, *, lr=0.01, ewc_lambda=100.0, fisher_samples=200, widt
 
 
 @nb.method("ogd", task="forgetting", version="2")
-def ogd(info: StreamInfo, *, lr=0.01, memory_per_task=20, width=256, depth=2):
+def ogd(info: nb.StreamInfo, *, lr=0.01, memory_per_task=20, width=256, depth=2):
     """Orthogonal gradient descent (ground-truth-logit gradients of past tasks)."""
     net = _Net(info, width, depth, lr)
     m = memory_per_task
@@ -167,12 +166,12 @@ def ogd(info: StreamInfo, *, lr=0.01, memory_per_task=20, width=256, depth=2):
     return _learner(net, init, learn)
 
 
-def _buffer(info: StreamInfo, size: int):
+def _buffer(info: nb.StreamInfo, size: int):
     return {"x": jnp.zeros((size, *info.input_shape)), "y": jnp.zeros(size, jnp.int32),
             "mask": jnp.ones((size, info.num_classes), bool), "seen": jnp.zeros((), jnp.int32)}
 
 
-def _reservoir_add(buf, key, task: TaskData):
+def _reservoir_add(buf, key, task: nb.TaskData):
     """Reservoir sampling of the task's examples, in order, into the buffer (last writer wins)."""
     n, size = task.n, buf["y"].shape[0]
     pos = buf["seen"] + jnp.arange(n)
@@ -192,7 +191,7 @@ def _replay_batch(net, buf, params, key, size):
 
 
 @nb.method("er", task="forgetting", version="1")
-def er(info: StreamInfo, *, lr=0.01, buffer_size=500, replay_batch=10, width=256, depth=2):
+def er(info: nb.StreamInfo, *, lr=0.01, buffer_size=500, replay_batch=10, width=256, depth=2):
     """Experience replay from a reservoir buffer."""
     net = _Net(info, width, depth, lr)
 
@@ -206,7 +205,7 @@ def er(info: StreamInfo, *, lr=0.01, buffer_size=500, replay_batch=10, width=256
 
 
 @nb.method("agem", task="forgetting", version="1")
-def agem(info: StreamInfo, *, lr=0.01, buffer_size=500, ref_batch=64, width=256, depth=2):
+def agem(info: nb.StreamInfo, *, lr=0.01, buffer_size=500, ref_batch=64, width=256, depth=2):
     """Averaged gradient episodic memory with a reservoir buffer."""
     net = _Net(info, width, depth, lr)
 
@@ -226,7 +225,7 @@ def agem(info: StreamInfo, *, lr=0.01, buffer_size=500, ref_batch=64, width=256,
 
 
 @nb.method("multitask", task="forgetting", version="1")
-def multitask(info: StreamInfo, *, lr=0.01, width=256, depth=2):
+def multitask(info: nb.StreamInfo, *, lr=0.01, width=256, depth=2):
     """Joint training on all tasks seen so far (the upper bound); keeps its own copy of them."""
     net = _Net(info, width, depth, lr)
 
@@ -249,7 +248,7 @@ def _ntk(num_classes, input_shape):
 
 
 @nb.method("ntk-krr", task="forgetting", version="1")
-def ntk_krr(info: StreamInfo, *, ridge=1e-3, points_per_task=500):
+def ntk_krr(info: nb.StreamInfo, *, ridge=1e-3, points_per_task=500):
     """Infinite-width NTK regression updated task by task (Bennani et al. 2020)."""
     k = _ntk(info.num_classes, tuple(info.input_shape))
     m = min(points_per_task, info.max_train_per_task)
@@ -271,4 +270,4 @@ def ntk_krr(info: StreamInfo, *, ridge=1e-3, points_per_task=500):
         alpha = jnp.linalg.solve(kxx + lam * jnp.eye(x.shape[0]), resid)
         return {"x": jnp.concatenate([s["x"], x]), "alpha": jnp.concatenate([s["alpha"], alpha])}
 
-    return Learner(init=init, learn=learn, predict=lambda s, x, task_id: f(s, x))
+    return nb.Learner(init=init, learn=learn, predict=lambda s, x, task_id: f(s, x))

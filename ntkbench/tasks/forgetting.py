@@ -35,7 +35,7 @@ import numpy as np
 from ntkbench.data.registry import forbid_data_access
 from ntkbench.data.streams import Stream, make_stream
 from ntkbench.data.subsets import class_balanced_indices
-from ntkbench.engine.seeds import Timing, predict_in_chunks, seed_keys
+from ntkbench.engine.seeds import SeedPrograms, predict_in_chunks, seed_keys
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.forgetting_api import Learner, StreamInfo, TaskData
@@ -60,45 +60,6 @@ PUBLISHED = [
      "source": "Mirzadeh et al. 2020, Table 2 (published as 0.53, a fraction; 53 points here)",
      "hardware": "any; ~20 min on 2 CPU cores per seed"},
 ]
-
-
-def _sig(tree) -> str:
-    leaves, treedef = jax.tree.flatten(tree)
-    return repr((treedef, [(tuple(np.shape(a)), str(getattr(a, "dtype", type(a)))) for a in leaves]))
-
-
-class SeedPrograms:
-    """fn(*per_seed_args, *shared_args) for every seed: one vmapped program, or seeds in turn.
-    Compiled ahead of time once per input signature, compile seconds kept apart."""
-
-    def __init__(self, vmap: bool, timing: Timing):
-        self.vmap, self.timing, self.cache = vmap, timing, {}
-
-    def _compile(self, name, fn, args, in_axes):
-        key = (name, _sig(args))
-        if key not in self.cache:
-            t0 = time.perf_counter()
-            f = jax.vmap(fn, in_axes=in_axes) if in_axes is not None else fn
-            self.cache[key] = jax.jit(f).lower(*args).compile()
-            self.timing.compile_seconds += time.perf_counter() - t0
-        return self.cache[key]
-
-    def __call__(self, name: str, fn: Callable, per_seed: tuple, shared: tuple = ()):
-        if self.vmap:
-            compiled = self._compile(name, fn, (*per_seed, *shared), (0,) * len(per_seed) + (None,) * len(shared))
-            t0 = time.perf_counter()
-            out = jax.block_until_ready(compiled(*per_seed, *shared))
-            self.timing.run_seconds += time.perf_counter() - t0
-            return out
-        seeds = jax.tree.leaves(per_seed)[0].shape[0]
-        outs = []
-        for s in range(seeds):
-            args = (*jax.tree.map(lambda a: a[s], per_seed), *shared)
-            compiled = self._compile(name, fn, args, None)
-            t0 = time.perf_counter()
-            outs.append(jax.block_until_ready(compiled(*args)))
-            self.timing.run_seconds += time.perf_counter() - t0
-        return jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
 
 
 class Forgetting(Task):
