@@ -1,7 +1,8 @@
 """Method plugins: one decorator for built-in and third-party methods, plus the entry-point group.
 
 A method is registered with `@ntkbench.method(name, task=..., version=...)` on a function (or a
-class). Its parameters are the keyword-only arguments of the function (of `__init__` for a class)
+class). Names are unique within a task (`ntk-krr` is both a forgetting learner and an adversarial
+classifier); a run always names its task, so it finds the right one. Its parameters are the keyword-only arguments of the function (of `__init__` for a class)
 and their defaults. Installed packages expose their methods through the entry-point group
 `ntkbench.methods`; an entry point may name a module (its decorators register the methods) or a
 decorated object. The origin of a method is the distribution that ships its module.
@@ -53,7 +54,7 @@ class MethodSpec:
         return {**self.params, **overrides}
 
 
-_METHODS: dict[str, MethodSpec] = {}
+_METHODS: dict[tuple[str, str], MethodSpec] = {}  # (task, name) -> spec
 _LOAD_ERRORS: list[str] = []
 _LOADED = False
 
@@ -100,12 +101,12 @@ def method(name: str, *, task: str, version: str, vmappable: bool = True, jittab
 
 
 def register(spec: MethodSpec) -> None:
-    old = _METHODS.get(spec.name)
+    old = _METHODS.get((spec.task, spec.name))
     if old is not None:
         same = old.module == spec.module and getattr(old.fn, "__qualname__", None) == getattr(spec.fn, "__qualname__", None)
         if not same:
-            raise PluginError(f"method {spec.name!r} is defined twice: by {old.where} and by {spec.where}")
-    _METHODS[spec.name] = spec
+            raise PluginError(f"method {spec.name!r} of task {spec.task!r} is defined twice: by {old.where} and by {spec.where}")
+    _METHODS[(spec.task, spec.name)] = spec
 
 
 def load_plugins() -> None:
@@ -132,12 +133,21 @@ def load_plugins() -> None:
             _LOAD_ERRORS.append(f"entry point {ep.name!r} ({ep.value}) from {dist} is not a module or an @ntkbench.method object")
 
 
-def get_method(name: str) -> MethodSpec:
+def get_method(name: str, task: str | None = None) -> MethodSpec:
+    """The method `name` of `task` (task may be omitted where the name is unambiguous)."""
     load_plugins()
-    if name in _METHODS:
-        return _METHODS[name]
-    hint = difflib.get_close_matches(name, list(_METHODS), n=1)
-    msg = f"unknown method {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+    found = [s for (t, n), s in _METHODS.items() if n == name and (task is None or t == task)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise PluginError(f"method name {name!r} is used by several tasks "
+                          f"({', '.join(sorted(s.task for s in found))}); say which task")
+    pool = [n for (t, n) in _METHODS if task is None or t == task]
+    hint = difflib.get_close_matches(name, pool, n=1)
+    elsewhere = sorted(t for (t, n) in _METHODS if n == name)
+    msg = f"unknown method {name!r}" + (f" for task {task!r}" if task else "") + (
+        f"; did you mean {hint[0]!r}?" if hint else "") + (
+        f" (it is a method of {', '.join(elsewhere)})" if elsewhere else "")
     if _LOAD_ERRORS:
         msg += " (some plugins failed to load: " + "; ".join(_LOAD_ERRORS) + ")"
     raise PluginError(msg)

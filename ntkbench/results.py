@@ -100,7 +100,7 @@ def iter_results(root: str | Path):
 
 
 def validate_record(record: Any, where: str, *, current_task_versions: dict[str, int] | None = None,
-                    known_origins: dict[str, str] | None = None) -> list[str]:
+                    known_origins: dict[tuple[str, str], str] | None = None) -> list[str]:
     """Problems with one result record, each naming `where` and the field."""
     if not isinstance(record, dict):
         return [f"{where}: top level must be a JSON object"]
@@ -134,8 +134,8 @@ def validate_record(record: Any, where: str, *, current_task_versions: dict[str,
         elif record["task_version"] != cur:
             errors.append(f"{where}: field 'task_version' is {record['task_version']}, the current version of "
                           f"{record['task']!r} is {cur}")
-    if known_origins is not None and record["method"] in known_origins:
-        if known_origins[record["method"]] != record["method_origin"]:
-            errors.append(f"{where}: field 'method_origin' is {record['method_origin']!r} but method "
-                          f"{record['method']!r} comes from {known_origins[record['method']]!r}")
+    key = (record["task"], record["method"])
+    if known_origins is not None and key in known_origins and known_origins[key] != record["method_origin"]:
+        errors.append(f"{where}: field 'method_origin' is {record['method_origin']!r} but method "
+                      f"{record['method']!r} comes from {known_origins[key]!r}")
     return errors

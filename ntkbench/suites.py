@@ -152,11 +152,9 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
         vmap_seeds = run.get("vmap_seeds")
         for m in methods:
             try:
-                spec = get_method(m)
+                spec = get_method(m, task.name)
             except PluginError as e:
                 raise SuiteError(f"{at}.methods: {e}") from None
-            if spec.task != task.name:
-                raise SuiteError(f"{at}.methods: method {m!r} from {spec.origin} solves {spec.task!r}, not {task.name!r}")
             for k, p in enumerate(_tables(params_doc.get(m), f"{at}.params.{m}")):
                 try:
                     params = spec.resolve_params(p)

@@ -15,10 +15,10 @@ from pathlib import Path
 from ntkbench.results import iter_results, validate_record
 
 
-def _known_origins() -> dict[str, str]:
+def _known_origins() -> dict[tuple[str, str], str]:
     from ntkbench.registry import all_methods
 
-    return {m.name: m.origin for m in all_methods()}
+    return {(m.task, m.name): m.origin for m in all_methods()}
 
 
 def _result_files(path: Path) -> list[Path]:

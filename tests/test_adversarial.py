@@ -210,7 +210,7 @@ def test_published_entries_are_runnable_configs():
                       ("trades", "clean_acc"): 99.48, ("trades", "robust_acc"): 92.81}
     for p in PUBLISHED:
         assert p["task"] == "adversarial" and p["dataset"] == "mnist" and p["source"] and p["hardware"]
-        get_method(p["method"]).resolve_params(p["params"])
+        get_method(p["method"], "adversarial").resolve_params(p["params"])
         TASK.resolve_budget(p["budget"])
         nb.models.convnet(10, p["params"]["widths"], pool=p["params"]["pool"])  # a valid architecture
     from ntkbench.reproduce import registry, run_spec
@@ -223,17 +223,17 @@ def test_published_entries_are_runnable_configs():
 
 
 def _run_reference(name):
-    params = {"n_train": 150} if name == "ntk-krr-adv" else {**SMALL_CNN, **({"attack_steps": 3} if name != "fgsm-at" else {})}
-    out, _ = run_task(get_method(name), params=params, seeds=1)
+    params = {"n_train": 150} if name == "ntk-krr" else {**SMALL_CNN, **({"attack_steps": 3} if name != "fgsm-at" else {})}
+    out, _ = run_task(get_method(name, "adversarial"), params=params, seeds=1)
     ps = check_ordering(out.metrics)
     assert ps["clean_acc"][0] >= 60, out.metrics  # chance is 25
     return ps
 
 
-@pytest.mark.parametrize("name", ["pgd-at", "ntk-krr-adv"])
+@pytest.mark.parametrize("name", ["pgd-at", "ntk-krr"])
 def test_reference_methods_run(name):
     ps = _run_reference(name)
-    if name == "ntk-krr-adv":  # the attacks get through the kernel predictor
+    if name == "ntk-krr":  # the attacks get through the kernel predictor
         assert ps["robust_acc"][0] < ps["clean_acc"][0]
 
 
@@ -244,7 +244,7 @@ def test_reference_methods_run_slow(name):
 
 
 def test_ntk_krr_predictor_is_differentiable():
-    spec = get_method("ntk-krr-adv")
+    spec = get_method("ntk-krr", "adversarial")
     train = nb.Split(jnp.asarray(DS.x_train), jnp.asarray(DS.y_train), DS.num_classes)
     pred = spec.fn(jax.random.key(0), train, ThreatModel("linf", 0.1), n_train=150)
     x = jnp.asarray(DS.x_test)

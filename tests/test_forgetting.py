@@ -76,7 +76,7 @@ def test_published_entries_are_complete():
     for p in PUBLISHED:
         assert set(p) == fields and p["budget"]["num_tasks"] == 20
         TASK.resolve_budget(p["budget"])
-        get_method(p["method"]).resolve_params(p["params"])
+        get_method(p["method"], "forgetting").resolve_params(p["params"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def test_published_entries_are_complete():
 
 
 def test_sgd_run_stores_matrix_and_metrics_recompute_by_hand():
-    out = run_task(get_method("sgd"), {"num_tasks": 3, "epochs": 3, "batch_size": 16, "ntk_probe": 10,
+    out = run_task(get_method("sgd", "forgetting"), {"num_tasks": 3, "epochs": 3, "batch_size": 16, "ntk_probe": 10,
                                        "ntk_train_points": 40}, params={"lr": 0.05})
     R = np.array(out.metrics["acc_matrix"]["per_seed"])
     b = np.array(out.metrics["acc_init"]["per_seed"])
@@ -158,7 +158,7 @@ def test_bad_learner_outputs_fail_the_contract():
     with pytest.raises(ContractError, match="must return an ntkbench Learner"):
         run_task(spec_for(lambda info, *, x=0: 3, "nolearner"), {"num_tasks": 2}, seeds=1)
     with pytest.raises(ValueError, match="'setting'"):
-        run_task(get_method("sgd"), {"stream": "permuted", "setting": "task-il"}, seeds=1)
+        run_task(get_method("sgd", "forgetting"), {"stream": "permuted", "setting": "task-il"}, seeds=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_reservoir_buffer_keeps_a_sample_of_what_it_saw():
 @pytest.mark.parametrize("name", ["ewc", "ogd", "er", "agem", "multitask", "ntk-krr"])
 def test_reference_learners_run_and_learn(name):
     params = {"ntk-krr": {"points_per_task": 60}}.get(name, {"lr": 0.05})
-    out = run_task(get_method(name), {"num_tasks": 2, "epochs": 2, "batch_size": 16, "ntk_view": False},
+    out = run_task(get_method(name, "forgetting"), {"num_tasks": 2, "epochs": 2, "batch_size": 16, "ntk_view": False},
                    seeds=2, params=params)
     R = np.array(out.metrics["acc_matrix"]["mean"])
     assert R[0, 0] > 50 and R[1, 1] > 50, R  # chance is 25

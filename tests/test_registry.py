@@ -12,7 +12,7 @@ def test_duplicate_name_names_both_origins():
         def mlp(key, train):
             pass
     msg = str(e.value)
-    assert "defined twice" in msg and "ntkbench (ntkbench.methods.sample_complexity.mlp)" in msg
+    assert "defined twice" in msg and "sample_complexity" in msg and "ntkbench (ntkbench.methods.sample_complexity.mlp)" in msg
     assert "test_registry" in msg
     assert get_method("mlp") is spec
 
@@ -59,3 +59,13 @@ def test_suite_expands_methods_datasets_budgets_and_sweeps():
     assert len(runs) == (2 + 1) * 2 * 2
     assert len({r.config_hash for r in runs}) == len(runs)
     assert all(r.seeds == 2 and r.budget["targets"] == [60.0, 80.0, 90.0] for r in runs)
+
+
+def test_names_are_scoped_by_task():
+    """`ntk-krr` is both a forgetting learner and an adversarial classifier."""
+    assert get_method("ntk-krr", "forgetting").task == "forgetting"
+    assert get_method("ntk-krr", "adversarial").task == "adversarial"
+    with pytest.raises(PluginError, match="several tasks"):
+        get_method("ntk-krr")
+    with pytest.raises(PluginError, match="unknown method 'mlp' for task 'forgetting'.*it is a method of sample_complexity"):
+        get_method("mlp", "forgetting")

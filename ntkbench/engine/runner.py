@@ -45,7 +45,7 @@ def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Callabl
     task = get_task(run.task)
     ctx = None
     try:
-        spec = get_method(run.method)
+        spec = get_method(run.method, run.task)
         dataset = load_dataset(run.dataset, data_dir)
         record["dataset_fingerprint"] = dataset.fingerprint()
         record["dataset_meta"] = dataset.meta

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ntkbench.leaderboard.images import preview_grid
 from ntkbench.leaderboard.plots import Series, heatmap, line_chart
 from ntkbench.leaderboard.tables import as_dict, compact, is_number
 
@@ -123,9 +124,13 @@ def _grouped(records, keys, metric) -> list[Series]:
 
 def distillation(records: list[dict]) -> list[str]:
     names = sorted({k for r in records for k in as_dict(r.get("metrics")) if str(k).startswith("test_acc@")})
-    return [line_chart(s, title=f"{name} vs images per class", xlabel="images per class (ipc)",
-                       ylabel="test accuracy (%)", logx=True)
-            for name in names if (s := _grouped(records, ("ipc",), name))]
+    charts = [line_chart(s, title=f"{name} vs images per class", xlabel="images per class (ipc)",
+                         ylabel="test accuracy (%)", logx=True)
+              for name in names if (s := _grouped(records, ("ipc",), name))]
+    grids = [preview_grid(r.get("synthetic_preview"), f"{label}, ipc {as_dict(r.get('budget')).get('ipc')}: "
+                          "first synthetic example per class (seed 0)")
+             for r, label in zip(records, labels(records))]
+    return charts + grids
 
 
 def adversarial(records: list[dict]) -> list[str]:

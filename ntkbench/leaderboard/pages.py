@@ -59,7 +59,7 @@ SORTER_JS = """
 })();
 """
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SORTER_JS.encode()).digest()).decode()
-CSP = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'"
+CSP = f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'"
 
 
 def esc(x) -> str:

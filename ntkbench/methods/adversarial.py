@@ -17,8 +17,7 @@ sign-gradient (L∞) or normalised-gradient (L2) steps, and are not differentiat
             `attack_step_size` (default 2.5·eps/attack_steps) on the CE, from a uniform random start.
 - trades    Zhang et al. 2019: CE(f(x), y) + β·KL(p(x) ‖ p(x′)), β = 6, x′ from `attack_steps`
             (default 7) steps maximising the KL from x + 0.001·N(0, I).
-- ntk-krr-adv  the protocol's `ntk-krr` (the name is taken by the forgetting learner and method
-            names are global): kernel regression with the infinite-width NTK of a 2-hidden-layer ReLU MLP (NTK
+- ntk-krr   kernel regression with the infinite-width NTK of a 2-hidden-layer ReLU MLP (NTK
             parameterisation, `ntkbench.kernels.kernel_fn`) on `n_train` random training points
             (default 1000), targets one-hot − 1/C, ridge `ridge`·mean diag Θ. Logits
             Θ(x, X) α are differentiable in x: the attacks go through the kernel. Ignores the threat.
@@ -141,7 +140,7 @@ def _krr_logits(depth: int, input_shape: tuple):
     return logits, k
 
 
-@nb.method("ntk-krr-adv", task="adversarial", version="1")
+@nb.method("ntk-krr", task="adversarial", version="1")
 def ntk_krr(key, train: nb.Split, threat, *, n_train=1000, depth=2, ridge=1e-3):
     """Kernel ridge regression with the infinite-width MLP NTK on n_train training points."""
     logits, k = _krr_logits(int(depth), tuple(train.input_shape))

@@ -254,7 +254,7 @@ class Distillation(Task):
         """The built-in `random` method's evaluation with the same seeds, keys and evaluation
         (cached in-process: identical configurations give identical numbers; a run of `random`
         itself with its default parameters is its own baseline)."""
-        rnd = get_method("random")
+        rnd = get_method("random", "distillation")
         key = self._random_key(rnd, ds, budget, ctx)
         if spec is rnd and ctx.params == rnd.params:
             self._random_cache[key] = mine
