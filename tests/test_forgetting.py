@@ -205,6 +205,39 @@ def test_ogd_basis_is_orthonormal():
     np.testing.assert_allclose(B @ B.T, np.eye(10), atol=1e-4)
 
 
+@pytest.mark.parametrize("anchor", ["latest", "per-task"])
+def test_ewc_penalty_is_centred_where_it_should_be(anchor):
+    """Two tasks with λ = 0 (the Fisher bookkeeping runs regardless), then a third with a huge λ,
+    which freezes every parameter with Fisher mass (proximal step: θ → B/A in one step).
+    anchor="latest": B = A·θ*, so the frozen point is the last task's parameters (the network does
+    not move); anchor="per-task": B/A is the Fisher-weighted mean of all anchors, which is NOT θ*
+    of the last task (the pull that wipes recent tasks)."""
+    info = StreamInfo((12, 1), 4, 3, "domain-il", 1, 16, 240, False)
+    ds = tiny_dataset()
+    task = lambda t: TaskData(jnp.asarray(np.roll(ds.x_train, 3 * t, axis=1)), jnp.asarray(ds.y_train), jnp.int32(t),
+                              jnp.ones(4, bool), jnp.ones(4, bool))
+    flat = lambda tree: np.concatenate([np.ravel(a) for a in jax.tree.leaves(tree)])
+    free = get_method("ewc").fn(info, lr=0.05, ewc_lambda=0.0, anchor=anchor)
+    s = free.init(jax.random.key(0))
+    for t in range(2):
+        s = jax.jit(free.learn)(s, jax.random.key(t + 1), task(t))
+    A, B, p = flat(s["A"]), flat(s["B"]), flat(s["params"])
+    c = float(np.sum(A * p * p)) if anchor == "latest" else None
+    on = A > 1e-3 * A.max()
+    assert on.sum() > 100
+    frozen = get_method("ewc").fn(info, lr=0.05, ewc_lambda=1e9, anchor=anchor)
+    p3 = flat(jax.jit(frozen.learn)(s, jax.random.key(3), task(2))["params"])
+    if anchor == "latest":
+        np.testing.assert_allclose(B, A * p, rtol=1e-5, atol=1e-8)
+        assert float(s["c"]) == pytest.approx(c, rel=1e-4)
+        np.testing.assert_allclose(p3[on], p[on], atol=1e-5)
+    else:
+        np.testing.assert_allclose(p3[on], (B / A)[on], rtol=1e-4, atol=1e-5)
+        assert np.abs(p3[on] - p[on]).max() > 1e-3
+    with pytest.raises(ValueError, match="anchor"):
+        get_method("ewc").fn(info, anchor="mean")
+
+
 def test_train_params_epochs_visit_every_example_once_and_grad_transform_applies():
     import optax
     data = nb.Split(jnp.arange(12.0), jnp.zeros(12, jnp.int32), 2)
