@@ -133,7 +133,25 @@ def distillation(records: list[dict]) -> list[str]:
     return charts + grids
 
 
+_EPS = re.compile(r"^robust_acc@eps=([0-9.eE+-]+)$")
+
+
 def adversarial(records: list[dict]) -> list[str]:
-    s = _grouped(records, ("eps", "epsilon"), "robust_acc")
-    return [line_chart(s, title="robust accuracy vs eps (worst case over attacks)", xlabel="eps",
-                       ylabel="robust accuracy (%)")] if s else []
+    """Robust accuracy vs eps: each run's own eps sweep (`robust_acc@eps=<e>` metrics, plus its
+    `robust_acc` at the budget's eps), else one point per run at its budget eps."""
+    series = []
+    for i, (rec, label) in enumerate(zip(records, labels(records))):
+        metrics = as_dict(rec.get("metrics"))
+        pts = [_point(float(m.group(1)), v) for k, v in metrics.items() if (m := _EPS.match(str(k)))]
+        eps = _x_of(rec, ("eps", "epsilon"))
+        threat_eps = as_dict(rec.get("threat")).get("eps")
+        eps = float(threat_eps) if eps is None and is_number(threat_eps) else eps
+        if pts and eps is not None:
+            pts.append(_point(eps, metrics.get("robust_acc")))
+        pts = sorted({p for p in pts if p})
+        if len(pts) > 1:
+            series.append(Series(label, pts, colour=i))
+    if not series:
+        series = _grouped(records, ("eps", "epsilon"), "robust_acc")
+    return [line_chart(series, title="robust accuracy vs eps (worst case over attacks)", xlabel="eps",
+                       ylabel="robust accuracy (%)")] if series else []
