@@ -18,7 +18,7 @@ from ntkbench.suites import RunSpec, load_suite
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import ContractError, RunContext
 from ntkbench.tasks.distillation import PUBLISHED, check_shapes
-from ntkbench.tasks.distillation_eval import decode_preview, encode_preview
+from ntkbench.tasks.distillation_eval import NetworkEval, augmentation, decode_preview, encode_preview, eval_archs
 from ntkbench.tasks.forgetting import PUBLISHED as FORGETTING_PUBLISHED
 
 TASK = get_task("distillation")
@@ -138,6 +138,21 @@ def test_soft_labels_are_recorded_and_gain_is_paired():
     np.testing.assert_allclose(base, ref, atol=1e-4)
 
 
+def test_dsa_augmented_evaluation_runs_and_is_recorded():
+    rec = run_record("random", {**TINY_BUDGET, "augment": "dsa", "evaluations": ["convnet", "mlp"]}, seeds=1)
+    assert rec["status"] == "ok", rec["error"]
+    assert rec["budget"]["augment"] == "dsa"
+    aug = rec["augmentation"]
+    assert aug["augment"] == "dsa" and aug["strategy"] == "color_crop_cutout_scale" and aug["mode"] == "single"
+    assert rec["metrics"]["test_acc@convnet"]["mean"] is not None and "test_acc@mlp" in rec["metrics"]
+    # augmented and plain evaluations never share a compiled program
+    archs = eval_archs(C, TASK.resolve_budget(TINY_BUDGET))
+    plain = NetworkEval(archs["mlp"], (D, 1), 20, False, TASK.resolve_budget(TINY_BUDGET))
+    dsa = NetworkEval(archs["mlp"], (D, 1), 20, False, TASK.resolve_budget({**TINY_BUDGET, "augment": "dsa"}))
+    assert plain._config != dsa._config and plain.augmentation == {"augment": "none"}
+    assert augmentation((28, 28, 1), {"augment": "dsa"})["strategy"] == "color_crop_cutout_flip_scale_rotate"
+
+
 @pytest.mark.slow
 def test_same_config_gives_identical_metrics():
     TASK._random_cache.clear()
@@ -148,7 +163,7 @@ def test_same_config_gives_identical_metrics():
 
 
 def test_budget_errors():
-    rec = run_record("random", {**TINY_BUDGET, "augment": "dsa"})
+    rec = run_record("random", {**TINY_BUDGET, "augment": "autoaugment"})
     assert rec["status"] == "failed" and "augment" in rec["error"]
     rec = run_record("random", {**TINY_BUDGET, "ipc": 50})
     assert rec["status"] == "failed" and "ipc" in rec["error"]

@@ -17,7 +17,8 @@ Protocol (shared/PROTOCOLS.md §3):
   - `test_acc@convnet`: DC protocol — ConvNet-3 (width 128, instance norm, ReLU, 2×2 average
     pooling; 1-D analogue on 1-D data) trained from scratch on the synthetic set, SGD lr 0.01,
     momentum 0.9, weight decay 5e-4, batch 256, 300 epochs, lr × 0.1 at epoch 150, no augmentation
-    (`augment` = "none"; DSA is not implemented and is refused); `eval_networks` (5) networks per
+    (`augment` = "none"; "dsa": DSA augmentation of every training minibatch, recorded in
+    `extra.augmentation`, see `distillation_eval`/`augment`); `eval_networks` (5) networks per
     seed, vmapped; per_seed = the mean over that seed's networks (each network's accuracy is in
     `eval_networks_acc`).
   - `test_acc@mlp`: transfer, the DC MLP (2 × 128 ReLU) trained with the same protocol.
@@ -54,8 +55,8 @@ from ntkbench.kernels import kernel_fn
 from ntkbench.registry import get_method
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
-from ntkbench.tasks.distillation_eval import (NetworkEval, encode_preview, eval_archs, kernel_arch, krr_accuracy,
-                                              label_targets)
+from ntkbench.tasks.distillation_eval import (NetworkEval, augmentation, encode_preview, eval_archs, kernel_arch,
+                                              krr_accuracy, label_targets)
 
 METHOD_TAG, EVAL_TAG = 1, 2
 EVALUATIONS = ("convnet", "mlp", "krr")
@@ -164,8 +165,7 @@ class Distillation(Task):
 
     def run(self, ctx: RunContext) -> TaskOutput:
         budget, spec = ctx.budget, ctx.method
-        if budget["augment"] != "none":
-            raise ValueError(f"budget field 'augment': only 'none' is implemented, got {budget['augment']!r}")
+        augmentation(ctx.dataset.input_shape, budget)  # validates `augment`
         unknown = set(budget["evaluations"]) - set(EVALUATIONS)
         if unknown:
             raise ValueError(f"budget field 'evaluations': unknown {sorted(unknown)}; choose from {EVALUATIONS}")
@@ -201,6 +201,7 @@ class Distillation(Task):
             "test_points": n_test,
             "preprocess": ds.meta.get("normalisation"),
             "kernel_used": kdesc,
+            "augmentation": augmentation(ds.input_shape, budget),
             "synthetic_preview": encode_preview(x_syn[0], y_syn[0], C),
         }
         return TaskOutput(metrics=metrics, ntk=self.ntk_view(mine, base, kdesc, budget), extra=extra)

@@ -15,6 +15,12 @@ dropped, so with more than one batch per epoch a few examples sit out each epoch
 epoch `eval_epochs // 2`. Hard labels: cross-entropy; soft labels: `soft_label_loss` ("mse" to the
 label vectors, the loss KIP's labels are learned for, or "cross_entropy" against them as
 probabilities). The `eval_networks` networks of one seed are one vmapped program.
+
+Augmentation (`augment`): "none" (the protocol's default) or "dsa" — every training minibatch of
+the evaluation networks (ConvNet and MLP) goes through `augment.augment_batch` with that step's
+key: DSA's 'color_crop_cutout_flip_scale_rotate' on images, the 1-D subset 'color_crop_cutout_scale'
+on (L, C) signals, DSA's single-operation-per-minibatch mode (see ntkbench.tasks.augment).
+`augmentation(input_shape, budget)` is what the result records.
 """
 
 from __future__ import annotations
@@ -33,10 +39,13 @@ import ntkbench as nb
 from ntkbench.engine.seeds import predict_in_chunks
 from ntkbench.engine.train import cross_entropy
 from ntkbench.kernels import gram, krr_fit_predict
+from ntkbench.tasks.augment import augment_batch, default_strategy
 
 EVAL_CHUNK_IMAGES = 1000  # test images in flight at once, over all vmapped networks
 EVAL_FIELDS = ("eval_networks", "eval_epochs", "eval_batch_size", "eval_lr", "eval_momentum", "eval_weight_decay",
-               "soft_label_loss")
+               "soft_label_loss", "augment")
+AUGMENTS = ("none", "dsa")
+DSA_MODE = "single"  # DSA's default aug_mode 'S': one operation of the strategy per minibatch
 _PROGRAMS: dict = {}  # compiled evaluation programs, shared by equal configurations (method and `random`)
 
 
@@ -59,6 +68,17 @@ def soft_loss(name: str):
     raise ValueError(f"budget field 'soft_label_loss' must be 'mse' or 'cross_entropy', got {name!r}")
 
 
+def augmentation(input_shape, budget: dict) -> dict:
+    """What the evaluation networks' training minibatches go through (recorded in the result)."""
+    name = budget["augment"]
+    if name not in AUGMENTS:
+        raise ValueError(f"budget field 'augment' must be one of {AUGMENTS}, got {name!r}")
+    if name == "none":
+        return {"augment": "none"}
+    return {"augment": "dsa", "strategy": default_strategy((None, *input_shape)), "mode": DSA_MODE,
+            "applied_to": "every training minibatch of the evaluation networks (convnet, mlp), per-example parameters"}
+
+
 class NetworkEval:
     """Train `eval_networks` networks of `arch` from scratch on a synthetic set; test accuracy."""
 
@@ -77,6 +97,7 @@ class NetworkEval:
         self.graphdef = nb.build(self.model_fn, jax.random.key(0))[0]
         self.num_classes = arch.num_classes
         self.vmap_networks = vmap_networks
+        self.augmentation = augmentation(self.input_shape, budget)
         self.steps = self.epochs * steps_per_epoch
         self._config = (arch, self.input_shape, n_syn, soft, vmap_networks, tuple(budget[f] for f in EVAL_FIELDS))
         self.compile_seconds = 0.0
@@ -86,7 +107,11 @@ class NetworkEval:
         params = nb.build(self.model_fn, k_init)[1]
         graphdef = self.graphdef
 
-        def loss(p, x, y, _k):
+        aug = self.augmentation
+
+        def loss(p, x, y, k):
+            if aug["augment"] == "dsa":
+                x = augment_batch(k, x, aug["strategy"], aug["mode"])
             return self.loss_of(nnx.merge(graphdef, p)(x), y)
 
         params, losses = nb.train_params(k_train, loss, params, nb.Split(x_syn, y_syn, self.num_classes),
