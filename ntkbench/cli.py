@@ -101,9 +101,12 @@ def cmd_data(args) -> int:
         return 2
     data_dir = _data_dir(args)
     if args.data_command == "list":
-        rows = importer.list_available(data_dir)
+        rows = [["name", "status", "source", "fingerprint"]]
+        rows += [[str(r.get(k) or "-") for k in rows[0]] for r in importer.list_available(data_dir)]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
         for r in rows:
-            print("  ".join(str(r.get(k, "")) for k in ("name", "status", "source", "fingerprint")))
+            print("  ".join(v.ljust(w) for v, w in zip(r, widths)) + "  " + r[3])
+        print(f"data dir: {data_dir}")
         return 0
     try:
         path = importer.import_dataset(args.name, args.source, data_dir)
