@@ -19,7 +19,6 @@ import argparse
 import time
 
 import jax
-import numpy as np
 from flax import nnx
 
 import ntkbench.kernels as K

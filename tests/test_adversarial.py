@@ -16,7 +16,6 @@ from ntkbench.data.base import Dataset
 from ntkbench.registry import MethodSpec, _declared_params, get_method
 from ntkbench.tasks import get_task
 from ntkbench.tasks.adversarial import EPS, PUBLISHED, attack_settings, resolve_threat
-from ntkbench.tasks.adversarial_api import Classifier
 from ntkbench.tasks.base import ContractError, RunContext
 
 TASK = get_task("adversarial")

@@ -4,7 +4,6 @@ detection, bounds checking. Tiny models and generated data; the whole file runs 
 
 from __future__ import annotations
 
-import dataclasses
 
 import jax
 import jax.numpy as jnp

@@ -16,7 +16,7 @@ from ntkbench.registry import get_method
 from ntkbench.results import to_jsonable
 from ntkbench.suites import RunSpec, load_suite
 from ntkbench.tasks import get_task
-from ntkbench.tasks.base import ContractError, RunContext
+from ntkbench.tasks.base import ContractError
 from ntkbench.tasks.distillation import PUBLISHED, check_shapes
 from ntkbench.tasks.distillation_eval import NetworkEval, augmentation, decode_preview, encode_preview, eval_archs
 from ntkbench.tasks.forgetting import PUBLISHED as FORGETTING_PUBLISHED

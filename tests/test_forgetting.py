@@ -8,7 +8,7 @@ import pytest
 import ntkbench as nb
 from ntkbench.data.base import Dataset
 from ntkbench.data.registry import DataAccessError, forbid_data_access, load_dataset
-from ntkbench.registry import MethodSpec, PluginError, _declared_params, get_method
+from ntkbench.registry import MethodSpec, _declared_params, get_method
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import ContractError, RunContext
 from ntkbench.tasks.forgetting import PUBLISHED

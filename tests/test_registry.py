@@ -1,7 +1,7 @@
 import pytest
 
 import ntkbench as nb
-from ntkbench.registry import PluginError, get_method, register
+from ntkbench.registry import PluginError, get_method
 from ntkbench.suites import SuiteError, expand_suite
 
 

@@ -18,7 +18,6 @@ sphere of radius eps; both clipped to the box.
 from __future__ import annotations
 
 import functools
-import math
 
 import jax
 import jax.numpy as jnp

@@ -44,12 +44,11 @@ import json
 import time
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.data import preprocess
-from ntkbench.engine.seeds import Timing, run_seeds, seed_keys
+from ntkbench.engine.seeds import run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.kernels import kernel_fn
 from ntkbench.registry import get_method

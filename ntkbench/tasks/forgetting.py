@@ -26,7 +26,7 @@ memory sizes are each method's parameters. Default model of the reference method
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
