@@ -12,15 +12,9 @@ The public API a method plugin uses:
                                  steps=steps, batch_size=128)
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from ntkbench import models
-from ntkbench.engine.kernel_predictor import krr_predictor
-from ntkbench.engine.train import Split, build, fit_classifier, train_params
-from ntkbench.registry import MethodSpec, PluginError, method
+from ntkbench.api import *  # noqa: F401,F403  (the public API; see ntkbench/api.py)
+from ntkbench.api import __all__ as _api
 
-# The forgetting task's learner contract (imported last: the tasks package uses the names above).
-from ntkbench.tasks.forgetting_api import Learner, StreamInfo, TaskData  # noqa: E402
-
-__all__ = ["__version__", "models", "krr_predictor", "Learner", "StreamInfo", "TaskData", "Split", "build", "fit_classifier", "train_params", "MethodSpec",
-           "PluginError", "method"]
+__all__ = ["__version__", *_api]

@@ -51,8 +51,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from ntkbench.engine.runner import execute, summary_table
-    from ntkbench.suites import load_suite, select
+    from ntkbench.orchestration.runner import execute, summary_table
+    from ntkbench.orchestration.suites import load_suite, select
 
     suites = args.suites or [DEFAULT_SUITE]
     runs = []
@@ -69,14 +69,18 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from ntkbench.validate import validate_paths
+    """Exit 0: all valid; 2: a suite's configuration is refused (as `run` would refuse it);
+    1: a result file is invalid."""
+    from ntkbench.orchestration.validate import validate_paths
 
-    errors = validate_paths(args.paths or ["results"], rerun=args.rerun, data_dir=_data_dir(args))
-    for e in errors:
+    suite_errors: list[str] = []
+    errors = validate_paths(args.paths or ["results"], rerun=args.rerun, data_dir=_data_dir(args),
+                            suite_errors=suite_errors)
+    for e in suite_errors + errors:
         print(e, file=sys.stderr)
-    if not errors:
+    if not errors and not suite_errors:
         print("ok")
-    return 1 if errors else 0
+    return 2 if suite_errors else 1 if errors else 0
 
 
 def cmd_leaderboard(args) -> int:
@@ -88,7 +92,7 @@ def cmd_leaderboard(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from ntkbench.reproduce import main as reproduce_main
+    from ntkbench.orchestration.reproduce import main as reproduce_main
 
     return reproduce_main(args, data_dir=_data_dir(args))
 
@@ -117,6 +121,16 @@ def cmd_data(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", default=os.environ.get("NTKBENCH_DATA_DIR"),
@@ -131,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", parents=[common], help="run suites (default: suites/quick.toml)")
     s.add_argument("suites", nargs="*", type=Path)
     s.add_argument("--only", help="glob over task/dataset/method/hash")
-    s.add_argument("--seeds", type=int, help="override the number of seeds")
+    s.add_argument("--seeds", type=_positive_int, help="override the number of seeds")
     s.add_argument("--out", type=Path, default=Path("results"))
     s.add_argument("--force", action="store_true", help="rerun runs whose result file exists")
     s.add_argument("--shard", help="I/N: run the I-th of N deterministic shards (0-based)")
@@ -168,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from ntkbench.registry import PluginError
-    from ntkbench.suites import SuiteError
+    from ntkbench.orchestration.suites import SuiteError
 
     try:
         return args.fn(args)

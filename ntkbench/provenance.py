@@ -11,12 +11,17 @@ from pathlib import Path
 
 import jax
 
-import ntkbench
+
+def _version() -> str:
+    try:
+        return md.version("ntkbench")
+    except md.PackageNotFoundError:
+        return "unknown"
 
 
 @functools.lru_cache(maxsize=1)
 def git_commit() -> str | None:
-    root = Path(ntkbench.__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         if head.returncode != 0:
@@ -42,7 +47,7 @@ def now_utc() -> str:
 def provenance(start_time: str, wall_seconds: float, compile_seconds: float) -> dict:
     device = jax.devices()[0]
     return {
-        "ntkbench_version": ntkbench.__version__,
+        "ntkbench_version": _version(),
         "git_commit": git_commit(),
         "versions": {d: _version(d) for d in ("jax", "jaxlib", "flax", "optax", "neural-tangents", "numpy",
                                                "tensorflow-datasets")},

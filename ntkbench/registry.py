@@ -10,17 +10,102 @@ decorated object. The origin of a method is the distribution that ships its modu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import importlib.metadata as md
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 ENTRY_POINT_GROUP = "ntkbench.methods"
+K = TypeVar("K")
+T = TypeVar("T")
 
 
 class PluginError(Exception):
     """A method plugin is missing, duplicated, or broke its contract."""
+
+
+def did_you_mean(name: str, known: Iterable[str], *, list_known: bool = True) -> str:
+    """'; did you mean 'x'?' for the closest known name, else the known names (or nothing)."""
+    known = sorted(set(known))
+    hint = difflib.get_close_matches(name, known, n=1)
+    if hint:
+        return f"; did you mean {hint[0]!r}?"
+    return f"; known: {', '.join(known)}" if known and list_known else ""
+
+
+class Registry(Generic[K, T]):
+    """Names -> registered things. One class serves tasks, methods, datasets and published numbers.
+
+    `kind` words the errors ("unknown task 'x'; did you mean 'y'?"); `error` is the exception an
+    unknown name raises (a LookupError subclass or PluginError). `load` (optional) fills the
+    registry lazily on first use: built-ins and installed entry points register themselves then.
+    """
+
+    def __init__(self, kind: str, *, error: type[Exception] = KeyError, load: Callable[[], None] | None = None):
+        self.kind, self.error, self._load = kind, error, load
+        self._items: dict[K, T] = {}
+        self._loaded = load is None
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self._loaded = True  # set first: loading registers through `add`
+            assert self._load is not None
+            self._load()
+
+    def add(self, key: K, item: T, *, same: Callable[[T, T], bool] | None = None, describe=str) -> None:
+        """Register `item`; a different item under a taken key is an error naming both."""
+        old = self._items.get(key)
+        if old is not None and old is not item and not (same and same(old, item)):
+            raise self.error(f"{self.kind} {key!r} is defined twice: by {describe(old)} and by {describe(item)}")
+        self._items[key] = item
+
+    def remove(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def get(self, key: K, *, name: str | None = None, pool: Iterable[str] | None = None, where: str = "") -> T:
+        """The item under `key`, else `error` with a did-you-mean over `pool` (default: the keys)."""
+        self._ensure_loaded()
+        if key in self._items:
+            return self._items[key]
+        shown = name if name is not None else key
+        pool = [str(k) for k in self._items] if pool is None else pool
+        raise self.error(f"unknown {self.kind} {shown!r}{where}" + did_you_mean(str(shown), pool))
+
+    def __contains__(self, key: object) -> bool:
+        self._ensure_loaded()
+        return key in self._items
+
+    def __iter__(self) -> Iterator[K]:
+        self._ensure_loaded()
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        self._ensure_loaded()
+        return len(self._items)
+
+    def items(self) -> list[tuple[K, T]]:
+        self._ensure_loaded()
+        return list(self._items.items())
+
+    def values(self) -> list[T]:
+        self._ensure_loaded()
+        return list(self._items.values())
+
+    @contextlib.contextmanager
+    def temporary(self, key: K, item: T) -> Iterator[T]:
+        """Register `item` for the duration of a `with` block (tests), restoring what was there."""
+        self._ensure_loaded()
+        old = self._items.get(key)
+        self._items[key] = item
+        try:
+            yield item
+        finally:
+            if old is None:
+                self._items.pop(key, None)
+            else:
+                self._items[key] = old
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +139,15 @@ class MethodSpec:
         return {**self.params, **overrides}
 
 
-_METHODS: dict[tuple[str, str], MethodSpec] = {}  # (task, name) -> spec
 _LOAD_ERRORS: list[str] = []
-_LOADED = False
+
+
+def load_plugins() -> None:
+    """Import the built-in methods and every installed `ntkbench.methods` entry point (once).
+
+    A plugin that fails to import is recorded, not raised: it fails the runs that need it.
+    """
+    METHODS._ensure_loaded()
 
 
 def _origin_of(module: str) -> str:
@@ -100,24 +191,15 @@ def method(name: str, *, task: str, version: str, vmappable: bool = True, jittab
     return deco
 
 
+def _same_definition(a: MethodSpec, b: MethodSpec) -> bool:
+    return a.module == b.module and getattr(a.fn, "__qualname__", None) == getattr(b.fn, "__qualname__", None)
+
+
 def register(spec: MethodSpec) -> None:
-    old = _METHODS.get((spec.task, spec.name))
-    if old is not None:
-        same = old.module == spec.module and getattr(old.fn, "__qualname__", None) == getattr(spec.fn, "__qualname__", None)
-        if not same:
-            raise PluginError(f"method {spec.name!r} of task {spec.task!r} is defined twice: by {old.where} and by {spec.where}")
-    _METHODS[(spec.task, spec.name)] = spec
+    METHODS.add((spec.task, spec.name), spec, same=_same_definition, describe=lambda s: s.where)
 
 
-def load_plugins() -> None:
-    """Import the built-in methods and every installed `ntkbench.methods` entry point (once).
-
-    A plugin that fails to import is recorded, not raised: it fails the runs that need it.
-    """
-    global _LOADED
-    if _LOADED:
-        return
-    _LOADED = True
+def _load_methods() -> None:
     import ntkbench.methods  # noqa: F401  (built-ins register on import)
 
     for ep in md.entry_points(group=ENTRY_POINT_GROUP):
@@ -129,24 +211,24 @@ def load_plugins() -> None:
         except Exception as e:  # a broken third-party package must not take the suite down
             _LOAD_ERRORS.append(f"entry point {ep.name!r} ({ep.value}) from {dist} failed to load: {type(e).__name__}: {e}")
             continue
-        if not inspect.ismodule(obj) and not any(s.fn is obj for s in _METHODS.values()):
+        if not inspect.ismodule(obj) and not any(s.fn is obj for s in METHODS._items.values()):
             _LOAD_ERRORS.append(f"entry point {ep.name!r} ({ep.value}) from {dist} is not a module or an @ntkbench.method object")
+
+
+METHODS: Registry[tuple[str, str], MethodSpec] = Registry("method", error=PluginError, load=_load_methods)
 
 
 def get_method(name: str, task: str | None = None) -> MethodSpec:
     """The method `name` of `task` (task may be omitted where the name is unambiguous)."""
-    load_plugins()
-    found = [s for (t, n), s in _METHODS.items() if n == name and (task is None or t == task)]
+    found = [s for (t, n), s in METHODS.items() if n == name and (task is None or t == task)]
     if len(found) == 1:
         return found[0]
     if found:
         raise PluginError(f"method name {name!r} is used by several tasks "
                           f"({', '.join(sorted(s.task for s in found))}); say which task")
-    pool = [n for (t, n) in _METHODS if task is None or t == task]
-    hint = difflib.get_close_matches(name, pool, n=1)
-    elsewhere = sorted(t for (t, n) in _METHODS if n == name)
-    msg = f"unknown method {name!r}" + (f" for task {task!r}" if task else "") + (
-        f"; did you mean {hint[0]!r}?" if hint else "") + (
+    pool = [n for (t, n) in METHODS if task is None or t == task]
+    elsewhere = sorted(t for (t, n) in METHODS if n == name)
+    msg = f"unknown method {name!r}" + (f" for task {task!r}" if task else "") + did_you_mean(name, pool, list_known=False) + (
         f" (it is a method of {', '.join(elsewhere)})" if elsewhere else "")
     if _LOAD_ERRORS:
         msg += " (some plugins failed to load: " + "; ".join(_LOAD_ERRORS) + ")"
@@ -154,8 +236,7 @@ def get_method(name: str, task: str | None = None) -> MethodSpec:
 
 
 def all_methods() -> list[MethodSpec]:
-    load_plugins()
-    return sorted(_METHODS.values(), key=lambda s: (s.task, s.name))
+    return sorted(METHODS.values(), key=lambda s: (s.task, s.name))
 
 
 def plugin_load_errors() -> list[str]:

@@ -212,7 +212,7 @@ def test_published_entries_are_runnable_configs():
         get_method(p["method"], "adversarial").resolve_params(p["params"])
         TASK.resolve_budget(p["budget"])
         nb.models.convnet(10, p["params"]["widths"], pool=p["params"]["pool"])  # a valid architecture
-    from ntkbench.reproduce import registry, run_spec
+    from ntkbench.orchestration.reproduce import registry, run_spec
     mine = [e for e in registry() if e["task"] == "adversarial"]
     assert len(mine) == 4 and all(run_spec(e).method in ("pgd-at", "trades") for e in mine)
 

@@ -11,10 +11,10 @@ import pytest
 import ntkbench as nb
 from ntkbench.data.base import Dataset
 from ntkbench.data.registry import register_dataset
-from ntkbench.engine.runner import execute_one
+from ntkbench.orchestration.runner import execute_one
 from ntkbench.registry import get_method
 from ntkbench.results import to_jsonable
-from ntkbench.suites import RunSpec, load_suite
+from ntkbench.orchestration.suites import RunSpec, load_suite
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import ContractError
 from ntkbench.tasks.distillation import PUBLISHED, check_shapes

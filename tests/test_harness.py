@@ -140,7 +140,7 @@ def test_killed_run_leaves_no_partial_file_and_resumes(plugin, tmp_path):
 
 def test_shards_partition_the_suite(plugin):
     env, suite = plugin
-    code = ("import sys; from ntkbench.suites import load_suite, select; runs = load_suite(sys.argv[1]);"
+    code = ("import sys; from ntkbench.orchestration.suites import load_suite, select; runs = load_suite(sys.argv[1]);"
             "print([sorted(r.run_id for r in select(runs, shard=f'{i}/3')) for i in range(3)]);"
             "print(sorted(r.run_id for r in runs))")
     proc = subprocess.run([sys.executable, "-c", code, str(suite)], capture_output=True, text=True,

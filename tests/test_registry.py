@@ -2,7 +2,7 @@ import pytest
 
 import ntkbench as nb
 from ntkbench.registry import PluginError, get_method
-from ntkbench.suites import SuiteError, expand_suite
+from ntkbench.orchestration.suites import SuiteError, expand_suite
 
 
 def test_duplicate_name_names_both_origins():

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import re
 from pathlib import Path
 from typing import Callable
 
 from ntkbench.data.base import Dataset
+from ntkbench.registry import Registry, did_you_mean
 
 Loader = Callable[[str, Path], Dataset]
 
-_EXACT: dict[str, tuple[Loader, str]] = {}
+DATASETS: Registry[str, tuple[Loader, str]] = Registry("dataset")  # exact names -> (loader, description)
 _FAMILIES: list[tuple[re.Pattern, str, Loader, str]] = []
 _CACHE: dict[tuple[str, str], Dataset] = {}
 _GUARDS: list[str] = []  # who may not load data right now (innermost last)
@@ -47,28 +47,26 @@ def register_dataset(name: str, description: str = "", validate: Callable[[str],
             pattern = re.compile("^" + re.sub(r"<\w+>", r"(.+)", re.escape(name).replace(r"\<", "<").replace(r"\>", ">")) + "$")
             _FAMILIES.append((pattern, name, fn, description, validate))
         else:
-            _EXACT[name] = (fn, description)
+            DATASETS.add(name, (fn, description), same=lambda a, b: a[0] is b[0])
         return fn
 
     return deco
 
 
 def dataset_names() -> list[tuple[str, str]]:
-    return sorted([(n, d) for n, (_, d) in _EXACT.items()] + [(n, d) for _, n, _, d, _ in _FAMILIES])
+    return sorted([(n, d) for n, (_, d) in DATASETS.items()] + [(n, d) for _, n, _, d, _ in _FAMILIES])
 
 
 def check_dataset(name: str) -> Loader:
     """The loader for `name`; KeyError with a 'did you mean' hint when there is none."""
-    if name in _EXACT:
-        return _EXACT[name][0]
+    if name in DATASETS:
+        return DATASETS.get(name)[0]
     for pattern, _, fn, _, validate in _FAMILIES:
         if pattern.match(name):
             if validate:
                 validate(name)
             return fn
-    known = [n for n, _ in dataset_names()]
-    hint = difflib.get_close_matches(name, known, n=1)
-    raise KeyError(f"unknown dataset {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else f"; known: {', '.join(known)}"))
+    raise KeyError(f"unknown dataset {name!r}" + did_you_mean(name, [n for n, _ in dataset_names()]))
 
 
 def is_known_dataset(name: str) -> bool:

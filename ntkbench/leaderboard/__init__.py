@@ -70,7 +70,7 @@ def load_results(results_dir) -> tuple[list[dict], list[str]]:
 
 
 def _published_for(rec: dict) -> list[dict]:
-    from ntkbench.reproduce import published_for
+    from ntkbench.orchestration.reproduce import published_for
 
     try:
         return published_for(rec)

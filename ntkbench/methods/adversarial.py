@@ -34,7 +34,7 @@ from flax import nnx
 from jax import lax
 from jax.tree_util import Partial
 
-import ntkbench as nb
+from ntkbench import api as nb
 from ntkbench.kernels import kernel_fn
 from ntkbench.tasks.adversarial_api import Classifier
 

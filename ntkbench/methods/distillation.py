@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-import ntkbench as nb
+from ntkbench import api as nb
 from ntkbench.data.subsets import class_balanced_indices
 from ntkbench.kernels import kernel_fn, krr_fit_predict
 

@@ -45,7 +45,7 @@ import optax
 from flax import nnx
 from jax.flatten_util import ravel_pytree
 
-import ntkbench as nb
+from ntkbench import api as nb
 from ntkbench.kernels import kernel_fn
 
 NEG = -1e9

@@ -9,7 +9,7 @@ these architectures (the width only names the architecture; the kernel is its in
 
 import optax
 
-import ntkbench as nb
+from ntkbench import api as nb
 
 
 def mlp_arch(num_classes, *, width, depth):

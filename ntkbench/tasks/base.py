@@ -1,10 +1,18 @@
-"""What a task is to the engine: a protocol with a version, budget defaults and metrics."""
+"""What a task is to the harness: a protocol with a version, a typed budget, metrics and hooks.
+
+The runner, the leaderboard and `reproduce` know tasks only through this class: a task package
+(`ntkbench/tasks/<name>/`, or a third party's, through the `ntkbench.tasks` entry point group)
+subclasses `Task`, sets the class attributes and overrides the hooks it needs.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import traceback
-from typing import Any, Callable
+from typing import Annotated, Any, Callable, ClassVar
+
+from annotated_types import Ge, Gt, Le
 
 from ntkbench.data.base import Dataset
 from ntkbench.engine.seeds import Timing
@@ -35,18 +43,51 @@ class TaskOutput:
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class MetricSpec:
+    """One metric (or a family: `<...>` in the name matches any text, e.g. `test_acc@n=<n>`)."""
+
+    name: str
+    unit: str = ""
+    higher_is_better: bool | None = True  # None: neither (a diagnostic, an exponent)
+    headline: bool = False  # the number a leaderboard row is ranked by and the runner prints
+    missing: str = "—"  # shown where the mean is null (e.g. n* not reached: "> n_max")
+    description: str = ""
+
+    def matches(self, metric: str) -> bool:
+        pattern = "^" + ".+".join(re.escape(part) for part in re.split(r"<[^>]*>", self.name)) + "$"
+        return re.match(pattern, metric) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class EmptyBudget:
+    """A task without budget fields."""
+
+
 class Task:
-    name: str = ""
-    version: int = 1
-    budget_defaults: dict[str, Any] = {}
-    datasets: tuple[str, ...] = ()  # datasets the protocol names (others may still work)
+    """A protocol. Subclasses set the ClassVars and override `run` (and any other hook)."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    Budget: ClassVar[type] = EmptyBudget  # frozen dataclass: fields, types, ranges, defaults
+    metrics: ClassVar[tuple[MetricSpec, ...]] = ()
+    published: ClassVar[tuple[dict, ...]] = ()  # published numbers `ntkbench reproduce` checks
+    datasets: ClassVar[tuple[str, ...]] = ()  # datasets the protocol names (others may still work)
+
+    @property
+    def budget_defaults(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self.Budget()))
 
     def resolve_budget(self, budget: dict[str, Any] | None, *, context: str = "") -> dict[str, Any]:
+        """Defaults updated with `budget`, every value checked against `Budget`'s types and ranges.
+        The values are kept as written (an int stays an int), so config hashes do not move."""
+        from ntkbench.typecheck import ConfigError, make_budget
+
         budget = dict(budget or {})
-        unknown = sorted(set(budget) - set(self.budget_defaults))
-        if unknown:
-            raise ValueError(f"{context}task {self.name!r} has no budget field {unknown[0]!r}; "
-                             f"its fields: {', '.join(self.budget_defaults)}")
+        try:
+            make_budget(self.Budget, budget, where=context.rstrip(": ") or f"task {self.name!r}")
+        except ConfigError as e:
+            raise ValueError("; ".join(e.errors)) from None
         return {**self.budget_defaults, **budget}
 
     def run(self, ctx: RunContext) -> TaskOutput:
@@ -56,6 +97,29 @@ class Task:
         """Results derived across runs (e.g. an exponent over a grid of datasets). Default none."""
         return []
 
+    def metric_spec(self, metric: str) -> MetricSpec | None:
+        return next((m for m in self.metrics if m.matches(metric)), None)
+
+    def headline(self, record: dict) -> tuple[str, dict] | None:
+        """(metric name, metric) a result is summarised and ranked by: the last metric matching a
+        headline spec, in the order the task wrote them."""
+        found = [(k, v) for k, v in (record.get("metrics") or {}).items()
+                 if isinstance(v, dict) and (spec := self.metric_spec(k)) is not None and spec.headline]
+        return found[-1] if found else None
+
+    def figures(self, records: list[dict]) -> list[Any]:
+        """Charts (`ntkbench.charts`) for the leaderboard page of one dataset. Default none."""
+        return []
+
+
+def _plain(x: Any) -> Any:
+    """Tuples -> lists, as the budget is written to (and hashed from) JSON."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
 
 def method_failure(spec: MethodSpec, exc: BaseException) -> str:
     """A short, readable error: the exception and the innermost frames, plugin code first."""
@@ -63,3 +127,11 @@ def method_failure(spec: MethodSpec, exc: BaseException) -> str:
     mine = [f for f in frames if "/jax/" not in f.filename and "/flax/" not in f.filename][-3:]
     where = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in mine)
     return f"method {spec.name!r} from {spec.origin} failed: {type(exc).__name__}: {exc}" + (f" [at {where}]" if where else "")
+
+
+# Field types for `Budget` dataclasses: checked by `ntkbench.typecheck` before anything compiles.
+PositiveInt = Annotated[int, Gt(0)]
+NonNegativeInt = Annotated[int, Ge(0)]
+PositiveFloat = Annotated[float, Gt(0)]
+NonNegativeFloat = Annotated[float, Ge(0)]
+Percent = Annotated[float, Ge(0), Le(100)]

@@ -35,7 +35,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-import ntkbench as nb
+from ntkbench import api as nb
 from ntkbench.engine.seeds import predict_in_chunks
 from ntkbench.engine.train import cross_entropy
 from ntkbench.kernels import gram, krr_fit_predict

@@ -69,9 +69,9 @@ def _short(m) -> str:
 
 def rerun_result(path: Path, data_dir=None) -> list[str]:
     """Re-execute the run a result file describes; compare its metrics exactly."""
-    from ntkbench.engine.runner import execute_one
+    from ntkbench.orchestration.runner import execute_one
     from ntkbench.results import to_jsonable
-    from ntkbench.suites import RunSpec
+    from ntkbench.orchestration.suites import RunSpec
 
     record = json.loads(path.read_text())
     if record.get("derived"):
@@ -85,8 +85,10 @@ def rerun_result(path: Path, data_dir=None) -> list[str]:
     return compare_metrics(record.get("metrics") or {}, to_jsonable(fresh["metrics"]), str(path))
 
 
-def validate_paths(paths, *, rerun: bool = False, data_dir=None) -> list[str]:
-    from ntkbench.suites import SuiteError, load_suite
+def validate_paths(paths, *, rerun: bool = False, data_dir=None, suite_errors: list[str] | None = None) -> list[str]:
+    """Errors of result files (returned) and of suite files (appended to `suite_errors` when
+    given, else returned with the rest)."""
+    from ntkbench.orchestration.suites import SuiteError, load_suite
 
     errors: list[str] = []
     origins = None
@@ -99,7 +101,7 @@ def validate_paths(paths, *, rerun: bool = False, data_dir=None) -> list[str]:
             try:
                 load_suite(path)
             except SuiteError as e:
-                errors.append(str(e))
+                (suite_errors if suite_errors is not None else errors).append(str(e))
             continue
         for f in _result_files(path):
             if f.suffix != ".json":

@@ -1,6 +1,6 @@
 """`ntkbench reproduce`: published numbers vs what this protocol measures.
 
-The registry is the union of each task module's `PUBLISHED` list. An entry names the task,
+The registry is the union of each task's `published` numbers (`Task.published`). An entry names the task,
 dataset, method, params, budget and metric of a published number, its value, source, tolerance
 (absolute, in the metric's unit) and the hardware it needs. `reproduce NAME` runs that protocol
 through the ordinary engine (an existing result file is reused unless --force), compares, and
@@ -21,17 +21,14 @@ ENTRY_FIELDS = ("name", "task", "dataset", "method", "params", "budget", "metric
 
 
 def registry() -> list[dict]:
-    import importlib
-
-    from ntkbench.tasks import TASKS
+    from ntkbench.tasks import all_tasks
 
     entries = []
-    for task in TASKS.values():
-        module = importlib.import_module(type(task).__module__)
-        for e in getattr(module, "PUBLISHED", []):
+    for task in all_tasks():
+        for e in task.published:
             missing = [f for f in ENTRY_FIELDS if f not in e]
             if missing:
-                raise ValueError(f"{module.__name__}.PUBLISHED entry {e.get('name')!r} lacks {missing}")
+                raise ValueError(f"task {task.name!r}: published entry {e.get('name')!r} lacks {missing}")
             entries.append({"seeds": 1, **e})
     names = [e["name"] for e in entries]
     dup = {n for n in names if names.count(n) > 1}
@@ -41,7 +38,7 @@ def registry() -> list[dict]:
 
 
 def run_spec(entry: dict):
-    from ntkbench.suites import expand_suite
+    from ntkbench.orchestration.suites import expand_suite
 
     (run,) = expand_suite({"seeds": entry["seeds"], "runs": [{
         "task": entry["task"], "datasets": entry["dataset"], "methods": entry["method"],
@@ -75,7 +72,7 @@ def print_registry(entries, stream=sys.stdout):
 
 
 def main(args, data_dir=None) -> int:
-    from ntkbench.engine.runner import execute
+    from ntkbench.orchestration.runner import execute
 
     entries = registry()
     if args.list or not args.names:

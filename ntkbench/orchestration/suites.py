@@ -149,6 +149,8 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
             except ValueError as e:
                 raise SuiteError(f"{at}.budget{f'[{j}]' if isinstance(run.get('budget'), list) else ''}: {e}") from None
         run_seeds = seeds or run.get("seeds", default_seeds)
+        if not isinstance(run_seeds, int) or isinstance(run_seeds, bool) or run_seeds < 1:
+            raise SuiteError(f"{at}.seeds: must be a positive integer, got {run_seeds!r}")
         vmap_seeds = run.get("vmap_seeds")
         for m in methods:
             try:

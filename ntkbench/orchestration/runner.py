@@ -18,7 +18,7 @@ from ntkbench.data import load_dataset
 from ntkbench.provenance import now_utc, provenance
 from ntkbench.registry import PluginError, get_method
 from ntkbench.results import SCHEMA, config_hash, iter_results, result_path, write_json_atomic
-from ntkbench.suites import RunSpec
+from ntkbench.orchestration.suites import RunSpec
 from ntkbench.tasks import RunContext, get_task
 from ntkbench.tasks.base import method_failure
 
@@ -77,13 +77,14 @@ def _raised_in_plugin(exc: BaseException, spec) -> bool:
 
 
 def headline(record: dict) -> str:
+    """One line for the progress log: the error, or the task's headline metric."""
     if record["status"] != "ok":
         return (record.get("error") or "")[:100]
-    accs = [(k, v) for k, v in record["metrics"].items() if k.startswith(("test_acc", "ACC", "robust_acc", "clean_acc"))]
-    if not accs:
+    found = get_task(record["task"]).headline(record)
+    if not found:
         return ""
-    k, v = accs[-1]
-    return f"{k} {v['mean']:.1f} ± {v['std']:.1f}" if v["mean"] is not None else k
+    k, v = found
+    return f"{k} {v['mean']:.1f} ± {v['std']:.1f}" if v.get("mean") is not None else k
 
 
 def execute(runs: list[RunSpec], out_dir: str | Path, *, data_dir=None, force: bool = False,
@@ -128,9 +129,7 @@ def aggregate(runs: list[RunSpec], out_dir: Path, stream: TextIO = sys.stdout) -
                 "budget", "seeds", "root_seed")})
             path = result_path(out_dir, record["task"], record["dataset"], record["method"], record["config_hash"])
             write_json_atomic(path, record)
-            print(f"derived {record['task']}/{record['dataset']}/{record['method']}: "
-                  + ", ".join(f"{k} {v['mean']:.2f}" for k, v in record["metrics"].items()
-                              if k.startswith("alpha") and v["mean"] is not None), file=stream)
+            print(f"derived {record['task']}/{record['dataset']}/{record['method']}: " + headline(record), file=stream)
             written.append(path)
     return written
 

@@ -1,0 +1,49 @@
+"""The NTK view: infinite-width kernel regression on the subsets the finite network saw."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from ntkbench.data.subsets import class_balanced_indices
+from ntkbench.engine.kernel_predictor import arch_of, centred_one_hot, krr_predictor
+from ntkbench.engine.seeds import seed_keys
+from ntkbench.results import metric
+from ntkbench.tasks.base import RunContext
+
+SUBSET_TAG = 0  # the subset key's tag (same as the task's: the view uses the very same subsets)
+
+
+def ntk_view(ctx: RunContext, grid, acc_by_n, x_train, x_test, y_test) -> dict:
+    """Infinite-width NTK regression on the same subsets the finite network saw, the finite −
+    infinite gap per n, and the spectral view of each training Gram (share of label energy in the
+    top-k eigendirections; kernel-target alignment)."""
+    from ntkbench.kernels import kernel_target_alignment, label_energy_share
+
+    ds, budget = ctx.dataset, ctx.budget
+    arch = arch_of(ctx.method, ctx.params, ds.num_classes)
+    if arch is None:
+        return {"note": f"method {ctx.method.name!r} declares no architecture (arch= hook); no NTK view"}
+    seeds = min(budget["ntk_seeds"], ctx.seeds)
+    infinite, gap, energy, align = {}, {}, {}, {}
+    for n in [n for n in grid if n <= budget["ntk_max_n"]]:
+        accs, shares, aligns = [], [], []
+        for s in range(seeds):
+            key = seed_keys(ctx.root_seed, ctx.seeds, n)[s]
+            idx = np.asarray(class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes))
+            x, y = np.asarray(x_train)[idx], ds.y_train[idx]
+            predict, k_tt = krr_predictor(arch, "ntk", x, y, ds.num_classes, return_gram=True)
+            accs.append(float((np.asarray(predict(x_test)).argmax(-1) == np.asarray(y_test)).mean() * 100))
+            targets = centred_one_hot(y, ds.num_classes)
+            shares.append(float(label_energy_share(k_tt, targets, min(budget["ntk_top_k"], n))))
+            aligns.append(float(kernel_target_alignment(k_tt, targets)))
+        name = f"test_acc@n={n}"
+        infinite[name] = metric(accs)
+        finite = float(acc_by_n[n][:seeds].mean())
+        gap[name] = finite - infinite[name]["mean"]
+        energy[f"n={n}"], align[f"n={n}"] = metric(shares), metric(aligns)
+        ctx.log(f"n={n}: infinite-width NTK {infinite[name]['mean']:.1f} (finite − infinite {gap[name]:+.1f}), "
+                f"top-{budget['ntk_top_k']} label energy {energy[f'n={n}']['mean']:.2f}")
+    return {"kernel": "ntk", "arch": arch.__dict__ | {"widths": list(arch.widths), "dense": list(arch.dense)},
+            "seeds": seeds, "infinite": infinite, "finite_minus_infinite": gap,
+            f"label_energy_top{budget['ntk_top_k']}": energy, "kernel_target_alignment": align}

@@ -1,0 +1,106 @@
+"""The `sample_complexity` task: the protocol (see the package docstring) as a `Task`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ntkbench.data.subsets import class_balanced_indices
+from ntkbench.engine.seeds import predict_in_chunks, run_seeds, seed_keys
+from ntkbench.engine.train import Split
+from ntkbench.results import metric
+from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
+from ntkbench.tasks.sample_complexity import figures
+from ntkbench.tasks.sample_complexity.budget import Budget
+from ntkbench.tasks.sample_complexity.metrics import METRICS, fit_exponent, n_star, target_label
+from ntkbench.tasks.sample_complexity.ntk import SUBSET_TAG, ntk_view
+from ntkbench.tasks.sample_complexity.published import PUBLISHED
+
+METHOD_TAG = 1  # the method's key's tag (the subset's is SUBSET_TAG)
+
+
+class SampleComplexity(Task):
+    name = "sample_complexity"
+    version = 1
+    Budget = Budget
+    metrics = METRICS
+    published = PUBLISHED
+    datasets = ("mnist1d", "mnist1d-shuffled", "lza-<d>", "fashion_mnist", "cifar10")
+
+    def run(self, ctx: RunContext) -> TaskOutput:
+        ds, spec, budget = ctx.dataset, ctx.method, ctx.budget
+        x_train, y_train = jnp.asarray(ds.x_train), jnp.asarray(ds.y_train)
+        test_points = budget["test_points"] or len(ds.y_test)
+        x_test, y_test = jnp.asarray(ds.x_test[:test_points]), jnp.asarray(ds.y_test[:test_points])
+        grid = sorted(int(n) for n in budget["n"])
+        too_big = [n for n in grid if n > len(ds.y_train)]
+        if too_big:
+            raise ValueError(f"budget field 'n': {too_big[0]} exceeds the {len(ds.y_train)} training examples of {ds.name!r}")
+
+        acc_by_n: dict[int, np.ndarray] = {}
+        for n in grid:
+            def one_seed(key, n=n):
+                idx = class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes)
+                train = Split(x_train[idx], y_train[idx], ds.num_classes)
+                predictor = spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params)
+                if not callable(predictor):
+                    raise ContractError(f"method {spec.name!r} must return a predictor (x -> logits), got {type(predictor).__name__}")
+                logits = predict_in_chunks(predictor, x_test) if spec.jittable else jnp.asarray(predictor(x_test))
+                want = (x_test.shape[0], ds.num_classes)
+                if tuple(logits.shape) != want:
+                    raise ContractError(f"method {spec.name!r}: predictor returned logits of shape {tuple(logits.shape)}, expected {want}")
+                finite = jnp.all(jnp.isfinite(logits))
+                return (logits.argmax(-1) == y_test).mean() * 100.0, finite
+
+            keys = seed_keys(ctx.root_seed, ctx.seeds, n)
+            (accs, finite), timing = run_seeds(one_seed, keys, vmap=ctx.vmap_seeds, jit=spec.jittable)
+            ctx.timing.add(timing)
+            bad = [i for i, f in enumerate(np.asarray(finite)) if not f]
+            if bad:
+                raise ContractError(f"method {spec.name!r} returned non-finite logits (NaN/inf) at n={n} for seeds {bad}")
+            acc_by_n[n] = np.asarray(accs, float)
+            ctx.log(f"n={n}: {acc_by_n[n].mean():.1f} ± {acc_by_n[n].std():.1f}  "
+                    f"(compile {timing.compile_seconds:.1f}s, run {timing.run_seconds:.1f}s)")
+
+        metrics = {f"test_acc@n={n}": metric(a) for n, a in acc_by_n.items()}
+        mean_curve = [acc_by_n[n].mean() for n in grid]
+        for target in budget["targets"]:
+            per_seed = [n_star(grid, [acc_by_n[n][s] for n in grid], target) for s in range(ctx.seeds)]
+            metrics[f"n_star@{target_label(target)}"] = metric(per_seed, mean=n_star(grid, mean_curve, target))
+        ntk = ntk_view(ctx, grid, acc_by_n, x_train, x_test, y_test) if budget["ntk_view"] else {}
+        return TaskOutput(metrics=metrics, ntk=ntk, extra={"grid": grid})
+
+    def aggregate(self, records: list[dict]) -> list[dict]:
+        """α of n* ∝ d^α per (method, params, targets) over the lza-<d> runs present."""
+        groups: dict[str, list[dict]] = {}
+        for r in records:
+            if r["status"] == "ok" and r["dataset"].startswith("lza-"):
+                key = repr((r["method"], r["method_version"], sorted(r["params"].items()), r["budget"], r["seeds"], r["root_seed"]))
+                groups.setdefault(key, []).append(r)
+        derived = []
+        for group in groups.values():
+            if len(group) < 2:
+                continue
+            group.sort(key=lambda r: int(r["dataset"].split("-")[1]))
+            dims = [int(r["dataset"].split("-")[1]) for r in group]
+            metrics: dict[str, Any] = {}
+            for target in group[0]["budget"]["targets"]:
+                name = f"n_star@{target_label(target)}"
+                seeds = group[0]["seeds"]
+                per_seed = [fit_exponent(dims, [r["metrics"][name]["per_seed"][s] for r in group]) for s in range(seeds)]
+                metrics[f"alpha@{target_label(target)}"] = metric(
+                    per_seed, mean=fit_exponent(dims, [r["metrics"][name]["mean"] for r in group]))
+                for d, r in zip(dims, group):
+                    metrics[f"{name}@d={d}"] = r["metrics"][name]
+            derived.append({"dataset": "lza", "source_runs": [r["config_hash"] for r in group], "dims": dims,
+                            "template": group[0], "metrics": metrics})
+        return derived
+
+    def figures(self, records: list[dict]) -> list[Any]:
+        return figures.figures(records)
+
+
+TASK = SampleComplexity()
