@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import importlib
 import importlib.metadata as md
 import inspect
 from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
@@ -127,16 +128,27 @@ class MethodSpec:
         return f"{self.origin} ({self.module}.{getattr(self.fn, '__qualname__', self.fn)})"
 
     def resolve_params(self, overrides: dict[str, Any] | None, *, context: str = "") -> dict[str, Any]:
-        """Defaults updated with `overrides`; an unknown parameter is an error naming the plugin."""
+        """Defaults updated with `overrides`, each checked against the type of its default (or its
+        annotation); an unknown or mistyped parameter is an error naming the plugin."""
+        from ntkbench.typecheck import param_errors
+
         overrides = dict(overrides or {})
-        unknown = sorted(set(overrides) - set(self.params))
-        if unknown:
-            hint = difflib.get_close_matches(unknown[0], list(self.params), n=1)
-            raise PluginError(
-                f"{context}method {self.name!r} from {self.origin} has no parameter {unknown[0]!r}"
-                + (f"; did you mean {hint[0]!r}?" if hint else f"; its parameters: {', '.join(self.params) or 'none'}")
-            )
+        where = f"{context}method {self.name!r} from {self.origin}"
+        errors = param_errors(self.params, overrides, where=where, annotations=self.param_types)
+        if errors:
+            raise PluginError("; ".join(errors))
         return {**self.params, **overrides}
+
+    @property
+    def param_types(self) -> dict[str, Any]:
+        """Evaluated annotations of the parameters (an annotation that cannot be evaluated here is
+        left out: the type of its default decides)."""
+        target = self.fn.__init__ if inspect.isclass(self.fn) else self.fn
+        try:
+            hints = inspect.get_annotations(target, eval_str=True)
+        except Exception:
+            return {}
+        return {k: v for k, v in hints.items() if k in self.params}
 
 
 _LOAD_ERRORS: list[str] = []
@@ -200,7 +212,8 @@ def register(spec: MethodSpec) -> None:
 
 
 def _load_methods() -> None:
-    import ntkbench.methods  # noqa: F401  (built-ins register on import)
+    # The built-in methods are plugins like any other: loaded by name, not imported by the harness.
+    importlib.import_module("ntkbench.methods")
 
     for ep in md.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.name if ep.dist else "?"
