@@ -215,3 +215,58 @@ def test_odd_records_are_flagged_not_fatal(tmp_path):
     index, page = read(site, "index.html"), read(site, "sample_complexity--mnist1d.html")
     assert "list.json: not a result record" in index and "config_hash" in index
     assert "⚠ invalid" in page and "edited" in page and "odd" in page and 'class="badge bad"' in page
+
+
+# -- the preview codec (ntkbench.preview) ---------------------------------------------------------
+
+COMMITTED = Path(__file__).resolve().parents[1] / "results" / "distillation"
+
+
+def test_preview_codec_reproduces_committed_previews_bit_for_bit():
+    import json
+
+    import numpy as np
+
+    from ntkbench.preview import decode_preview, encode_preview
+
+    files = sorted(COMMITTED.rglob("*.json"))
+    assert files, f"no committed distillation results under {COMMITTED}"
+    for f in files:
+        stored = json.loads(f.read_text(encoding="utf-8"))["synthetic_preview"]
+        p = decode_preview(stored)
+        assert p is not None, f
+        again = encode_preview(np.stack(p.values()), p.labels(), 10)
+        assert json.dumps(again, sort_keys=True) == json.dumps(stored, sort_keys=True), f
+
+
+def test_preview_encoder_matches_the_tasks_encoder():
+    """`ntkbench.preview.encode_preview` is a drop-in for the one the distillation task calls."""
+    import numpy as np
+
+    from ntkbench.preview import encode_preview
+
+    task_encode = pytest.importorskip("ntkbench.tasks.distillation_eval").encode_preview
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(23, 6, 5, 3)).astype(np.float32)
+    x[4] = 1.5  # a constant image
+    y = rng.integers(0, 12, size=23)
+    for labels in (y, np.eye(12)[y]):
+        for k in (10, 4, 12):
+            assert encode_preview(x, labels, k) == task_encode(x, labels, k)
+
+
+def test_preview_decoder_refuses_malformed_previews():
+    import base64
+
+    from ntkbench.preview import decode_preview, png_bytes
+
+    good = {"format": "uint8-base64", "shape": [2, 2, 1], "classes": [3], "lo": [0.0], "hi": [1.0],
+            "images": [base64.b64encode(bytes([0, 64, 128, 255])).decode()]}
+    p = decode_preview(good)
+    assert p is not None and p.classes == (3,) and p.images[0].shape == (2, 2, 1)
+    assert png_bytes(p.images[0], 2) == png_bytes(p.images[0], 2) and png_bytes(p.images[0]).startswith(b"\x89PNG")
+    for bad in ({**good, "format": "png"}, {**good, "shape": [2, 2, True]}, {**good, "shape": [4096, 4096]},
+                {**good, "images": ["!!!"]}, {**good, "images": [base64.b64encode(b"abc").decode()]},
+                {**good, "images": []}, "junk", None):
+        assert decode_preview(bad) is None, bad
+    assert decode_preview({**good, "lo": ["x"], "classes": "?"}).lo == (0.0,)
