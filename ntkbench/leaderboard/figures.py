@@ -163,9 +163,9 @@ def adversarial(records: list[dict]) -> list[Chart]:
         eps = float(threat_eps) if eps is None and is_number(threat_eps) else eps
         if pts and eps is not None:
             pts.append(_point(eps, metrics.get("robust_acc")))
-        pts = sorted({p for p in pts if p})
-        if len(pts) > 1:
-            series.append(Series(label, tuple(pts), group=i))
+        curve = sorted({p for p in pts if p})
+        if len(curve) > 1:
+            series.append(Series(label, tuple(curve), group=i))
     if not series:
         series = _grouped(records, ("eps", "epsilon"), "robust_acc")
     return [Chart("robust accuracy vs eps (worst case over attacks)", "eps", "robust accuracy (%)",

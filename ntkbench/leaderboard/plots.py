@@ -17,6 +17,7 @@ import html
 import io
 import math
 import re
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.style
@@ -31,7 +32,7 @@ __all__ = ["pictures", "render"]
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22")
-RC = {"svg.fonttype": "none", "svg.image_inline": True, "font.sans-serif": ["DejaVu Sans"], "font.size": 9, "axes.titlesize": 10,
+RC: dict[str, Any] = {"svg.fonttype": "none", "svg.image_inline": True, "font.sans-serif": ["DejaVu Sans"], "font.size": 9, "axes.titlesize": 10,
       "axes.titleweight": "bold", "axes.titlelocation": "left", "legend.fontsize": 8, "legend.frameon": False}
 _NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
@@ -41,7 +42,7 @@ def render(chart: Chart) -> str:
     if draw is None:
         return ""
     salt = hashlib.sha256(repr(chart).encode()).hexdigest()[:12]  # ids unique per chart on one page
-    with mpl.style.context("default"), mpl.rc_context({**RC, "svg.hashsalt": f"ntkbench-{salt}"}):
+    with mpl.style.context("default"), mpl.rc_context({**RC, "svg.hashsalt": f"ntkbench-{salt}"}):  # type: ignore[arg-type]
         fig = Figure(figsize=(8.6, 4.4) if chart.kind == "line" else (6.2, 4.4), layout="constrained")
         tips = draw(fig, chart, f"c{salt}")
         if tips is None:
@@ -58,7 +59,7 @@ def _inline(svg: str, chart: Chart, uid: str, tips: dict[str, str]) -> str:
     "axes_1", … would repeat across the charts of a page); label the root for assistive tech; add
     hover titles to the groups named in `tips` (ids prefixed with `uid`, unique per chart)."""
     svg = svg[svg.index("<svg"):].strip()
-    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
     svg = re.sub(rf'<g id="(?!{uid}-)[^"]*"', "<g", svg)
     cls = "chart heat" if chart.kind == "heatmap" else "chart"
     svg = svg.replace("<svg ", f'<svg class="{cls}" role="img" aria-labelledby="{uid}-title" ', 1)
@@ -130,7 +131,7 @@ def _heatmap(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
     grid = np.full((n_rows, n_cols), np.nan)
     for i, r in enumerate(hm.values):
         for j, v in enumerate(r):
-            grid[i, j] = float(v) if _finite(v) else np.nan
+            grid[i, j] = float(v) if v is not None and _finite(v) else np.nan
     ax = fig.add_subplot()
     ax.set_facecolor("#dddddd")  # missing cells
     mesh = ax.pcolormesh(np.ma.masked_invalid(grid), cmap="viridis", vmin=hm.vmin, vmax=hm.vmax,
