@@ -162,7 +162,7 @@ def test_pages_are_well_formed_and_svgs_parse(site):
         c.feed(p.read_text(encoding="utf-8"))
         assert not c.stack, (p.name, c.stack)
         assert not any(k.startswith("on") for _, attrs in c.tags for k in attrs), p.name
-        for svg in re.findall(r"<svg.*?</svg>", p.read_text(encoding="utf-8"), flags=re.S):
+        for svg in re.findall(r"<svg.*?</svg>", p.read_text(encoding="utf-8"), flags=re.DOTALL):
             ET.fromstring(svg)
 
 
@@ -215,3 +215,124 @@ def test_odd_records_are_flagged_not_fatal(tmp_path):
     index, page = read(site, "index.html"), read(site, "sample_complexity--mnist1d.html")
     assert "list.json: not a result record" in index and "config_hash" in index
     assert "⚠ invalid" in page and "edited" in page and "odd" in page and 'class="badge bad"' in page
+
+
+# -- the preview codec (ntkbench.preview) ---------------------------------------------------------
+
+COMMITTED = Path(__file__).resolve().parents[1] / "results" / "distillation"
+
+
+def test_preview_codec_reproduces_committed_previews_bit_for_bit():
+    import json
+
+    import numpy as np
+
+    from ntkbench.preview import decode_preview, encode_preview
+
+    files = sorted(COMMITTED.rglob("*.json"))
+    assert files, f"no committed distillation results under {COMMITTED}"
+    for f in files:
+        stored = json.loads(f.read_text(encoding="utf-8"))["synthetic_preview"]
+        p = decode_preview(stored)
+        assert p is not None, f
+        again = encode_preview(np.stack(p.values()), p.labels(), 10)
+        assert json.dumps(again, sort_keys=True) == json.dumps(stored, sort_keys=True), f
+
+
+def test_preview_encoder_matches_the_tasks_encoder():
+    """`ntkbench.preview.encode_preview` is a drop-in for the one the distillation task calls."""
+    import numpy as np
+
+    from ntkbench.preview import encode_preview
+
+    task_encode = pytest.importorskip("ntkbench.tasks.distillation_eval").encode_preview
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(23, 6, 5, 3)).astype(np.float32)
+    x[4] = 1.5  # a constant image
+    y = rng.integers(0, 12, size=23)
+    for labels in (y, np.eye(12)[y]):
+        for k in (10, 4, 12):
+            assert encode_preview(x, labels, k) == task_encode(x, labels, k)
+
+
+def test_preview_decoder_refuses_malformed_previews():
+    import base64
+
+    from ntkbench.preview import decode_preview, png_bytes
+
+    good = {"format": "uint8-base64", "shape": [2, 2, 1], "classes": [3], "lo": [0.0], "hi": [1.0],
+            "images": [base64.b64encode(bytes([0, 64, 128, 255])).decode()]}
+    p = decode_preview(good)
+    assert p is not None and p.classes == (3,) and p.images[0].shape == (2, 2, 1)
+    assert png_bytes(p.images[0], 2) == png_bytes(p.images[0], 2) and png_bytes(p.images[0]).startswith(b"\x89PNG")
+    for bad in ({**good, "format": "png"}, {**good, "shape": [2, 2, True]}, {**good, "shape": [4096, 4096]},
+                {**good, "images": ["!!!"]}, {**good, "images": [base64.b64encode(b"abc").decode()]},
+                {**good, "images": []}, "junk", None):
+        assert decode_preview(bad) is None, bad
+    assert decode_preview({**good, "lo": ["x"], "classes": "?"}).lo == (0.0,)
+
+
+# -- templates, CSP and charts --------------------------------------------------------------------
+
+def test_csp_hash_matches_the_inlined_script(site):
+    import base64
+    import hashlib
+
+    for p in site.glob("*.html"):
+        page = p.read_text(encoding="utf-8")
+        (script,) = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page).group(1)
+        assert f"script-src &#x27;sha256-{digest}&#x27;" in csp, p.name
+        assert "default-src &#x27;none&#x27;" in csp, p.name
+
+
+def test_figures_are_data_and_svg_is_self_contained(site):
+    from ntkbench.charts import Chart
+    from ntkbench.leaderboard.figures import figures
+
+    charts = figures("forgetting", [r for r in records() if r["task"] == "forgetting"])
+    assert [type(c) for c in charts] == [Chart] and charts[0].kind == "heatmap"
+    assert charts[0].heatmap.values[1] == (40.0, 91.0, 9.0)
+    (line,) = figures("sample_complexity", [r for r in records() if r["task_version"] == 1])
+    assert line.log_x and {s.label for s in line.series if s.dashed} == {"mlp ∞"}
+    for p in site.glob("*.html"):
+        for svg in re.findall(r"<svg.*?</svg>", p.read_text(encoding="utf-8"), flags=re.DOTALL):
+            assert svg.startswith('<svg class="chart') and 'role="img"' in svg and "<title id=" in svg
+            assert not re.search(r"<script|<foreignObject|@import|(?:href|src)=\"(?!#|data:)", svg), p.name
+
+
+def test_svg_is_deterministic_and_ignores_rcparams():
+    import matplotlib as mpl
+
+    from ntkbench.charts import Chart, Series
+    from ntkbench.leaderboard.plots import render
+
+    chart = Chart("t $x$ <b>", "x", "y", (Series("_hidden $a$ & <i>", ((1.0, 2.0, 0.5), (2.0, 3.0, None))),
+                                          Series("ref", ((1.0, 2.5, None),), dashed=True)))
+    a = render(chart)
+    with mpl.rc_context({"lines.linewidth": 7, "font.size": 30, "svg.fonttype": "path", "svg.hashsalt": "x"}):
+        b = render(chart)
+    assert a == b and a.startswith("<svg") and "<?xml" not in a and "DOCTYPE" not in a
+    assert "_hidden $a$ &amp; &lt;i&gt;" in a and "<b>" not in a and "<i>" not in a  # literal text, escaped
+    assert render(Chart("empty", "x", "y")) == ""
+
+
+def test_distillation_previews_are_drawn(tmp_path):
+    import numpy as np
+
+    from ntkbench.preview import encode_preview
+
+    rng = np.random.default_rng(0)
+    img = record("distillation", "fashion_mnist", "kip", budget={"ipc": 1}, metrics={"test_acc@convnet": metric([50.0])},
+                 synthetic_preview=encode_preview(rng.normal(size=(3, 4, 4, 1)), np.arange(3), 10))
+    sig = record("distillation", "mnist1d", "kip", budget={"ipc": 1}, metrics={"test_acc@convnet": metric([50.0])},
+                 synthetic_preview=encode_preview(rng.normal(size=(2, 40, 1)), np.arange(2), 10))
+    bad = record("distillation", "mnist1d", "random", budget={"ipc": 1}, metrics={"test_acc@convnet": metric([40.0])},
+                 synthetic_preview={"format": "uint8-base64", "shape": [2], "images": ["<script>"]})
+    site = build_site(write_results(tmp_path / "r", [img, sig, bad]), tmp_path / "s").parent
+    page = read(site, "distillation--fashion_mnist.html")
+    assert page.count('<img alt="class ') == 3 and page.count('src="data:image/png;base64,') == 3
+    page = read(site, "distillation--mnist1d.html")
+    assert "kip, ipc 1: first synthetic example per class" in page and "class 1</text>" in page
+    assert "random, ipc 1: first synthetic" not in page and "&lt;script&gt;" not in page

@@ -5,7 +5,8 @@
 Each page `<task>--<dataset>.html` has one table per task_version (never mixed), a separate table
 for derived results, inline SVG plots, and CSV / Markdown twins (`.csv`, `.md`). Unreadable or
 invalid result files are listed as notes instead of stopping the build. Modules: `tables`
-(rows, CSV, Markdown), `plots` (SVG primitives), `figures` (task plots), `pages` (HTML).
+(rows, CSV, Markdown), `figures` (which numbers become which chart: `ntkbench.charts.Chart` data),
+`plots` (a Chart -> SVG, with matplotlib), `pages` (HTML from the Jinja2 templates in `templates/`).
 """
 
 from __future__ import annotations

@@ -1,24 +1,25 @@
-"""Per-task figures: which numbers of which records become which SVG chart.
+"""Per-task figures: which numbers of which records become which chart — as data (`Chart`).
 
 Called with the records of one (task, dataset, task_version) so versions never share a plot.
+Nothing here draws: `plots.render` turns a `Chart` into SVG, so a task could own its figures later.
 """
 
 from __future__ import annotations
 
 import re
 
-from ntkbench.leaderboard.images import preview_grid
-from ntkbench.leaderboard.plots import Series, heatmap, line_chart
+from ntkbench.charts import Chart, Heatmap, Image, Series
 from ntkbench.leaderboard.tables import as_dict, compact, is_number
+from ntkbench.preview import decode_preview
 
 _N = re.compile(r"^test_acc@n=(\d+(?:\.\d+)?)$")
 
 
-def figures(task: str, records: list[dict]) -> list[str]:
+def figures(task: str, records: list[dict]) -> list[Chart]:
     recs = [r for r in records if r.get("status") == "ok" and not r.get("derived")]
     make = {"sample_complexity": sample_complexity, "forgetting": forgetting,
             "distillation": distillation, "adversarial": adversarial}.get(task)
-    return [svg for svg in (make(recs) if make and recs else []) if svg]
+    return make(recs) if make and recs else []
 
 
 def labels(records: list[dict]) -> list[str]:
@@ -66,25 +67,35 @@ def infinite_curves(ntk) -> dict[str, list[tuple]]:
     return {k: sorted(set(v)) for k, v in out.items() if v}
 
 
-def sample_complexity(records: list[dict]) -> list[str]:
+def sample_complexity(records: list[dict]) -> list[Chart]:
     series = []
     for i, (rec, label) in enumerate(zip(records, labels(records))):
         pts = metric_curve(rec.get("metrics"))
         if pts:
-            series.append(Series(label, pts, colour=i))
+            series.append(Series(label, tuple(pts), group=i))
         for kernel, ipts in infinite_curves(rec.get("ntk")).items():
-            series.append(Series(f"{label} ∞{' ' + kernel if kernel else ''}", ipts, dashed=True, colour=i))
+            series.append(Series(f"{label} ∞{' ' + kernel if kernel else ''}", tuple(ipts), dashed=True, group=i))
+    if not series:
+        return []
     note = " — dashed: infinite width" if any(s.dashed for s in series) else ""
-    return [line_chart(series, title=f"test accuracy vs n (mean ± std over seeds){note}",
-                       xlabel="training examples n", ylabel="test accuracy (%)", logx=True)]
+    return [Chart(f"test accuracy vs n (mean ± std over seeds){note}", "training examples n",
+                  "test accuracy (%)", tuple(series), log_x=True)]
 
 
-def forgetting(records: list[dict]) -> list[str]:
+def forgetting(records: list[dict]) -> list[Chart]:
+    """T×T accuracy matrix R[i][j]: row i = after training task i, column j = evaluated on task j."""
     out = []
     for rec, label in zip(records, labels(records)):
         m = as_dict(as_dict(rec.get("metrics")).get("acc_matrix")).get("mean")
         if isinstance(m, list) and m and all(isinstance(r, list) for r in m):
-            out.append(heatmap(m, title=f"{label}: accuracy matrix R (mean over seeds)"))
+            values = tuple(tuple(float(v) if is_number(v) else None for v in r) for r in m)
+            n_cols = max(len(r) for r in values)
+            if not n_cols:
+                continue
+            hm = Heatmap(rows=tuple(str(i + 1) for i in range(len(values))),
+                         cols=tuple(str(j + 1) for j in range(n_cols)), values=values)
+            out.append(Chart(f"{label}: accuracy matrix R (mean over seeds, %)", "evaluated on task j",
+                             "after training task i", kind="heatmap", heatmap=hm))
     return out
 
 
@@ -118,25 +129,29 @@ def _grouped(records, keys, metric) -> list[Series]:
             params = {k: v for k, v in as_dict(rec.get("params")).items() if k not in keys}
             groups.setdefault(str(rec.get("method")) + "\0" + compact(params), []).append(p)
     methods = [k.split("\0")[0] for k in groups]
-    return [Series(m if methods.count(m) == 1 else f"{m} ({k.split(chr(0))[1]})", sorted(v), colour=i)
+    return [Series(m if methods.count(m) == 1 else f"{m} ({k.split(chr(0))[1]})", tuple(sorted(v)), group=i)
             for i, (m, (k, v)) in enumerate(zip(methods, groups.items()))]
 
 
-def distillation(records: list[dict]) -> list[str]:
+def distillation(records: list[dict]) -> list[Chart]:
     names = sorted({k for r in records for k in as_dict(r.get("metrics")) if str(k).startswith("test_acc@")})
-    charts = [line_chart(s, title=f"{name} vs images per class", xlabel="images per class (ipc)",
-                         ylabel="test accuracy (%)", logx=True)
+    charts = [Chart(f"{name} vs images per class", "images per class (ipc)", "test accuracy (%)",
+                    tuple(s), log_x=True)
               for name in names if (s := _grouped(records, ("ipc",), name))]
-    grids = [preview_grid(r.get("synthetic_preview"), f"{label}, ipc {as_dict(r.get('budget')).get('ipc')}: "
-                          "first synthetic example per class (seed 0)")
-             for r, label in zip(records, labels(records))]
-    return charts + grids
+    for rec, label in zip(records, labels(records)):
+        p = decode_preview(rec.get("synthetic_preview"))  # untrusted: checked, or None
+        if p is not None:
+            images = tuple(Image("" if c is None else f"class {c}", p.shape, img.tobytes())
+                           for img, c in zip(p.images, p.classes))
+            charts.append(Chart(f"{label}, ipc {as_dict(rec.get('budget')).get('ipc')}: "
+                                "first synthetic example per class (seed 0)", "", "", kind="images", images=images))
+    return charts
 
 
 _EPS = re.compile(r"^robust_acc@eps=([0-9.eE+-]+)$")
 
 
-def adversarial(records: list[dict]) -> list[str]:
+def adversarial(records: list[dict]) -> list[Chart]:
     """Robust accuracy vs eps: each run's own eps sweep (`robust_acc@eps=<e>` metrics, plus its
     `robust_acc` at the budget's eps), else one point per run at its budget eps."""
     series = []
@@ -148,10 +163,10 @@ def adversarial(records: list[dict]) -> list[str]:
         eps = float(threat_eps) if eps is None and is_number(threat_eps) else eps
         if pts and eps is not None:
             pts.append(_point(eps, metrics.get("robust_acc")))
-        pts = sorted({p for p in pts if p})
-        if len(pts) > 1:
-            series.append(Series(label, pts, colour=i))
+        curve = sorted({p for p in pts if p})
+        if len(curve) > 1:
+            series.append(Series(label, tuple(curve), group=i))
     if not series:
         series = _grouped(records, ("eps", "epsilon"), "robust_acc")
-    return [line_chart(series, title="robust accuracy vs eps (worst case over attacks)", xlabel="eps",
-                       ylabel="robust accuracy (%)")] if series else []
+    return [Chart("robust accuracy vs eps (worst case over attacks)", "eps", "robust accuracy (%)",
+                  tuple(series))] if series else []

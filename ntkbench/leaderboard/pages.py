@@ -1,7 +1,10 @@
-"""HTML page templates. Every value that came from a result file passes through `esc`.
+"""HTML pages, rendered from the Jinja2 templates in `templates/` with autoescaping on.
 
 Pages are self-contained: inline CSS, one small inline sorter script allowed by its hash in a
-Content-Security-Policy, inline SVG; no external assets.
+Content-Security-Policy, inline SVG charts; no external assets, and every page reads fully
+without JavaScript. This module turns records into plain view data (strings and numbers, no
+markup); the templates escape all of it. The only markup passed through is ours: the CSS, the
+sorter script and SVG from `plots.render`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ import html
 import json
 from pathlib import Path
 
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from ntkbench.charts import Chart
+from ntkbench.leaderboard import plots
 from ntkbench.leaderboard.tables import (as_dict, budget_summary, flags_of, fmt_num, metric_cell,
                                         metric_names, params_summary, reproduce_entries, reproduce_text,
                                         row_key)
@@ -59,131 +67,108 @@ SORTER_JS = """
 })();
 """
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SORTER_JS.encode()).digest()).decode()
-CSP = f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'"
+# style-src 'unsafe-inline': the page's own <style>, and matplotlib's SVG, which writes its styling
+# as `style="…"` attributes (and a <style> element per chart); a hash cannot allow style attributes
+# short of 'unsafe-hashes' plus one hash per distinct attribute value, so inline styles stay allowed.
+# They cannot run code or fetch anything: default-src 'none' still blocks every URL but data:
+# images (the PNG previews). Scripts stay hash-only.
+CSP = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'; "
+       "base-uri 'none'; form-action 'none'")
 
 
-def esc(x) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
+
+def _finalize(v):
+    """Every `{{ value }}`: None prints as nothing; plain values are escaped with `html.escape`
+    (the same entities as before the templates: &quot; &#x27;, where markupsafe writes &#34; &#39;);
+    Markup (macros, the CSS, the script, chart SVG) passes through. Autoescape stays on as well."""
+    if v is None:
+        return ""
+    return v if hasattr(v, "__html__") else Markup(html.escape(str(v), quote=True))
 
 
-def page(title: str, body: str, *, crumbs: str = "") -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head>\n<body>"
-            f"<nav>{crumbs}</nav>\n{body}\n<script>{SORTER_JS}</script>\n</body></html>\n")
+ENV = Environment(loader=PackageLoader("ntkbench.leaderboard", "templates"), autoescape=True,
+                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, finalize=_finalize,
+                  keep_trailing_newline=True)
+ENV.globals.update(csp=CSP, css=Markup(CSS), sorter_js=Markup(SORTER_JS))
 
 
-def notes_html(notes: list[str]) -> str:
-    return "".join(f'<div class="note">{esc(n)}</div>' for n in notes)
-
-
-def badge(text: str, kind: str, title: str = "") -> str:
-    t = f' title="{esc(title)}"' if title else ""
-    return f'<span class="badge {kind}"{t}>{esc(text)}</span>'
-
-
-_GOOD = ("pass", "passed", "ok", "reproduced", "match", "matches", "within", "agree", "agrees")
-_BAD = ("fail", "failed", "not reproduced", "mismatch", "outside", "differs", "disagree")
-
-
-def verdict_badge(verdict) -> str:
-    v = str(verdict).strip().lower()
-    kind = "good" if v in _GOOD else "bad" if v in _BAD else "neutral"
-    return badge(str(verdict), kind)
+def render(template: str, **context) -> str:
+    return ENV.get_template(template).render(**context)
 
 
 # -- index ----------------------------------------------------------------------------------------
 
 def index_page(groups: list[dict], notes: list[str], n_files: int) -> str:
     """groups: dicts with task, dataset, href, versions, ok, failed, derived, methods, last_run."""
-    body = [f"<h1>ntkbench leaderboard</h1><p class='muted'>{n_files} result file(s); "
-            f"one page per task and dataset, tables split by task version.</p>", notes_html(notes)]
-    if not groups:
-        body.append("<p>No results found.</p>")
-    for task in sorted({g["task"] for g in groups}):
-        body.append(f'<h2 id="{esc(task)}">{esc(task)}</h2><table class="sortable"><thead><tr>'
-                    "<th>dataset</th><th>task versions</th><th>results</th><th>ok</th><th>failed</th>"
-                    "<th>derived</th><th>methods</th><th>last run</th></tr></thead>")
-        for g in (g for g in groups if g["task"] == task):
-            body.append(
-                f'<tbody><tr><td><a href="{esc(g["href"])}">{esc(g["dataset"])}</a></td>'
-                f'<td>{esc(", ".join(map(str, g["versions"])))}</td><td class="num">{g["ok"] + g["failed"] + g["derived"]}</td>'
-                f'<td class="num">{g["ok"]}</td><td class="num">{g["failed"]}</td><td class="num">{g["derived"]}</td>'
-                f'<td class="small">{esc(", ".join(g["methods"]))}</td><td>{esc(g["last_run"] or "—")}</td></tr></tbody>')
-        body.append("</table>")
-    return page("ntkbench leaderboard", "\n".join(body), crumbs="ntkbench leaderboard")
+    tasks = [(t, [g for g in groups if g["task"] == t]) for t in sorted({g["task"] for g in groups})]
+    return render("index.html", title="ntkbench leaderboard", groups=groups, tasks=tasks, notes=notes,
+                  n_files=n_files)
 
 
 # -- task/dataset page ----------------------------------------------------------------------------
 
 def task_page(task: str, dataset: str, sections: list[dict], notes: list[str], twins: tuple[str, str]) -> str:
-    """sections: dicts with title, version, records, figures (SVG strings, already escaped)."""
-    csv_name, md_name = twins
-    body = [f"<h1>{esc(task)} <span class='version'>on</span> {esc(dataset)}</h1>",
-            f'<p>Download: <a href="{esc(csv_name)}">CSV</a> · <a href="{esc(md_name)}">Markdown</a>. '
-            "Metrics are mean ± std over seeds (accuracies in %); hover a cell for the per-seed values, "
-            "click a header to sort, open a row's details for provenance and full parameters.</p>",
-            notes_html(notes)]
-    for i, s in enumerate(sections):
-        body.append(f'<h2>{esc(s["title"])}</h2>')
-        if s["figures"]:
-            body.append('<div class="figs">' + "".join(s["figures"]) + "</div>")
-        body.append(f'<div class="scroll">{record_table(s["records"], f"t{i}")}</div>')
-    crumbs = f'<a href="index.html">leaderboard</a> › {esc(task)} › {esc(dataset)}'
-    return page(f"{task} — {dataset} — ntkbench", "\n".join(body), crumbs=crumbs)
+    """sections: dicts with title, version, records, figures (`Chart`s)."""
+    views = [{"title": s["title"], "figures": [f for c in s["figures"] if (f := figure_view(c))],
+              "table": table_view(s["records"], f"t{i}")} for i, s in enumerate(sections)]
+    return render("task.html", title=f"{task} — {dataset} — ntkbench", task=task, dataset=dataset,
+                  sections=views, notes=notes, csv_name=twins[0], md_name=twins[1])
+
+
+def figure_view(chart: Chart) -> dict | None:
+    pictures = plots.pictures(chart)
+    if pictures:
+        return {"title": chart.title, "pictures": pictures, "svg": ""}
+    svg = plots.render(chart)  # escaped by matplotlib's XML writer
+    return {"title": chart.title, "pictures": None, "svg": Markup(svg)} if svg else None
+
+
+_GOOD = ("pass", "passed", "ok", "reproduced", "match", "matches", "within", "agree", "agrees")
+_BAD = ("fail", "failed", "not reproduced", "mismatch", "outside", "differs", "disagree")
+
+
+def verdict_kind(verdict) -> str:
+    v = str(verdict).strip().lower()
+    return "good" if v in _GOOD else "bad" if v in _BAD else "neutral"
 
 
 HEAD = ("method", "status", "origin", "method version", "seeds", "params", "budget")
 
 
-def record_table(records: list[dict], table_id: str) -> str:
+def table_view(records: list[dict], table_id: str) -> dict:
     names = metric_names(records)
-    heads = [*HEAD, *names, "published"]
-    out = [f'<table class="sortable" id="{table_id}"><thead><tr>'
-           + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr></thead>"]
-    for rec in sorted(records, key=row_key):
-        out.append(record_rows(rec, names, len(heads)))
-    out.append("</table>")
-    return "\n".join(out)
+    return {"id": table_id, "heads": [*HEAD, *names, "published"],
+            "rows": [record_view(rec, names) for rec in sorted(records, key=row_key)]}
 
 
-def record_rows(rec: dict, names: list[str], ncols: int) -> str:
+def record_view(rec: dict, names: list[str]) -> dict:
     metrics = as_dict(rec.get("metrics"))
     status = str(rec.get("status"))
-    badges = "".join(badge("⚠ " + f, "warn", "reliability flag: " + f) for f in flags_of(rec))
-    badges += "".join(badge("⚠ invalid", "warn", p) for p in rec.get("_problems", [])[:1])
-    if rec.get("_problems"):
-        badges += f'<div class="err">{esc("; ".join(rec["_problems"]))}</div>'
     error = str(rec.get("error") or "")
     error = error if len(error) <= 300 else error[:299] + "… (full text in details)"
-    err = f'<div class="err">{esc(error)}</div>' if status != "ok" and error else ""
-    cells = [f"<td>{esc(rec.get('method'))}{badges}</td>",
-             f'<td data-sort="{esc(status)}">{badge(status, "ok" if status == "ok" else "failed")}{err}</td>',
-             f"<td>{esc(rec.get('method_origin'))}</td>",
-             f"<td>{esc(rec.get('method_version'))}</td>",
-             f'<td class="num">{esc(rec.get("seeds"))}</td>',
-             f'<td class="small">{esc(params_summary(rec.get("params")))}</td>',
-             f'<td class="small">{esc(budget_summary(rec.get("budget")))}</td>']
+    cells = []
     for n in names:
         text, sort = metric_cell(n, metrics.get(n))
         per_seed = as_dict(metrics.get(n)).get("per_seed")
-        tip = f' title="per seed: {esc(", ".join(fmt_num(v) for v in per_seed))}"' if isinstance(per_seed, list) else ""
-        cells.append(f'<td class="num" data-sort="{"" if sort is None else sort!r}"{tip}>{esc(text)}</td>')
-    pub = "".join(f"<div>{esc(reproduce_text(e))} {verdict_badge(e.get('verdict'))}"
-                  + (f' <span class="muted">({esc(e.get("source"))})</span>' if e.get("source") else "")
-                  + "</div>" for e in reproduce_entries(rec))
-    cells.append(f'<td class="small">{pub}</td>')
-    cls = "rec" + ("" if status == "ok" else " failed")
-    return (f'<tbody class="{cls}"><tr>{"".join(cells)}</tr>'
-            f'<tr class="details"><td colspan="{ncols}">{details(rec)}</td></tr></tbody>')
+        cells.append({"text": text, "sort": "" if sort is None else repr(sort),
+                      "tip": ", ".join(fmt_num(v) for v in per_seed) if isinstance(per_seed, list) else None})
+    return {
+        "cls": "rec" + ("" if status == "ok" else " failed"), "method": rec.get("method"),
+        "flags": flags_of(rec), "problems": list(rec.get("_problems", [])), "status": status,
+        "error": error if status != "ok" else "", "origin": rec.get("method_origin"),
+        "method_version": rec.get("method_version"), "seeds": rec.get("seeds"),
+        "params": params_summary(rec.get("params")), "budget": budget_summary(rec.get("budget")),
+        "metrics": cells, "details": details_view(rec),
+        "published": [{"text": reproduce_text(e), "verdict": str(e.get("verdict")), "kind": verdict_kind(e.get("verdict")),
+                       "source": e.get("source")} for e in reproduce_entries(rec)],
+    }
 
 
 PROV_FIRST = ("backend", "device", "versions", "git_commit", "ntkbench_version", "wall_seconds",
               "compile_seconds", "start_time")
 
 
-def details(rec: dict) -> str:
+def details_view(rec: dict) -> dict:
     prov = as_dict(rec.get("provenance"))
     keys = [k for k in PROV_FIRST if k in prov] + sorted((k for k in prov if k not in PROV_FIRST), key=str)
     items = []
@@ -194,15 +179,13 @@ def details(rec: dict) -> str:
         items.append((k, v))
     items += [("config_hash", rec.get("config_hash")), ("dataset_fingerprint", rec.get("dataset_fingerprint")),
               ("root_seed", rec.get("root_seed")), ("suite", rec.get("suite")), ("file", rec.get("_path"))]
-    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items if v is not None)
     blocks = [("params", rec.get("params")), ("budget", rec.get("budget"))]
     if rec.get("status") != "ok" and rec.get("error"):
         blocks.append(("error", rec.get("error")))
     if flags_of(rec):
         blocks.append(("flags", flags_of(rec)))
-    pre = "".join(f"<div><b>{esc(t)}</b><pre>{esc(v if isinstance(v, str) else _pretty(v))}</pre></div>"
-                  for t, v in blocks)
-    return f"<details><summary>provenance &amp; full params</summary><dl>{dl}</dl>{pre}</details>"
+    return {"entries": [(k, v) for k, v in items if v is not None],
+            "blocks": [(t, v if isinstance(v, str) else _pretty(v)) for t, v in blocks]}
 
 
 def _pretty(v) -> str:

@@ -1,177 +1,193 @@
-"""Inline SVG charts, written by hand: line charts with ±std bands and accuracy-matrix heat maps.
+"""Render a `ntkbench.charts.Chart` as inline SVG with matplotlib.
 
-Every label goes through `esc`; colours, coordinates and numbers are generated here.
+    svg = render(chart)   # '<svg class="chart" role="img" ...>…</svg>', or '' when there is nothing to draw
+
+No pyplot (no global figure state): each chart is a `matplotlib.figure.Figure` saved as SVG under
+matplotlib's default style plus `RC` (so the user's matplotlibrc changes nothing), with a fixed
+hash salt and no date/creator metadata, so the same chart gives the same bytes. Text stays text
+(`svg.fonttype = "none"`), escaped by matplotlib's XML writer, and mathtext is off so a `$` in a
+method name is just a dollar. Picture grids (distilled images) are not drawn here: `pictures`
+turns them into PNG data URIs for an HTML grid.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import math
-from dataclasses import dataclass, field
+import re
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.style
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from ntkbench.charts import Chart, Heatmap, Series
+from ntkbench.preview import png_data_uri
+
+__all__ = ["pictures", "render"]
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22")
+RC: dict[str, Any] = {"svg.fonttype": "none", "svg.image_inline": True, "font.sans-serif": ["DejaVu Sans"], "font.size": 9, "axes.titlesize": 10,
+      "axes.titleweight": "bold", "axes.titlelocation": "left", "legend.fontsize": 8, "legend.frameon": False}
+_NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
-def esc(x) -> str:
-    return html.escape(str(x), quote=True)
-
-
-@dataclass
-class Series:
-    label: str
-    points: list[tuple[float, float, float | None]]  # (x, mean, std)
-    dashed: bool = False
-    colour: int = 0
-    extra: dict = field(default_factory=dict)
-
-
-def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    if hi <= lo:
-        lo, hi = lo - 1, hi + 1
-    raw = (hi - lo) / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.ceil(lo / step) * step
-    return [round(start + i * step, 10) for i in range(int((hi - start) / step + 1e-9) + 1)]
-
-
-def _tick_label(v: float) -> str:
-    return f"{v:g}" if abs(v) < 1e5 else f"{v:.0e}"
-
-
-def line_chart(series: list[Series], *, title: str, xlabel: str, ylabel: str, logx: bool = False,
-               width: int = 620, height: int = 330) -> str:
-    pts = [(x, m, s) for se in series for x, m, s in se.points
-           if _finite(x, m) and (not logx or x > 0)]
-    if not pts:
+def render(chart: Chart) -> str:
+    draw = {"line": _line, "heatmap": _heatmap, "images": _signals}.get(chart.kind)
+    if draw is None:
         return ""
-    ml, mr, mt, mb = 56, 170, 30, 46
-    pw, ph = width - ml - mr, height - mt - mb
-    tx = math.log10 if logx else (lambda v: v)
-    xs = [tx(x) for x, _, _ in pts]
-    x0, x1 = min(xs), max(xs)
-    if x1 == x0:
-        x0, x1 = x0 - 0.5, x1 + 0.5
-    pad = 0.04 * (x1 - x0)
-    x0, x1 = x0 - pad, x1 + pad
-    lows = [m - (s or 0) for _, m, s in pts]
-    highs = [m + (s or 0) for _, m, s in pts]
-    y0, y1 = min(lows), max(highs)
-    ypad = 0.08 * (y1 - y0) if y1 > y0 else 1.0
-    yt = _nice_ticks(y0 - ypad, y1 + ypad)
-    y0, y1 = min(yt[0], y0 - ypad), max(yt[-1], y1 + ypad)
-
-    def X(v):
-        return ml + (tx(v) - x0) / (x1 - x0) * pw
-
-    def Y(v):
-        return mt + (1 - (v - y0) / (y1 - y0)) * ph
-
-    out = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">',
-           f'<text x="{ml}" y="18" class="ctitle">{esc(title)}</text>',
-           f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="#fff" stroke="#999"/>']
-    for v in yt:
-        if y0 <= v <= y1:
-            out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{Y(v):.1f}" y2="{Y(v):.1f}" stroke="#eee"/>'
-                       f'<text x="{ml - 6}" y="{Y(v) + 4:.1f}" text-anchor="end" class="tick">{_tick_label(v)}</text>')
-    for v in _x_ticks(sorted({x for x, _, _ in pts}), logx, x0, x1):
-        out.append(f'<line x1="{X(v):.1f}" x2="{X(v):.1f}" y1="{mt + ph}" y2="{mt + ph + 4}" stroke="#999"/>'
-                   f'<text x="{X(v):.1f}" y="{mt + ph + 16}" text-anchor="middle" class="tick">{_tick_label(v)}</text>')
-    out.append(f'<text x="{ml + pw / 2}" y="{height - 8}" text-anchor="middle" class="axis">'
-               f'{esc(xlabel)}{" (log scale)" if logx else ""}</text>'
-               f'<text transform="translate(14 {mt + ph / 2}) rotate(-90)" text-anchor="middle" class="axis">'
-               f'{esc(ylabel)}</text>')
-    for i, se in enumerate(series):
-        p = sorted((x, m, s) for x, m, s in se.points if _finite(x, m) and (not logx or x > 0))
-        if not p:
-            continue
-        c = PALETTE[se.colour % len(PALETTE)]
-        dash = ' stroke-dasharray="6 4"' if se.dashed else ""
-        if not se.dashed and any(s for _, _, s in p):
-            band = [(X(x), Y(m + (s or 0))) for x, m, s in p] + [(X(x), Y(m - (s or 0))) for x, m, s in reversed(p)]
-            out.append(f'<polygon points="{_pl(band)}" fill="{c}" fill-opacity="0.15" stroke="none"/>')
-        out.append(f'<polyline points="{_pl([(X(x), Y(m)) for x, m, _ in p])}" fill="none" stroke="{c}" '
-                   f'stroke-width="2"{dash}/>')
-        for x, m, s in p:
-            tip = f"{se.label}: {_tick_label(x)} → {m:.2f}" + (f" ± {s:.2f}" if s else "")
-            if se.dashed and s:
-                out.append(f'<line x1="{X(x):.1f}" x2="{X(x):.1f}" y1="{Y(m - s):.1f}" y2="{Y(m + s):.1f}" '
-                           f'stroke="{c}"/>')
-            shape = (f'<rect x="{X(x) - 3.5:.1f}" y="{Y(m) - 3.5:.1f}" width="7" height="7" fill="#fff" stroke="{c}"'
-                     if se.dashed else f'<circle cx="{X(x):.1f}" cy="{Y(m):.1f}" r="3.5" fill="{c}"')
-            out.append(f'{shape}><title>{esc(tip)}</title>{"</rect>" if se.dashed else "</circle>"}')
-        ly = mt + 8 + 18 * i
-        lx = ml + pw + 12
-        out.append(f'<line x1="{lx}" x2="{lx + 24}" y1="{ly}" y2="{ly}" stroke="{c}" stroke-width="2"{dash}/>'
-                   f'<text x="{lx + 30}" y="{ly + 4}" class="legend">{esc(_short(se.label))}</text>')
-    out.append("</svg>")
-    return "".join(out)
+    salt = hashlib.sha256(repr(chart).encode()).hexdigest()[:12]  # ids unique per chart on one page
+    with mpl.style.context("default"), mpl.rc_context({**RC, "svg.hashsalt": f"ntkbench-{salt}"}):  # type: ignore[arg-type]
+        fig = Figure(figsize=(8.6, 4.4) if chart.kind == "line" else (6.2, 4.4), layout="constrained")
+        tips = draw(fig, chart, f"c{salt}")
+        if tips is None:
+            return ""
+        for t in fig.findobj(Text):
+            t.set_parse_math(False)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Title": chart.title, **_NO_METADATA})
+    return _inline(buf.getvalue(), chart, f"c{salt}", tips)
 
 
-def heatmap(matrix: list[list], *, title: str, cell: int = 34) -> str:
-    """T×T accuracy matrix R[i][j]: row i = after training task i, column j = evaluated on task j."""
-    rows = [[v if _finite(v) else None for v in r] for r in matrix if isinstance(r, list)]
-    if not rows:
-        return ""
-    t_rows, t_cols = len(rows), max(len(r) for r in rows)
-    ml, mt = 74, 60
-    width, height = max(ml + t_cols * cell + 20, 380), mt + t_rows * cell + 34
-    out = [f'<svg class="chart heat" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">',
-           f'<text x="4" y="16" class="ctitle">{esc(title)}</text>',
-           f'<text x="{ml + t_cols * cell / 2}" y="38" text-anchor="middle" class="axis">evaluated on task j</text>',
-           f'<text transform="translate(14 {mt + t_rows * cell / 2}) rotate(-90)" text-anchor="middle" '
-           f'class="axis">after training task i</text>']
-    for j in range(t_cols):
-        out.append(f'<text x="{ml + j * cell + cell / 2}" y="{mt - 4}" text-anchor="middle" class="tick">{j + 1}</text>')
-    for i, r in enumerate(rows):
-        out.append(f'<text x="{ml - 6}" y="{mt + i * cell + cell / 2 + 4}" text-anchor="end" class="tick">{i + 1}</text>')
-        for j in range(t_cols):
-            v = r[j] if j < len(r) else None
-            x, y = ml + j * cell, mt + i * cell
-            fill = _colour(v) if v is not None else "#ddd"
-            label = f"R[{i + 1},{j + 1}] = {v:.2f}" if v is not None else f"R[{i + 1},{j + 1}] missing"
-            out.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" stroke="#fff">'
-                       f'<title>{esc(label)}</title></rect>')
-            if v is not None and t_cols <= 12:
-                ink = "#000" if v > 55 else "#fff"
-                out.append(f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" text-anchor="middle" '
-                           f'class="cellv" fill="{ink}">{v:.0f}</text>')
-    out.append(f'<text x="{ml}" y="{height - 10}" class="tick">colour: accuracy 0 % (dark) … 100 % (light)</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-# viridis-like stops for 0..100
-_STOPS = ((0, (68, 1, 84)), (25, (59, 82, 139)), (50, (33, 145, 140)), (75, (94, 201, 98)), (100, (253, 231, 37)))
-
-
-def _colour(v: float) -> str:
-    v = min(100.0, max(0.0, float(v)))
-    for (a, ca), (b, cb) in zip(_STOPS, _STOPS[1:]):
-        if v <= b:
-            t = (v - a) / (b - a)
-            return "#" + "".join(f"{round(p + (q - p) * t):02x}" for p, q in zip(ca, cb))
-    return "#fde725"
-
-
-def _x_ticks(xs: list[float], logx: bool, x0: float, x1: float) -> list[float]:
-    if len(xs) <= 8:
-        return xs
-    if logx:
-        return [10.0 ** k for k in range(math.ceil(x0), math.floor(x1) + 1)]
-    return [v for v in _nice_ticks(x0, x1) if x0 <= v <= x1]
+def _inline(svg: str, chart: Chart, uid: str, tips: dict[str, str]) -> str:
+    """Drop the XML prolog, DOCTYPE and RDF metadata, and matplotlib's fixed group ids ("figure_1",
+    "axes_1", … would repeat across the charts of a page); label the root for assistive tech; add
+    hover titles to the groups named in `tips` (ids prefixed with `uid`, unique per chart)."""
+    svg = svg[svg.index("<svg"):].strip()
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
+    svg = re.sub(rf'<g id="(?!{uid}-)[^"]*"', "<g", svg)
+    cls = "chart heat" if chart.kind == "heatmap" else "chart"
+    svg = svg.replace("<svg ", f'<svg class="{cls}" role="img" aria-labelledby="{uid}-title" ', 1)
+    svg = re.sub(r"<title>", f'<title id="{uid}-title">', svg, count=1)
+    for gid, tip in tips.items():
+        svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(tip)}</title>', 1)
+    return svg
 
 
 def _finite(*vals) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in vals)
 
 
-def _pl(pts) -> str:
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-
-
-def _short(s: str, n: int = 20) -> str:
+def _short(s: str, n: int = 24) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _g(v: float) -> str:
+    return f"{v:g}" if abs(v) < 1e5 else f"{v:.0e}"
+
+
+def _points(se: Series, log_x: bool) -> list[tuple[float, float, float | None]]:
+    return sorted((x, m, s if _finite(s) else None) for x, m, s in se.points
+                  if _finite(x, m) and (not log_x or x > 0))
+
+
+def _line(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
+    series = [(se, p) for se in chart.series if (p := _points(se, chart.log_x))]
+    if not series:
+        return None
+    ax = fig.add_subplot()
+    tips, handles, labels = {}, [], []
+    for i, (se, p) in enumerate(series):
+        c = PALETTE[se.group % len(PALETTE)]
+        x, m = np.array([t[0] for t in p]), np.array([t[1] for t in p])
+        s = np.array([t[2] or 0.0 for t in p])
+        if se.dashed:
+            if s.any():
+                ax.errorbar(x, m, yerr=s, fmt="none", ecolor=c, elinewidth=1)
+            (h,) = ax.plot(x, m, "--s", color=c, lw=1.6, ms=5, mfc="white", mec=c)
+        else:
+            if s.any():
+                ax.fill_between(x, m - s, m + s, color=c, alpha=0.15, lw=0)
+            (h,) = ax.plot(x, m, "-o", color=c, lw=1.8, ms=4)
+        h.set_gid(f"{uid}-s{i}")
+        tips[f"{uid}-s{i}"] = f"{se.label}: " + "; ".join(
+            f"{_g(a)} → {b:.2f}" + (f" ± {e:.2f}" if e else "") for a, b, e in p)
+        handles.append(h)
+        labels.append(_short(se.label))
+    if chart.log_x:
+        ax.set_xscale("log")
+    xs = sorted({t[0] for _, p in series for t in p})
+    if len(xs) <= 8:
+        ax.set_xticks(xs, [_g(v) for v in xs])
+        ax.minorticks_off()
+    ax.grid(True, axis="y", color="#eee")
+    ax.set_title(chart.title)
+    ax.set_xlabel(chart.xlabel + (" (log scale)" if chart.log_x else ""))
+    ax.set_ylabel(chart.ylabel)
+    fig.legend(handles, labels, loc="outside right upper")  # explicit labels: a leading "_" is kept
+    return tips
+
+
+def _heatmap(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
+    hm: Heatmap | None = chart.heatmap
+    if hm is None or not hm.values:
+        return None
+    n_rows, n_cols = len(hm.values), max(len(r) for r in hm.values)
+    grid = np.full((n_rows, n_cols), np.nan)
+    for i, r in enumerate(hm.values):
+        for j, v in enumerate(r):
+            grid[i, j] = float(v) if v is not None and _finite(v) else np.nan
+    ax = fig.add_subplot()
+    ax.set_facecolor("#dddddd")  # missing cells
+    mesh = ax.pcolormesh(np.ma.masked_invalid(grid), cmap="viridis", vmin=hm.vmin, vmax=hm.vmax,
+                         edgecolors="white", linewidth=1)
+    mid = (hm.vmin + hm.vmax) / 2
+    if hm.annotate and n_cols <= 12:
+        for i, j in zip(*np.nonzero(np.isfinite(grid))):
+            v = grid[i, j]
+            ax.text(j + 0.5, i + 0.5, f"{v:.0f}", ha="center", va="center", fontsize=8,
+                    color="black" if v > mid else "white")
+    ax.set_xticks(np.arange(n_cols) + 0.5, [str(c) for c in hm.cols[:n_cols]])
+    ax.set_yticks(np.arange(n_rows) + 0.5, [str(r) for r in hm.rows[:n_rows]])
+    ax.set_xlim(0, n_cols)
+    ax.set_ylim(n_rows, 0)  # row 1 at the top
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_aspect("equal")
+    ax.set_title(chart.title, pad=8)
+    ax.set_xlabel(chart.xlabel)
+    ax.set_ylabel(chart.ylabel)
+    fig.colorbar(mesh, ax=ax, shrink=0.8, label=f"value ({hm.vmin:g} … {hm.vmax:g}); grey: missing")
+    return {}
+
+
+def _is_picture(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 3 and shape[2] in (1, 3)
+
+
+def _pixels(im) -> np.ndarray | None:
+    if not im.shape or math.prod(im.shape) != len(im.pixels):
+        return None
+    return np.frombuffer(im.pixels, np.uint8).reshape(im.shape)
+
+
+def pictures(chart: Chart) -> list[tuple[str, str]] | None:
+    """(label, PNG data URI) per image when `chart` is a grid of pictures (H, W, 1|3), else None."""
+    if chart.kind != "images" or not chart.images or not all(_is_picture(im.shape) for im in chart.images):
+        return None
+    out = [(im.label, png_data_uri(a)) for im in chart.images if (a := _pixels(im)) is not None]
+    return out or None
+
+
+def _signals(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
+    """1-D signals (length[, channels]) as small multiples; channels are averaged."""
+    sigs = [(im.label, a.reshape(a.shape[0], -1).mean(1) / 255.0) for im in chart.images
+            if len(im.shape) <= 2 and (a := _pixels(im)) is not None]
+    if not sigs:
+        return None
+    fig.set_size_inches(1.35 * min(len(sigs), 10), 1.25 * math.ceil(len(sigs) / 10) + 0.5)
+    axes = fig.subplots(math.ceil(len(sigs) / 10), min(len(sigs), 10), squeeze=False, sharey=True)
+    for ax, (label, v) in zip(axes.flat, sigs):
+        ax.plot(np.arange(len(v)), v, color=PALETTE[0], lw=1.2)
+        ax.set_title(label, fontsize=8, loc="center", fontweight="normal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes.flat[len(sigs):]:
+        ax.set_axis_off()
+    fig.suptitle(chart.title, fontsize=9, x=0.0, ha="left")
+    return {}
