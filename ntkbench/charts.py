@@ -16,6 +16,9 @@ written out as data.
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -66,3 +69,87 @@ class Chart:
     kind: Literal["line", "heatmap", "images"] = "line"
     heatmap: Heatmap | None = None
     images: tuple[Image, ...] = ()
+
+
+# ---- Helpers a task's `figures` hook uses to turn result records into series ----------------------
+# Records come from files on disk: every value is checked, anything malformed is skipped.
+
+Point = tuple[float, float, "float | None"]
+
+
+def is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def as_dict(x: object) -> dict:
+    return x if isinstance(x, dict) else {}
+
+
+def compact(x: object) -> str:
+    """Short, stable text for a JSON value (params in a label)."""
+    if isinstance(x, str):
+        return x
+    try:
+        return json.dumps(x, sort_keys=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def ok_records(records: list[dict]) -> list[dict]:
+    """The finished, non-derived runs: what a per-run figure shows."""
+    return [r for r in records if r.get("status") == "ok" and not r.get("derived")]
+
+
+def labels(records: list[dict]) -> list[str]:
+    """Method name, plus the config hash where one method has several configurations."""
+    methods = [str(r.get("method")) for r in records]
+    return [m if methods.count(m) == 1 else f"{m} [{str(r.get('config_hash'))[:6]}]" for m, r in zip(methods, records)]
+
+
+def point(x: object, m: object) -> Point | None:
+    """(x, mean, std) from a metric ({mean, std} or a number); None unless both are numbers."""
+    mean, std = (m.get("mean"), m.get("std")) if isinstance(m, dict) else (m, None)
+    if not (is_number(x) and is_number(mean)):
+        return None
+    return (float(x), float(mean), float(std) if is_number(std) else None)  # type: ignore[arg-type]
+
+
+def curve(metrics: object, pattern: re.Pattern) -> list[Point]:
+    """Points (x, mean, std) of the metrics whose name matches `pattern` (group 1 is x)."""
+    pts = [point(float(mt.group(1)), v) for k, v in as_dict(metrics).items() if (mt := pattern.match(str(k)))]
+    return sorted(p for p in pts if p)
+
+
+def find(d: object, key: str) -> object:
+    """First value under `key` in nested dicts (budget/params may nest a threat model)."""
+    if isinstance(d, dict):
+        if key in d:
+            return d[key]
+        for v in d.values():
+            if (found := find(v, key)) is not None:
+                return found
+    return None
+
+
+def x_of(rec: dict, keys: tuple[str, ...]) -> float | None:
+    """The first numeric budget or params value named in `keys` (the x of a one-point-per-run plot)."""
+    for k in keys:
+        for where in ("budget", "params"):
+            v = find(rec.get(where), k)
+            if is_number(v):
+                return float(v)  # type: ignore[arg-type]
+    return None
+
+
+def grouped(records: list[dict], keys: tuple[str, ...], metric: str) -> list[Series]:
+    """One series per method (and params other than the x variable), x taken from budget/params."""
+    groups: dict[str, list[Point]] = {}
+    for rec in records:
+        x = x_of(rec, keys)
+        p = point(x, as_dict(rec.get("metrics")).get(metric)) if x is not None else None
+        if p:
+            params = {k: v for k, v in as_dict(rec.get("params")).items() if k not in keys}
+            groups.setdefault(str(rec.get("method")) + "\0" + compact(params), []).append(p)
+    methods = [k.split("\0")[0] for k in groups]
+    return [Series(m if methods.count(m) == 1 else f"{m} ({k.split(chr(0))[1]})", tuple(sorted(v)), group=i)
+            for i, (m, (k, v)) in enumerate(zip(methods, groups.items()))]
