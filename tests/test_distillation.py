@@ -17,7 +17,7 @@ from ntkbench.results import to_jsonable
 from ntkbench.orchestration.suites import RunSpec, load_suite
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import ContractError
-from ntkbench.tasks.distillation import PUBLISHED, check_shapes
+from ntkbench.tasks.distillation import PUBLISHED, check_shapes, random_real_subset
 from ntkbench.tasks.distillation_eval import NetworkEval, augmentation, decode_preview, encode_preview, eval_archs
 from ntkbench.tasks.forgetting import PUBLISHED as FORGETTING_PUBLISHED
 
@@ -250,3 +250,13 @@ def test_suites_parse():
     for name in ("quick.toml", "fashion_mnist_distillation.toml"):
         runs = [r for r in load_suite(root / name) if r.task == "distillation"]
         assert runs and all(r.budget["ipc"] in (1, 10, 50) for r in runs)
+
+
+def test_random_baseline_is_the_random_method_draw():
+    """The task's own `gain_over_random` baseline draws exactly the reference `random` method's sets."""
+    ds = tiny_dataset()
+    train = nb.Split(jnp.asarray(ds.x_train), jnp.asarray(ds.y_train), C)
+    keys = jax.random.split(jax.random.key(3), 3)
+    a = jax.vmap(lambda k: random_real_subset(k, train, 2))(keys)
+    b = jax.vmap(lambda k: get_method("random").fn(k, train, 2))(keys)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))

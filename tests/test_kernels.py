@@ -383,6 +383,26 @@ def test_krr_matches_numpy_solve(kernel_problem, diag_reg):
                                atol=1e-3 * np.abs(ref).max())
 
 
+def test_krr_solve_dtype_and_gradient(kernel_problem):
+    """krr_solve: the dual coefficients krr_fit_predict uses; float64 under x64; differentiable."""
+    ktt, y, kst = kernel_problem
+    alpha = K.krr_solve(ktt, y, ridge=1e-3)
+    assert alpha.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(kst @ alpha),
+                                  np.asarray(K.krr_fit_predict(ktt, y, kst, ridge=1e-3)))
+    k64 = ktt.astype(np.float64)
+    lam = 1e-3 * float(np.mean(np.diag(k64)))
+    with jax.enable_x64(True):
+        a64 = K.krr_solve(k64, y, ridge=lam, diag_reg="absolute")
+        assert a64.dtype == np.float64
+        np.testing.assert_allclose(np.asarray(a64), np.linalg.solve(k64 + lam * np.eye(len(k64)), y),
+                                   rtol=1e-9, atol=1e-9 * np.abs(np.asarray(a64)).max())
+    g = jax.grad(lambda r: K.krr_solve(ktt, y, ridge=r).sum())(1e-3)
+    assert np.isfinite(g) and g != 0
+    with pytest.raises(ValueError, match="diag_reg"):
+        K.krr_solve(ktt, y, ridge=1e-3, diag_reg="bogus")
+
+
 def test_gd_mse_matches_matrix_exponential_and_tends_to_krr(kernel_problem):
     ktt, y, kst = kernel_problem
     n = len(ktt)

@@ -29,6 +29,14 @@ def class_balanced_indices(key: jax.Array, labels: np.ndarray, n: int, num_class
     return jnp.concatenate(picks)
 
 
+def class_balanced_subset(key: jax.Array, x, y, per_class: int, num_classes: int):
+    """(x[idx], y[idx]) for idx = class_balanced_indices(key, y, per_class · C, C): a
+    class-balanced random real subset. The distillation task's `gain_over_random` baseline and
+    the reference `random` distillation method both draw with this function."""
+    idx = class_balanced_indices(key, y, per_class * num_classes, num_classes)
+    return x[idx], y[idx]
+
+
 def balanced_quota(counts: np.ndarray, n: int) -> np.ndarray:
     """Per-class sample counts summing to n, as equal as `counts` allows (water-filling)."""
     quota = np.zeros_like(counts)

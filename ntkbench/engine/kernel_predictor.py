@@ -27,14 +27,12 @@ def krr_predictor(arch: Arch, kind: str, x, y, num_classes: int, *, ridge: float
     """Fit KRR on (x, y) with the `kind` ("ntk"/"nngp") kernel of `arch`; returns the predictor
     x_new -> (n_new, C) scores (and the training Gram when `return_gram`). Ridge is relative to
     the mean diagonal of the Gram (see `ntkbench.kernels.krr_fit_predict`)."""
-    from ntkbench.kernels import gram, kernel_fn
+    from ntkbench.kernels import gram, kernel_fn, krr_solve
 
     x = np.asarray(x)
     k = kernel_fn(arch, x.shape[1:], kind)
     k_tt = jnp.asarray(gram(k, x), jnp.float32)
-    lam = ridge * jnp.mean(jnp.diagonal(k_tt))
-    chol = jax.scipy.linalg.cho_factor(k_tt + lam * jnp.eye(len(x)), lower=True)
-    alpha = jax.scipy.linalg.cho_solve(chol, jnp.asarray(centred_one_hot(y, num_classes)))
+    alpha = krr_solve(k_tt, centred_one_hot(y, num_classes), ridge=ridge, diag_reg="relative")
 
     def predict(x_new) -> jax.Array:
         return jnp.asarray(gram(k, np.asarray(x_new), x)) @ alpha

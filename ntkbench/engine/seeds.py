@@ -50,6 +50,33 @@ def run_seeds(fn: Callable[[jax.Array], Any], keys: jax.Array, *, vmap: bool, ji
     return SeedPrograms(vmap, timing)("run", fn, (keys,)), timing
 
 
+class ProgramCache:
+    """A keyed cache of compiled programs: `get_or_build(key, build)` returns the program stored
+    under `key`, calling `build()` (which compiles it) only the first time. Keys are any hashable
+    value; callers namespace them (e.g. a leading name) and include every input that changes the
+    program (configuration, argument shapes and dtypes)."""
+
+    def __init__(self):
+        self._programs: dict = {}
+
+    def get_or_build(self, key, build: Callable[[], Any]) -> Any:
+        if key not in self._programs:
+            self._programs[key] = build()
+        return self._programs[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._programs
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+    def clear(self) -> None:
+        self._programs.clear()
+
+
+PROGRAMS = ProgramCache()  # process-wide: programs shared by equal configurations across runs
+
+
 def _sig(tree) -> str:
     leaves, treedef = jax.tree.flatten(tree)
     return repr((treedef, [(tuple(np.shape(a)), str(getattr(a, "dtype", type(a)))) for a in leaves]))
@@ -60,16 +87,17 @@ class SeedPrograms:
     Compiled ahead of time once per input signature, compile seconds kept apart."""
 
     def __init__(self, vmap: bool, timing: Timing):
-        self.vmap, self.timing, self.cache = vmap, timing, {}
+        self.vmap, self.timing, self.cache = vmap, timing, ProgramCache()
 
     def _compile(self, name, fn, args, in_axes):
-        key = (name, _sig(args))
-        if key not in self.cache:
+        def build():
             t0 = time.perf_counter()
             f = jax.vmap(fn, in_axes=in_axes) if in_axes is not None else fn
-            self.cache[key] = jax.jit(f).lower(*args).compile()
+            compiled = jax.jit(f).lower(*args).compile()
             self.timing.compile_seconds += time.perf_counter() - t0
-        return self.cache[key]
+            return compiled
+
+        return self.cache.get_or_build((name, _sig(args)), build)
 
     def __call__(self, name: str, fn: Callable, per_seed: tuple, shared: tuple = ()):
         if self.vmap:

@@ -7,6 +7,7 @@ that makes neural-tangents 0.6.5 import on current JAX without importing TensorF
 Public API
   kernel_fn(arch, input_shape, kind="ntk") -> k(x1, x2) -> (n1, n2)
   gram(k, x1, x2=None, batch_size=None, max_bytes=1 GiB) -> (n1, n2) numpy array, blocked
+  krr_solve(k_train_train, y_train, *, ridge, diag_reg="relative") -> dual coefficients α
   krr_fit_predict(k_train_train, y_train, k_test_train, ridge=1e-6, diag_reg="relative")
   gd_mse_predict(k_train_train, y_train, k_test_train, t, lr=1.0, ridge=0.0, diag_reg="relative")
   empirical_ntk(model, x1, x2=None, implementation=2, per_logit=False, batch_size=64)
@@ -29,12 +30,12 @@ from ntkbench.kernels.infinite import (
     stax_layers,
     stax_model,
 )
-from ntkbench.kernels.regression import gd_mse_predict, krr_fit_predict
+from ntkbench.kernels.regression import gd_mse_predict, krr_fit_predict, krr_solve
 from ntkbench.kernels.spectral import kernel_distance, kernel_target_alignment, label_energy_share
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "KernelFn", "bytes_per_pair", "empirical_ntk", "empirical_ntk_fn",
     "gd_mse_predict", "gram", "import_neural_tangents", "kernel_distance", "kernel_fn",
-    "kernel_target_alignment", "krr_fit_predict", "label_energy_share", "patch_jax",
+    "kernel_target_alignment", "krr_fit_predict", "krr_solve", "label_energy_share", "patch_jax",
     "pure_apply", "stax_layers", "stax_model",
 ]

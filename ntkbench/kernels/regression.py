@@ -24,6 +24,22 @@ def _ridge(k_train_train, ridge, diag_reg):
     raise ValueError(f"diag_reg must be one of {DIAG_REGS}, got {diag_reg!r}")
 
 
+def krr_solve(k_train_train, y_train, *, ridge, diag_reg="relative"):
+    """Dual coefficients of kernel ridge regression: α = (K(train, train) + λ I)⁻¹ y_train.
+
+    The one KRR solve of ntkbench (every task and method calls it). λ = ridge · mean(diag K) for
+    diag_reg="relative", λ = ridge for "absolute". Cholesky factorisation, in the dtype of
+    `k_train_train` (y_train is cast to it; float64 needs `jax_enable_x64`, e.g. the
+    `jax.enable_x64(True)` context); pure JAX and differentiable, not jitted itself (it runs eagerly
+    or inside the caller's trace). NaN if K + λI is not numerically positive definite.
+    """
+    k_tt = jnp.asarray(k_train_train)
+    lam = _ridge(k_tt, ridge, diag_reg)
+    a = k_tt + lam * jnp.eye(k_tt.shape[0], dtype=k_tt.dtype)
+    c = jax.scipy.linalg.cho_factor(a, lower=True)
+    return jax.scipy.linalg.cho_solve(c, jnp.asarray(y_train, k_tt.dtype))
+
+
 @functools.partial(jax.jit, static_argnames=("diag_reg",))
 def krr_fit_predict(k_train_train, y_train, k_test_train, ridge=1e-6, diag_reg="relative"):
     """Kernel ridge regression: K(test, train) (K(train, train) + λ I)⁻¹ y_train.
@@ -33,11 +49,7 @@ def krr_fit_predict(k_train_train, y_train, k_test_train, ridge=1e-6, diag_reg="
     Solved with a Cholesky factorisation (NaN if K + λI is not numerically positive definite —
     increase the ridge).
     """
-    k_tt = jnp.asarray(k_train_train)
-    lam = _ridge(k_tt, ridge, diag_reg)
-    a = k_tt + lam * jnp.eye(k_tt.shape[0], dtype=k_tt.dtype)
-    c = jax.scipy.linalg.cho_factor(a, lower=True)
-    alpha = jax.scipy.linalg.cho_solve(c, jnp.asarray(y_train, k_tt.dtype))
+    alpha = krr_solve(k_train_train, y_train, ridge=ridge, diag_reg=diag_reg)
     return jnp.asarray(k_test_train) @ alpha
 
 

@@ -35,7 +35,7 @@ from jax import lax
 from jax.tree_util import Partial
 
 from ntkbench import api as nb
-from ntkbench.kernels import kernel_fn
+from ntkbench.kernels import kernel_fn, krr_solve
 from ntkbench.tasks.adversarial_api import Classifier
 
 CNN = dict(widths=(32, 64), kernel_size=3, stride=2, dense=(128,), pool=None)
@@ -149,6 +149,5 @@ def ntk_krr(key, train: nb.Split, threat, *, n_train=1000, depth=2, ridge=1e-3):
     X = train.x[idx]
     Y = jax.nn.one_hot(train.y[idx], train.num_classes) - 1.0 / train.num_classes
     K = k(X, X)
-    lam = ridge * jnp.mean(jnp.diagonal(K))
-    alpha = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(K + lam * jnp.eye(n), lower=True), Y)
+    alpha = krr_solve(K, Y, ridge=ridge, diag_reg="relative")
     return Partial(logits, X, alpha)

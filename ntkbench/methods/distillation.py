@@ -37,7 +37,7 @@ import optax
 from flax import nnx
 
 from ntkbench import api as nb
-from ntkbench.data.subsets import class_balanced_indices
+from ntkbench.data.subsets import class_balanced_indices, class_balanced_subset
 from ntkbench.kernels import kernel_fn, krr_fit_predict
 
 
@@ -54,8 +54,7 @@ def _labels(C, ipc):
 
 
 def _init_real(key, train: nb.Split, ipc):
-    idx = class_balanced_indices(key, train.y, ipc * train.num_classes, train.num_classes)
-    return train.x[idx], train.y[idx]
+    return class_balanced_subset(key, train.x, train.y, ipc, train.num_classes)
 
 
 @nb.method("random", task="distillation", version="1")

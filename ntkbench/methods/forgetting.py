@@ -46,7 +46,7 @@ from flax import nnx
 from jax.flatten_util import ravel_pytree
 
 from ntkbench import api as nb
-from ntkbench.kernels import kernel_fn
+from ntkbench.kernels import kernel_fn, krr_solve
 
 NEG = -1e9
 
@@ -281,9 +281,8 @@ def ntk_krr(info: nb.StreamInfo, *, ridge=1e-3, points_per_task=500):
         idx = jax.random.choice(key, task.n, (min(m, task.n),), replace=False)
         x = task.x[idx]
         kxx = k(x, x)
-        lam = ridge * jnp.mean(jnp.diagonal(kxx))
         resid = jax.nn.one_hot(task.y[idx], info.num_classes) - f(s, x)
-        alpha = jnp.linalg.solve(kxx + lam * jnp.eye(x.shape[0]), resid)
+        alpha = krr_solve(kxx, resid, ridge=ridge, diag_reg="relative")
         return {"x": jnp.concatenate([s["x"], x]), "alpha": jnp.concatenate([s["alpha"], alpha])}
 
     return nb.Learner(init=init, learn=learn, predict=lambda s, x, task_id: f(s, x))

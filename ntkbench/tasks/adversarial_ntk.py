@@ -34,7 +34,7 @@ from flax import nnx
 from jax.tree_util import Partial
 
 from ntkbench.attacks import evaluate_attacks
-from ntkbench.kernels import empirical_ntk, gram, kernel_distance, kernel_fn
+from ntkbench.kernels import empirical_ntk, gram, kernel_distance, kernel_fn, krr_solve
 from ntkbench.models import mlp
 
 FEATURE_TAG = 3
@@ -86,7 +86,8 @@ def eigen_features(ds, budget: dict[str, Any], threat, root_seed: int) -> dict[s
     proj = V[:, :top].T @ Y  # v_iᵀ Y
     W = (V[:, :top] * (proj / lam[:top])).astype(np.float32)  # column i: λ_i⁻¹ v_i v_iᵀ Y
     ridge = float(budget["ntk_ridge"]) * float(np.mean(np.diag(K)))
-    alpha = np.linalg.solve(K + ridge * np.eye(len(X)), Y).astype(np.float32)
+    with jax.enable_x64(True):  # float64, as K
+        alpha = np.asarray(krr_solve(K, Y, ridge=ridge, diag_reg="absolute")).astype(np.float32)
 
     fn = _feature_logits(arch, shape)
     Xj = jnp.asarray(X)

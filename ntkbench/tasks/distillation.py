@@ -26,9 +26,9 @@ Protocol (shared/PROTOCOLS.md §3):
     with the infinite-width NTK / NNGP on the synthetic set; `kernel` "fc" (the MLP's kernel,
     default: cheap everywhere) or "conv" (the ConvNet's kernel without instance norm; very slow on a
     CPU at 28×28). Targets: one-hot for hard labels, the label vectors for soft ones.
-  - `gain_over_random@convnet`: test_acc@convnet minus that of the built-in `random` method
-    (class-balanced real subset) at the same ipc, run inside this task with the same seeds, keys
-    and evaluation (so a run is self-contained), per seed.
+  - `gain_over_random@convnet`: test_acc@convnet minus that of a class-balanced random real
+    subset at the same ipc (`random_real_subset`, the same draw as the reference `random` method),
+    run inside this task with the same seeds, keys and evaluation (so a run is self-contained), per seed.
   Evaluation epochs, networks, batch, lr, width and test points are budget fields (defaults = the
   protocol) so small suites can shrink them; the result records the values used.
 - NTK view (`ntk`): KRR accuracy next to the finite networks' for the synthetic set and for the
@@ -48,16 +48,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.data import preprocess
+from ntkbench.data.subsets import class_balanced_subset
 from ntkbench.engine.seeds import run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.kernels import kernel_fn
-from ntkbench.registry import get_method
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.distillation_eval import (NetworkEval, augmentation, encode_preview, eval_archs, kernel_arch,
                                               krr_accuracy, label_targets)
 
 METHOD_TAG, EVAL_TAG = 1, 2
+BASELINE_VERSION = "1"  # of `random_real_subset` (part of the baseline's cache key)
 EVALUATIONS = ("convnet", "mlp", "krr")
 _DC = "VICO-UoE/DatasetCondensation README (Zhao et al. 2021, DC: ICLR; DSA: ICML), ConvNet-3 evaluation"
 _DCB = "DC-BENCH (Cui et al. 2022, NeurIPS Datasets & Benchmarks), CIFAR-10 average over its evaluation models"
@@ -92,6 +93,13 @@ PUBLISHED = (
             "a GPU: DM runs 20k iterations (~hours on one GPU); defaults here are far smaller", tolerance=3.0)
        for i, v in ((1, 24.25), (10, 45.7), (50, 60.04))]
 )
+
+
+def random_real_subset(key, train: Split, ipc: int):
+    """The `gain_over_random` baseline: a class-balanced random real subset of ipc per class, drawn
+    with the same function (and, in `Distillation.random_baseline`, the same keys) as the
+    reference `random` method, so the two give identical sets."""
+    return class_balanced_subset(key, train.x, train.y, ipc, train.num_classes)
 
 
 def check_shapes(who: str, out, ipc: int, num_classes: int, input_shape) -> bool:
@@ -178,7 +186,7 @@ class Distillation(Task):
         train = Split(jnp.asarray(ds.x_train), jnp.asarray(ds.y_train), C)
 
         who = f"method {spec.name!r} from {spec.origin}"
-        x_syn, y_syn, soft, t_distill = self.distill(spec, who, ctx.params, train, ipc, ctx)
+        x_syn, y_syn, soft, t_distill = self.distill(spec.fn, who, ctx.params, train, ipc, ctx)
         ctx.log(f"distilled {ipc}x{C} ({'soft' if soft else 'hard'} labels) in {t_distill.run_seconds:.1f}s "
                 f"(+{t_distill.compile_seconds:.1f}s compile)")
         t0 = time.perf_counter()
@@ -187,7 +195,7 @@ class Distillation(Task):
         ctx.log("evaluation: " + ", ".join(f"{k} {np.mean(v):.1f}" for k, v in mine.items() if k != "networks")
                 + f" ({eval_seconds:.1f}s)")
 
-        base = self.random_baseline(spec, ds, train, test, ipc, budget, ctx, mine)
+        base = self.random_baseline(ds, train, test, ipc, budget, ctx, mine, x_syn, y_syn, soft)
         metrics = {f"test_acc@{k}": metric(v) for k, v in mine.items() if k != "networks"}
         if "convnet" in mine:
             metrics["gain_over_random@convnet"] = metric(np.asarray(mine["convnet"]) - np.asarray(base["convnet"]))
@@ -205,11 +213,11 @@ class Distillation(Task):
         }
         return TaskOutput(metrics=metrics, ntk=self.ntk_view(mine, base, kdesc, budget), extra=extra)
 
-    def distill(self, spec, who, params, train: Split, ipc: int, ctx: RunContext):
+    def distill(self, fn, who, params, train: Split, ipc: int, ctx: RunContext):
         kind = {}
 
         def one_seed(key):
-            out = spec.fn(key, train, ipc, **params)
+            out = fn(key, train, ipc, **params)
             kind["soft"] = check_shapes(who, out, ipc, train.num_classes, train.input_shape)
             x, y = out
             return jnp.asarray(x, jnp.float32), (jnp.asarray(y, jnp.float32) if kind["soft"] else jnp.asarray(y, jnp.int32))
@@ -246,23 +254,21 @@ class Distillation(Task):
                                                    ridge=float(budget["krr_ridge"])) for s in range(S)]
         return out
 
-    def _random_key(self, rnd, ds, budget, ctx) -> str:
-        return json.dumps([ds.meta.get("fingerprint") or ds.fingerprint(), budget, ctx.seeds, ctx.root_seed, rnd.version, rnd.origin],
-                          sort_keys=True, default=str)
+    def _random_key(self, ds, budget, ctx) -> str:
+        return json.dumps([ds.meta.get("fingerprint") or ds.fingerprint(), budget, ctx.seeds, ctx.root_seed,
+                           "random_real_subset", BASELINE_VERSION], sort_keys=True, default=str)
 
-    def random_baseline(self, spec, ds, train, test, ipc, budget, ctx, mine) -> dict[str, Any]:
-        """The built-in `random` method's evaluation with the same seeds, keys and evaluation
-        (cached in-process: identical configurations give identical numbers; a run of `random`
-        itself with its default parameters is its own baseline)."""
-        rnd = get_method("random", "distillation")
-        key = self._random_key(rnd, ds, budget, ctx)
-        if spec is rnd and ctx.params == rnd.params:
-            self._random_cache[key] = mine
+    def random_baseline(self, ds, train, test, ipc, budget, ctx, mine, x_syn, y_syn, soft) -> dict[str, Any]:
+        """The evaluation of `random_real_subset` with the same seeds, keys and evaluation as a
+        method's (cached in-process: identical configurations give identical numbers; a method
+        whose sets are exactly the baseline's, e.g. the reference `random`, is its own baseline)."""
+        key = self._random_key(ds, budget, ctx)
         if key not in self._random_cache:
-            sub = RunContext(method=rnd, dataset=ds, params=dict(rnd.params), budget=budget, seeds=ctx.seeds,
+            sub = RunContext(method=ctx.method, dataset=ds, params={}, budget=budget, seeds=ctx.seeds,
                              root_seed=ctx.root_seed, vmap_seeds=True, log=ctx.log)
-            x, y, soft, _ = self.distill(rnd, "method 'random'", rnd.params, train, ipc, sub)
-            self._random_cache[key] = self.evaluate(x, y, soft, ds, test, budget, sub)
+            x, y, b_soft, _ = self.distill(random_real_subset, "the random-subset baseline", {}, train, ipc, sub)
+            same = not soft and not b_soft and np.array_equal(x, x_syn) and np.array_equal(y, y_syn)
+            self._random_cache[key] = mine if same else self.evaluate(x, y, b_soft, ds, test, budget, sub)
             ctx.timing.add(sub.timing)
         return self._random_cache[key]
 

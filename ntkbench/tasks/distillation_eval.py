@@ -36,7 +36,7 @@ import optax
 from flax import nnx
 
 from ntkbench import api as nb
-from ntkbench.engine.seeds import predict_in_chunks
+from ntkbench.engine.seeds import PROGRAMS, predict_in_chunks
 from ntkbench.engine.train import cross_entropy
 from ntkbench.kernels import gram, krr_fit_predict
 from ntkbench.tasks.augment import augment_batch, default_strategy
@@ -46,7 +46,6 @@ EVAL_FIELDS = ("eval_networks", "eval_epochs", "eval_batch_size", "eval_lr", "ev
                "soft_label_loss", "augment")
 AUGMENTS = ("none", "dsa")
 DSA_MODE = "single"  # DSA's default aug_mode 'S': one operation of the strategy per minibatch
-_PROGRAMS: dict = {}  # compiled evaluation programs, shared by equal configurations (method and `random`)
 
 
 def eval_archs(num_classes: int, budget: dict) -> dict[str, nb.models.Arch]:
@@ -122,16 +121,19 @@ class NetworkEval:
     def program(self, *args):
         """The AOT-compiled program for these argument shapes (compiled once, reused per seed)."""
         sig = (self._config, tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args)))
-        if sig not in _PROGRAMS:
+
+        def build():  # compiled evaluation programs are shared by equal configurations (method and `random`)
             if self.vmap_networks:
                 chunk = max(1, EVAL_CHUNK_IMAGES // self.networks)
                 fn = jax.vmap(functools.partial(self._one, chunk=chunk), in_axes=(0, None, None, None, None))
             else:
                 fn = functools.partial(self._one, chunk=EVAL_CHUNK_IMAGES)
             t0 = time.perf_counter()
-            _PROGRAMS[sig] = jax.jit(fn).lower(*args).compile()
+            compiled = jax.jit(fn).lower(*args).compile()
             self.compile_seconds += time.perf_counter() - t0
-        return _PROGRAMS[sig]
+            return compiled
+
+        return PROGRAMS.get_or_build(("distillation_eval.NetworkEval", sig), build)
 
     def accuracies(self, key, x_syn, y_syn, x_test, y_test):
         """(networks,) test accuracies and final training losses; network i uses fold_in(key, i)."""

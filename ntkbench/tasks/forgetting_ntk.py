@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntkbench.kernels import empirical_ntk
+from ntkbench.kernels import empirical_ntk, krr_solve
 from ntkbench.tasks.forgetting_metrics import spearman
 
 NEG = -1e9
@@ -61,15 +61,17 @@ class NTKView:
         both = empirical_ntk(model, np.concatenate([p_x, xk]), xk, batch_size=self.batch_size)  # one compile
         k_pk, k_kk = both[: len(p_x)], both[len(p_x):]
         k_kk = 0.5 * (k_kk + k_kk.T)
-        lam = self.ridge * float(np.mean(np.diagonal(k_kk)))
-        a = k_kk + lam * np.eye(len(xk))
+        lam = self.ridge * float(np.mean(np.diagonal(k_kk)))  # relative ridge, as an absolute λ
         fk = np.asarray(model(jnp.asarray(xk)))
         onehot = np.eye(self.C)[yk]
         f_p = np.asarray(model(jnp.asarray(p_x)))
         deltas = {}
         for kind, resid in (("logits", onehot - fk), ("softmax", onehot - _softmax(fk, mk))):
             resid = np.where(mk, resid, 0.0)
-            deltas[kind] = k_pk @ np.linalg.solve(a, resid)
+            with jax.enable_x64(True):  # float64, as the numpy arrays
+                alpha = np.asarray(krr_solve(np.asarray(k_kk, np.float64), np.asarray(resid, np.float64),
+                                             ridge=lam, diag_reg="absolute"))
+            deltas[kind] = k_pk @ alpha
         offsets = np.cumsum([0] + sizes)
         self.pending = []
         for i, j in enumerate(old):
