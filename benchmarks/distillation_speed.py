@@ -25,7 +25,7 @@ from ntkbench.data.preprocess import standardise
 from ntkbench.engine.seeds import run_seeds, seed_keys
 from ntkbench.registry import get_method
 from ntkbench.tasks import get_task
-from ntkbench.tasks.distillation_eval import NetworkEval, eval_archs
+from ntkbench.tasks.distillation.evaluation import NetworkEval, eval_archs
 
 
 def kip_speed(train, ipc, steps):

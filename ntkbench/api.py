@@ -13,9 +13,9 @@ from ntkbench.attacks.threat import ThreatModel
 from ntkbench.engine.kernel_predictor import krr_predictor
 from ntkbench.engine.train import Split, build, fit_classifier, train_params
 from ntkbench.registry import MethodSpec, PluginError, method
-from ntkbench.tasks.adversarial_api import Classifier
+from ntkbench.tasks.adversarial.contract import Classifier
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
-from ntkbench.tasks.forgetting_api import Learner, StreamInfo, TaskData
+from ntkbench.tasks.forgetting.contract import Learner, StreamInfo, TaskData
 
 __all__ = [
     # registering methods

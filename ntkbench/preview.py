@@ -6,7 +6,7 @@ each min-max scaled to uint8 and base64-encoded:
     {"format": "uint8-base64", "shape": [28, 28, 1], "classes": [0, 1, ...],
      "lo": [-0.81, ...], "hi": [2.022, ...], "images": ["<base64 of H*W*C bytes>", ...]}
 
-`encode_preview` writes it (a drop-in for `ntkbench.tasks.distillation_eval.encode_preview`:
+`encode_preview` writes it (a drop-in for `ntkbench.tasks.distillation.evaluation.encode_preview`:
 same arguments, same dict); `decode_preview` reads one back from an untrusted file, checking it;
 `png_bytes` / `png_data_uri` encode a decoded image as PNG (Pillow, no metadata: deterministic).
 """

@@ -12,13 +12,6 @@ from pathlib import Path
 import jax
 
 
-def _version() -> str:
-    try:
-        return md.version("ntkbench")
-    except md.PackageNotFoundError:
-        return "unknown"
-
-
 @functools.lru_cache(maxsize=1)
 def git_commit() -> str | None:
     root = Path(__file__).resolve().parent.parent
@@ -47,7 +40,7 @@ def now_utc() -> str:
 def provenance(start_time: str, wall_seconds: float, compile_seconds: float) -> dict:
     device = jax.devices()[0]
     return {
-        "ntkbench_version": _version(),
+        "ntkbench_version": _version("ntkbench"),
         "git_commit": git_commit(),
         "versions": {d: _version(d) for d in ("jax", "jaxlib", "flax", "optax", "neural-tangents", "numpy",
                                                "tensorflow-datasets")},

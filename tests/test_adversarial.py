@@ -15,7 +15,8 @@ from ntkbench.attacks import ThreatModel
 from ntkbench.data.base import Dataset
 from ntkbench.registry import MethodSpec, _declared_params, get_method
 from ntkbench.tasks import get_task
-from ntkbench.tasks.adversarial import EPS, PUBLISHED, attack_settings, resolve_threat
+from ntkbench.tasks.adversarial.published import PUBLISHED
+from ntkbench.tasks.adversarial.task import EPS, attack_settings, resolve_threat
 from ntkbench.tasks.base import ContractError, RunContext
 
 TASK = get_task("adversarial")

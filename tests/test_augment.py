@@ -1,4 +1,4 @@
-"""DSA augmentation (ntkbench.tasks.augment): shapes, determinism, identities, per-example draws."""
+"""DSA augmentation (ntkbench.tasks.distillation.augment): shapes, determinism, identities, per-example draws."""
 
 import jax
 import jax.numpy as jnp

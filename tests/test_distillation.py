@@ -17,9 +17,11 @@ from ntkbench.results import to_jsonable
 from ntkbench.orchestration.suites import RunSpec, load_suite
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import ContractError
-from ntkbench.tasks.distillation import PUBLISHED, check_shapes, random_real_subset
-from ntkbench.tasks.distillation_eval import NetworkEval, augmentation, decode_preview, encode_preview, eval_archs
-from ntkbench.tasks.forgetting import PUBLISHED as FORGETTING_PUBLISHED
+from ntkbench.tasks.distillation.published import PUBLISHED
+from ntkbench.tasks.distillation.task import check_shapes, random_real_subset
+from ntkbench.preview import decode_preview, encode_preview
+from ntkbench.tasks.distillation.evaluation import NetworkEval, augmentation, eval_archs
+from ntkbench.tasks.forgetting.published import PUBLISHED as FORGETTING_PUBLISHED
 
 TASK = get_task("distillation")
 C, D = 10, 12
@@ -228,7 +230,7 @@ def test_preview_round_trip():
     x = np.random.default_rng(0).normal(size=(20, 5, 4, 3)).astype(np.float32)
     y = np.repeat(np.arange(10), 2)
     p = encode_preview(x, y, 10)
-    imgs = decode_preview(p)
+    imgs = decode_preview(p).values()
     assert len(imgs) == 10 and imgs[0].shape == (5, 4, 3)
     np.testing.assert_allclose(imgs[3], x[6], atol=(x[6].max() - x[6].min()) / 255 + 1e-3)
     soft = encode_preview(x, np.eye(10)[y], 10)

@@ -239,22 +239,6 @@ def test_preview_codec_reproduces_committed_previews_bit_for_bit():
         assert json.dumps(again, sort_keys=True) == json.dumps(stored, sort_keys=True), f
 
 
-def test_preview_encoder_matches_the_tasks_encoder():
-    """`ntkbench.preview.encode_preview` is a drop-in for the one the distillation task calls."""
-    import numpy as np
-
-    from ntkbench.preview import encode_preview
-
-    task_encode = pytest.importorskip("ntkbench.tasks.distillation_eval").encode_preview
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(23, 6, 5, 3)).astype(np.float32)
-    x[4] = 1.5  # a constant image
-    y = rng.integers(0, 12, size=23)
-    for labels in (y, np.eye(12)[y]):
-        for k in (10, 4, 12):
-            assert encode_preview(x, labels, k) == task_encode(x, labels, k)
-
-
 def test_preview_decoder_refuses_malformed_previews():
     import base64
 
@@ -289,7 +273,7 @@ def test_csp_hash_matches_the_inlined_script(site):
 
 def test_figures_are_data_and_svg_is_self_contained(site):
     from ntkbench.charts import Chart
-    from ntkbench.leaderboard.figures import figures
+    from ntkbench.leaderboard import figures
 
     charts = figures("forgetting", [r for r in records() if r["task"] == "forgetting"])
     assert [type(c) for c in charts] == [Chart] and charts[0].kind == "heatmap"

@@ -25,7 +25,7 @@ def test_unknown_method_did_you_mean():
 def test_params_come_from_keyword_only_defaults_and_unknown_is_named():
     spec = get_method("cnn")
     assert spec.params["channels"] == 25 and spec.params["steps"] == 6000
-    with pytest.raises(PluginError, match="method 'cnn' from ntkbench has no parameter 'chanels'; did you mean 'channels'"):
+    with pytest.raises(PluginError, match="method 'cnn' from ntkbench: method has no parameter 'chanels'; did you mean 'channels'"):
         spec.resolve_params({"chanels": 3})
 
 

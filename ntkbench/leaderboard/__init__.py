@@ -5,7 +5,7 @@
 Each page `<task>--<dataset>.html` has one table per task_version (never mixed), a separate table
 for derived results, inline SVG plots, and CSV / Markdown twins (`.csv`, `.md`). Unreadable or
 invalid result files are listed as notes instead of stopping the build. Modules: `tables`
-(rows, CSV, Markdown), `figures` (which numbers become which chart: `ntkbench.charts.Chart` data),
+(rows, CSV, Markdown); each task's `figures` hook says which numbers become which chart (`ntkbench.charts.Chart` data);
 `plots` (a Chart -> SVG, with matplotlib), `pages` (HTML from the Jinja2 templates in `templates/`).
 """
 
@@ -16,7 +16,6 @@ import re
 from pathlib import Path
 
 from ntkbench.leaderboard import pages
-from ntkbench.leaderboard.figures import figures
 from ntkbench.leaderboard.tables import as_dict, csv_frame, markdown_table
 from ntkbench.results import iter_results, read_result, validate_record
 
@@ -68,6 +67,13 @@ def load_results(results_dir) -> tuple[list[dict], list[str]]:
         seen[h] = rec
         records.append(rec)
     return records, notes
+
+
+def figures(task: str, records: list[dict]) -> list:
+    """The task's own charts (its `figures` hook); none for a task this machine does not have."""
+    from ntkbench.tasks import TASKS
+
+    return TASKS.get(task).figures(records) if task in TASKS else []
 
 
 def _published_for(rec: dict) -> list[dict]:

@@ -148,7 +148,7 @@ def record_view(rec: dict, names: list[str]) -> dict:
     error = error if len(error) <= 300 else error[:299] + "… (full text in details)"
     cells = []
     for n in names:
-        text, sort = metric_cell(n, metrics.get(n))
+        text, sort = metric_cell(n, metrics.get(n), rec.get("task"))
         per_seed = as_dict(metrics.get(n)).get("per_seed")
         cells.append({"text": text, "sort": "" if sort is None else repr(sort),
                       "tip": ", ".join(fmt_num(v) for v in per_seed) if isinstance(per_seed, list) else None})

@@ -59,13 +59,21 @@ def metric_names(records: list[dict]) -> list[str]:
     return sorted(names, key=natural_key)
 
 
-def metric_cell(name: str, m: Any) -> tuple[str, float | None]:
+def missing_text(task: str | None, name: str) -> str:
+    """What a null mean reads as, from the task's metric spec (e.g. n* not reached: "> n_max")."""
+    from ntkbench.tasks import TASKS
+
+    spec = TASKS.get(task).metric_spec(name) if task in TASKS else None
+    return spec.missing if spec else "—"
+
+
+def metric_cell(name: str, m: Any, task: str | None = None) -> tuple[str, float | None]:
     """('mean ± std', sort value) for one metric of one record."""
     if not is_scalar_metric(m):
         return "", None
     mean, std = m.get("mean"), m.get("std")
     if not is_number(mean):
-        return ("> n_max" if name.startswith("n_star") else "—"), None
+        return missing_text(task, name), None
     d = decimals(mean)
     text = fmt_num(mean, d) + (f" ± {fmt_num(std, d)}" if is_number(std) else "")
     return text, float(mean)
@@ -135,7 +143,7 @@ def rows(records: list[dict], names: list[str]) -> list[dict]:
         }
         for n in names:
             m = metrics.get(n)
-            row[n] = metric_cell(n, m)[0]
+            row[n] = metric_cell(n, m, rec.get("task"))[0]
             row[f"{n} mean"] = as_dict(m).get("mean") if is_scalar_metric(m) else None
             row[f"{n} std"] = as_dict(m).get("std") if is_scalar_metric(m) else None
         row["status"] = str(rec.get("status"))

@@ -1,6 +1,6 @@
 """Reference methods for the `adversarial` task, written against the public API.
 
-Contract (`ntkbench.tasks.adversarial_api`): `fn(key, train, threat, *, **params) -> predictor`;
+Contract (`ntkbench.tasks.adversarial.contract`): `fn(key, train, threat, *, **params) -> predictor`;
 `threat` is the run's `ThreatModel` (norm, eps, box), passed by the harness, never a parameter.
 
 Finite methods: the small CNN `nb.models.convnet(C, widths=(32, 64), kernel_size=3, stride=2,
@@ -36,7 +36,7 @@ from jax.tree_util import Partial
 
 from ntkbench import api as nb
 from ntkbench.kernels import kernel_fn, krr_solve
-from ntkbench.tasks.adversarial_api import Classifier
+from ntkbench.tasks.adversarial.contract import Classifier
 
 CNN = dict(widths=(32, 64), kernel_size=3, stride=2, dense=(128,), pool=None)
 

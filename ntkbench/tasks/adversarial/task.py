@@ -1,31 +1,5 @@
-"""Adversarial accuracy (`adversarial`, protocol version 1).
+"""The `adversarial` task: the protocol (see the package docstring) as a `Task`."""
 
-Protocol (shared/PROTOCOLS.md §4):
-- Threat model (budget): `norm` "linf" (default) or "l2"; `eps` None takes the protocol's
-  per-dataset value (L∞: mnist 0.3, fashion_mnist 0.1, cifar10 8/255, mnist1d 0.1; L2: cifar10
-  0.5); `box` the valid input range: "auto" ([0, 1] when every train and test input lies in it,
-  as ntkbench's image loaders scale them, else unbounded: mnist1d is standardised), "unbounded",
-  "data" ([min, max] over both splits) or [lo, hi]. The resolved threat model is recorded in the
-  result (`threat`).
-- Training: the method (contract: `ntkbench.tasks.adversarial_api`) gets the whole training split
-  (or `train_examples` class-balanced examples, seeded by the root seed) and the threat model, and
-  returns a predictor x -> logits. Seeds are vmapped into one program when the method is pure and
-  its predictor is a pytree; otherwise they run in turn.
-- Evaluation, per seed on that seed's predictor, on the first `test_points` test points (default
-  1000): clean accuracy and robust accuracy under FGSM, PGD (`pgd_steps` 50, step
-  2.5·eps/pgd_steps, random start, `pgd_restarts`), APGD-CE (`apgd_iters` 100) and APGD-T (targeted
-  DLR, `apgd_t_targets` 9, `apgd_t_iters` 100), each from the clean input
-  (`ntkbench.attacks.evaluate_attacks`); `robust_acc` is the per-point worst case. Metrics
-  `clean_acc`, `robust_acc@fgsm`, `robust_acc@pgd`, `robust_acc@apgd-ce`, `robust_acc@apgd-t`,
-  `robust_acc` (percent). Attack keys: fold_in(root, seed, ATTACK_TAG), the same for every method.
-- `eps_sweep` (optional list): the worst case over the same attacks at each eps, metrics
-  `robust_acc@eps=<e>`; with the run's eps it forms the curve of the "rises with eps" check.
-- `flags` (top level of the result): `ntkbench.attacks.reliability_flags` per seed (weaker attack
-  beats a stronger one, an attack above clean accuracy, zero input gradients, robust accuracy rising
-  with eps), each suffixed with the seed that raised it ("... [seed 0]").
-- NTK view (`adversarial_ntk`): NTK eigen-features (Tsilivis & Kempe 2022) on a binary reduction,
-  and the kernel distance between the empirical NTK at initialisation and after training.
-"""
 
 from __future__ import annotations
 
@@ -43,40 +17,22 @@ from ntkbench.data.subsets import class_balanced_indices
 from ntkbench.engine.seeds import run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.results import metric
-from ntkbench.tasks.adversarial_ntk import ntk_view
-from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
+from ntkbench.tasks.adversarial import figures
+from ntkbench.tasks.adversarial.budget import Budget
+from ntkbench.tasks.adversarial.ntk import ntk_view
+from ntkbench.tasks.adversarial.published import PUBLISHED
+from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
 
 SUBSET_TAG, METHOD_TAG, ATTACK_TAG = 0, 1, 2
 ATTACKS = ("fgsm", "pgd", "apgd-ce", "apgd-t")
+METRICS = (
+    MetricSpec("clean_acc", unit="%", description="accuracy on the unperturbed test points"),
+    MetricSpec("robust_acc", unit="%", headline=True, description="per-point worst case over the attack suite"),
+    MetricSpec("robust_acc@eps=<eps>", unit="%", description="worst case over the attacks at another eps"),
+    MetricSpec("robust_acc@<attack>", unit="%", description="accuracy under one attack"),
+)
 EPS = {"linf": {"mnist": 0.3, "fashion_mnist": 0.1, "cifar10": 8 / 255, "mnist1d": 0.1},
        "l2": {"cifar10": 0.5}}
-
-# Published numbers for `ntkbench reproduce` (accuracies in percent; AutoAttack = the worst case).
-# Architectures are approximated with `nb.models.convnet` (average pooling where the originals max-pool).
-_AA = "fra31/auto-attack README, MNIST L∞ eps 0.3 table (AutoAttack standard version, 10000 test points)"
-_MADRY = {"widths": [32, 64], "kernel_size": 5, "stride": 1, "pool": "avg", "dense": [1024], "lr": 1e-4,
-          "steps": 100000, "batch_size": 50, "attack_steps": 40, "attack_step_size": 0.01}
-_TRADES = {"widths": [32, 64], "kernel_size": 3, "stride": 1, "pool": "avg", "dense": [200, 200], "lr": 1e-3,
-           "steps": 46875, "batch_size": 128, "beta": 6.0, "attack_steps": 40, "attack_step_size": 0.01}
-_BUDGET = {"norm": "linf", "eps": 0.3, "test_points": 10000}
-PUBLISHED = [
-    {"name": "madry2018-mnist-pgd-at-clean", "task": "adversarial", "dataset": "mnist", "method": "pgd-at",
-     "params": _MADRY, "budget": _BUDGET, "metric": "clean_acc", "value": 98.53, "tolerance": 1.0,
-     "source": f"Madry et al. 2018 PGD-AT (2 conv + FC1024, 40-step PGD, step 0.01); {_AA}",
-     "hardware": "1 GPU: ~2 h training (100k steps of 40-step PGD, batch 50) + ~30 min of attacks on 10000 "
-                 "points; impractical on 2 CPU cores (days). Needs the MNIST import."},
-    {"name": "madry2018-mnist-pgd-at-autoattack", "task": "adversarial", "dataset": "mnist", "method": "pgd-at",
-     "params": _MADRY, "budget": _BUDGET, "metric": "robust_acc", "value": 88.50, "tolerance": 1.5,
-     "source": f"Madry et al. 2018 PGD-AT; {_AA}", "hardware": "as madry2018-mnist-pgd-at-clean (same run)"},
-    {"name": "zhang2019-mnist-trades-clean", "task": "adversarial", "dataset": "mnist", "method": "trades",
-     "params": _TRADES, "budget": _BUDGET, "metric": "clean_acc", "value": 99.48, "tolerance": 1.0,
-     "source": f"Zhang et al. 2019 TRADES (small CNN, beta 6, 100 epochs, 40-step inner maximisation); {_AA}",
-     "hardware": "1 GPU: ~2 h training + ~30 min of attacks; days on 2 CPU cores. Needs the MNIST import."},
-    {"name": "zhang2019-mnist-trades-autoattack", "task": "adversarial", "dataset": "mnist", "method": "trades",
-     "params": _TRADES, "budget": _BUDGET, "metric": "robust_acc", "value": 92.81, "tolerance": 1.5,
-     "source": f"Zhang et al. 2019 TRADES; {_AA}", "hardware": "as zhang2019-mnist-trades-clean (same run)"},
-]
-
 
 class _NotAPytree(Exception):
     """The method's predictor cannot leave a compiled program: seeds run in turn, eagerly."""
@@ -144,30 +100,9 @@ def attack_settings(budget: dict[str, Any], num_classes: int) -> dict[str, dict]
 class Adversarial(Task):
     name = "adversarial"
     version = 1
-    budget_defaults = {
-        "norm": "linf",
-        "eps": None,  # None: the protocol's per-dataset eps
-        "box": "auto",
-        "test_points": 1000,
-        "train_examples": None,  # None: the whole training split
-        "pgd_steps": 50,
-        "pgd_step_size": None,  # None: 2.5 * eps / pgd_steps
-        "pgd_restarts": 1,
-        "apgd_iters": 100,
-        "apgd_restarts": 1,
-        "apgd_t_iters": 100,
-        "apgd_t_targets": 9,
-        "attack_batch": 500,  # points per compiled attack call (keys are folded per batch)
-        "eps_sweep": [],
-        "ntk_view": True,
-        "ntk_classes": [0, 1],  # binary reduction of the eigen-feature view
-        "ntk_train_points": 500,
-        "ntk_test_points": 200,
-        "ntk_features": 10,
-        "ntk_attack_steps": 20,
-        "ntk_ridge": 1e-3,
-        "ntk_probe": 100,
-    }
+    Budget = Budget
+    metrics = METRICS
+    published = PUBLISHED
     datasets = ("mnist", "fashion_mnist", "cifar10", "mnist1d")
 
     def run(self, ctx: RunContext) -> TaskOutput:
@@ -264,6 +199,10 @@ class Adversarial(Task):
             raise ContractError(f"{who}: predictor returned logits of shape {tuple(logits.shape)}, expected {want}")
         if not bool(jnp.all(jnp.isfinite(logits))):
             raise ContractError(f"{who} returned non-finite logits (NaN/inf) on clean test inputs for seed {seed}")
+
+
+    def figures(self, records: list[dict]) -> list[Any]:
+        return figures.figures(records)
 
 
 TASK = Adversarial()

@@ -1,42 +1,5 @@
-"""Distillation quality (`distillation`, protocol version 1).
+"""The `distillation` task: the protocol (see the package docstring) as a `Task`."""
 
-Protocol (shared/PROTOCOLS.md §3):
-- Budget `ipc` (images per class; the protocol's grid is 1, 10, 50 — one run per ipc). Datasets:
-  mnist1d, fashion_mnist, mnist, cifar10. The inputs are first preprocessed as `preprocess` says
-  ("standardise": per-channel train mean/std, the DC default; "zca": ZCA whitening, as KIP uses on
-  CIFAR; "none"), fitted on the training split; the method and the evaluation see the same arrays.
-- Method contract: `fn(key, train: nb.Split, ipc: int, **params) -> (x_syn, y_syn)` given the
-  WHOLE preprocessed training split and ipc (a Python int). x_syn has shape (ipc·C, *input_shape);
-  y_syn is either int labels (ipc·C,) with exactly ipc examples of every class ("hard") or label
-  vectors (ipc·C, C) ("soft", recorded as such; learned labels). The harness refuses any other
-  count or shape, out-of-range or unbalanced hard labels and NaN/inf, failing the run with an error
-  naming the method. Seeds are vmapped when the method is pure (`vmappable`). Distillation time
-  (compile and run) is recorded apart from evaluation time.
-- Evaluation (the task's, `distillation_eval`), per seed, on the first `test_points` test examples
-  (None: all):
-  - `test_acc@convnet`: DC protocol — ConvNet-3 (width 128, instance norm, ReLU, 2×2 average
-    pooling; 1-D analogue on 1-D data) trained from scratch on the synthetic set, SGD lr 0.01,
-    momentum 0.9, weight decay 5e-4, batch 256, 300 epochs, lr × 0.1 at epoch 150, no augmentation
-    (`augment` = "none"; "dsa": DSA augmentation of every training minibatch, recorded in
-    `extra.augmentation`, see `distillation_eval`/`augment`); `eval_networks` (5) networks per
-    seed, vmapped; per_seed = the mean over that seed's networks (each network's accuracy is in
-    `eval_networks_acc`).
-  - `test_acc@mlp`: transfer, the DC MLP (2 × 128 ReLU) trained with the same protocol.
-  - `test_acc@krr-ntk`, `test_acc@krr-nngp`: kernel ridge regression (relative ridge `krr_ridge`)
-    with the infinite-width NTK / NNGP on the synthetic set; `kernel` "fc" (the MLP's kernel,
-    default: cheap everywhere) or "conv" (the ConvNet's kernel without instance norm; very slow on a
-    CPU at 28×28). Targets: one-hot for hard labels, the label vectors for soft ones.
-  - `gain_over_random@convnet`: test_acc@convnet minus that of a class-balanced random real
-    subset at the same ipc (`random_real_subset`, the same draw as the reference `random` method),
-    run inside this task with the same seeds, keys and evaluation (so a run is self-contained), per seed.
-  Evaluation epochs, networks, batch, lr, width and test points are budget fields (defaults = the
-  protocol) so small suites can shrink them; the result records the values used.
-- NTK view (`ntk`): KRR accuracy next to the finite networks' for the synthetic set and for the
-  random real subset of equal size, and finite − kernel gaps.
-- `extra`: label kind, distillation/evaluation seconds, per-network accuracies, and
-  `synthetic_preview` (first image of each class of seed 0, uint8 base64; see
-  `distillation_eval.encode_preview`).
-"""
 
 from __future__ import annotations
 
@@ -53,48 +16,24 @@ from ntkbench.engine.seeds import run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.kernels import kernel_fn
 from ntkbench.results import metric
-from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
-from ntkbench.tasks.distillation_eval import (NetworkEval, augmentation, encode_preview, eval_archs, kernel_arch,
-                                              krr_accuracy, label_targets)
+from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
+from ntkbench.preview import encode_preview
+from ntkbench.tasks.distillation import figures
+from ntkbench.tasks.distillation.budget import Budget
+from ntkbench.tasks.distillation.evaluation import (NetworkEval, augmentation, eval_archs, kernel_arch, krr_accuracy,
+                                                   label_targets)
+from ntkbench.tasks.distillation.published import PUBLISHED
 
 METHOD_TAG, EVAL_TAG = 1, 2
 BASELINE_VERSION = "1"  # of `random_real_subset` (part of the baseline's cache key)
 EVALUATIONS = ("convnet", "mlp", "krr")
-_DC = "VICO-UoE/DatasetCondensation README (Zhao et al. 2021, DC: ICLR; DSA: ICML), ConvNet-3 evaluation"
-_DCB = "DC-BENCH (Cui et al. 2022, NeurIPS Datasets & Benchmarks), CIFAR-10 average over its evaluation models"
-
-
-def _pub(name, dataset, method, ipc, value, source, hardware, tolerance=2.0, note=None):
-    entry = {"name": name, "task": "distillation", "dataset": dataset, "method": method, "params": {},
-             "budget": {"ipc": ipc}, "metric": "test_acc@convnet", "value": value, "tolerance": tolerance,
-             "source": source, "hardware": hardware}
-    return {**entry, "note": note} if note else entry
-
-
-_GPU_DC = "a GPU: DC/DSA condensation takes ~1 h (ipc 1) to ~1 day (ipc 50) on one V100; infeasible on 2 CPU cores"
-_DSA_NOTE = "no built-in `dsa` method (needs differentiable siamese augmentation): reference only"
-# Published numbers for `ntkbench reproduce` (accuracies in percent, budget = the protocol defaults).
-PUBLISHED = (
-    [_pub(f"dc-fashion_mnist-ipc{i}", "fashion_mnist", "dc", i, v, _DC, _GPU_DC) for i, v in ((1, 70.5), (10, 82.3), (50, 83.6))]
-    + [_pub(f"dsa-fashion_mnist-ipc{i}", "fashion_mnist", "dsa", i, v, _DC, _GPU_DC, note=_DSA_NOTE)
-       for i, v in ((1, 70.6), (10, 84.6), (50, 88.7))]
-    + [_pub(f"dc-mnist-ipc{i}", "mnist", "dc", i, v, _DC, _GPU_DC) for i, v in ((1, 91.7), (10, 97.4), (50, 98.8))]
-    + [_pub(f"dc-cifar10-ipc{i}", "cifar10", "dc", i, v, _DC, _GPU_DC) for i, v in ((1, 28.3), (10, 44.9), (50, 53.9))]
-    + [_pub(f"dcbench-cifar10-random-ipc{i}", "cifar10", "random", i, v, _DCB,
-            "any; selection is instant, evaluation ~10 min per network on 2 CPU cores at ipc 50 (minutes on a GPU)",
-            tolerance=3.0) for i, v in ((1, 14.71), (10, 28.03), (50, 47.6))]
-    + [_pub(f"dcbench-cifar10-kcenter-ipc{i}", "cifar10", "kcenter", i, v, _DCB,
-            "DC-BENCH selects k-centers in a trained ConvNet's feature space (GPU, minutes); ntkbench's kcenter "
-            "uses pixels", tolerance=3.0) for i, v in ((1, 22.89), (10, 38.04), (50, 53.06))]
-    + [_pub(f"dcbench-cifar10-kip-ipc{i}", "cifar10", "kip", i, v, _DCB,
-            "a GPU: KIP with conv kernels runs for hours to days (many GPUs in the paper); the FC-kernel KIP here "
-            "is a cheaper variant", tolerance=3.0) for i, v in ((1, 29.75), (10, 39.18), (50, 52.37))]
-    + [_pub(f"dcbench-cifar10-dm-ipc{i}", "cifar10", "dm", i, v, _DCB,
-            "a GPU: DM runs 20k iterations (~hours on one GPU); defaults here are far smaller", tolerance=3.0)
-       for i, v in ((1, 24.25), (10, 45.7), (50, 60.04))]
+METRICS = (
+    MetricSpec("test_acc@convnet", unit="%", headline=True,
+               description="ConvNet-3 trained from scratch on the synthetic set (the DC protocol)"),
+    MetricSpec("test_acc@<evaluation>", unit="%", description="another evaluation model trained on the synthetic set"),
+    MetricSpec("gain_over_random@<evaluation>", unit="points",
+               description="over a class-balanced random real subset of equal size"),
 )
-
-
 def random_real_subset(key, train: Split, ipc: int):
     """The `gain_over_random` baseline: a class-balanced random real subset of ipc per class, drawn
     with the same function (and, in `Distillation.random_baseline`, the same keys) as the
@@ -139,24 +78,9 @@ def check_values(who: str, x, y, ipc: int, num_classes: int, soft: bool) -> None
 class Distillation(Task):
     name = "distillation"
     version = 1
-    budget_defaults = {
-        "ipc": 10,
-        "preprocess": "standardise",  # "standardise", "zca" or "none"
-        "evaluations": list(EVALUATIONS),
-        "eval_networks": 5,
-        "eval_epochs": 300,
-        "eval_batch_size": 256,
-        "eval_lr": 0.01,
-        "eval_momentum": 0.9,
-        "eval_weight_decay": 5e-4,
-        "eval_width": 128,
-        "eval_depth": 3,
-        "augment": "none",
-        "soft_label_loss": "mse",
-        "kernel": "fc",  # "fc" or "conv"
-        "krr_ridge": 1e-5,
-        "test_points": None,
-    }
+    Budget = Budget
+    metrics = METRICS
+    published = PUBLISHED
     datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar10")
     _random_cache: dict[str, dict] = {}
 
@@ -282,6 +206,10 @@ class Distillation(Task):
             view[label]["finite_minus_krr_ntk"] = {k: float(np.mean(res[k]) - np.mean(res["krr-ntk"])) for k in finite}
         view["kernel_gain_over_random"] = {k: view["synthetic"][k] - view["random_subset"][k] for k in ("krr-ntk", "krr-nngp")}
         return view
+
+
+    def figures(self, records: list[dict]) -> list[Any]:
+        return figures.figures(records)
 
 
 TASK = Distillation()

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.kernels import empirical_ntk, krr_solve
-from ntkbench.tasks.forgetting_metrics import spearman
+from ntkbench.tasks.forgetting.metrics import spearman
 
 NEG = -1e9
 

@@ -5,12 +5,11 @@
         .accuracies(key, x_syn, y_syn, x_test, y_test) -> (networks,) test accuracies in percent
     kernel_arch(C, input_shape, budget)            -> (Arch, description) of the KRR kernel
     krr_accuracy(k, x_syn, y_syn, x_test, y_test, ridge) -> percent
-    encode_preview(x_syn, y_syn) / decode_preview(preview)
 
 Finite networks follow the DC protocol: trained from scratch on the synthetic set with SGD
 (lr `eval_lr`, momentum `eval_momentum`, weight decay `eval_weight_decay` added to the gradient as
 PyTorch's SGD does), batches of `eval_batch_size` over `eval_epochs` epochs through the shared
-trainer (`nb.train_params(epochs=...)`: a fresh permutation per epoch, the last incomplete batch
+trainer (`train_params(epochs=...)`: a fresh permutation per epoch, the last incomplete batch
 dropped, so with more than one batch per epoch a few examples sit out each epoch), lr × 0.1 at
 epoch `eval_epochs // 2`. Hard labels: cross-entropy; soft labels: `soft_label_loss` ("mse" to the
 label vectors, the loss KIP's labels are learned for, or "cross_entropy" against them as
@@ -19,13 +18,12 @@ probabilities). The `eval_networks` networks of one seed are one vmapped program
 Augmentation (`augment`): "none" (the protocol's default) or "dsa" — every training minibatch of
 the evaluation networks (ConvNet and MLP) goes through `augment.augment_batch` with that step's
 key: DSA's 'color_crop_cutout_flip_scale_rotate' on images, the 1-D subset 'color_crop_cutout_scale'
-on (L, C) signals, DSA's single-operation-per-minibatch mode (see ntkbench.tasks.augment).
+on (L, C) signals, DSA's single-operation-per-minibatch mode (see `augment.py`).
 `augmentation(input_shape, budget)` is what the result records.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import time
 
@@ -35,11 +33,11 @@ import numpy as np
 import optax
 from flax import nnx
 
-from ntkbench import api as nb
+from ntkbench import models
 from ntkbench.engine.seeds import PROGRAMS, predict_in_chunks
-from ntkbench.engine.train import cross_entropy
+from ntkbench.engine.train import Split, build, cross_entropy, train_params
 from ntkbench.kernels import gram, krr_fit_predict
-from ntkbench.tasks.augment import augment_batch, default_strategy
+from ntkbench.tasks.distillation.augment import augment_batch, default_strategy
 
 EVAL_CHUNK_IMAGES = 1000  # test images in flight at once, over all vmapped networks
 EVAL_FIELDS = ("eval_networks", "eval_epochs", "eval_batch_size", "eval_lr", "eval_momentum", "eval_weight_decay",
@@ -48,14 +46,14 @@ AUGMENTS = ("none", "dsa")
 DSA_MODE = "single"  # DSA's default aug_mode 'S': one operation of the strategy per minibatch
 
 
-def eval_archs(num_classes: int, budget: dict) -> dict[str, nb.models.Arch]:
+def eval_archs(num_classes: int, budget: dict) -> dict[str, models.Arch]:
     """ConvNet-`eval_depth` (width `eval_width`, instance norm, ReLU, 2×2 avg pool; 1-D on 1-D
     data) and the DC MLP (two hidden layers of `eval_width`, ReLU)."""
     w, d = int(budget["eval_width"]), int(budget["eval_depth"])
     return {
-        "convnet": nb.models.convnet(num_classes, (w,) * d, kernel_size=3, padding="SAME", pool="avg",
+        "convnet": models.convnet(num_classes, (w,) * d, kernel_size=3, padding="SAME", pool="avg",
                                      norm="instance"),
-        "mlp": nb.models.mlp(num_classes, (w, w)),
+        "mlp": models.mlp(num_classes, (w, w)),
     }
 
 
@@ -92,8 +90,8 @@ class NetworkEval:
         self.optimizer = optax.chain(optax.add_decayed_weights(float(budget["eval_weight_decay"])),
                                      optax.sgd(sched, momentum=float(budget["eval_momentum"])))
         self.loss_of = soft_loss(budget["soft_label_loss"]) if soft else cross_entropy
-        self.model_fn = lambda rngs: nb.models.Network(arch, self.input_shape, rngs=rngs)
-        self.graphdef = nb.build(self.model_fn, jax.random.key(0))[0]
+        self.model_fn = lambda rngs: models.Network(arch, self.input_shape, rngs=rngs)
+        self.graphdef = build(self.model_fn, jax.random.key(0))[0]
         self.num_classes = arch.num_classes
         self.vmap_networks = vmap_networks
         self.augmentation = augmentation(self.input_shape, budget)
@@ -103,7 +101,7 @@ class NetworkEval:
 
     def _one(self, key, x_syn, y_syn, x_test, y_test, chunk):
         k_init, k_train = jax.random.split(key)
-        params = nb.build(self.model_fn, k_init)[1]
+        params = build(self.model_fn, k_init)[1]
         graphdef = self.graphdef
 
         aug = self.augmentation
@@ -113,7 +111,7 @@ class NetworkEval:
                 x = augment_batch(k, x, aug["strategy"], aug["mode"])
             return self.loss_of(nnx.merge(graphdef, p)(x), y)
 
-        params, losses = nb.train_params(k_train, loss, params, nb.Split(x_syn, y_syn, self.num_classes),
+        params, losses = train_params(k_train, loss, params, Split(x_syn, y_syn, self.num_classes),
                                          optimizer=self.optimizer, epochs=self.epochs, batch_size=self.batch)
         logits = predict_in_chunks(lambda xb: nnx.merge(graphdef, params)(xb), x_test, chunk)
         return (logits.argmax(-1) == y_test).mean() * 100.0, losses[-1]
@@ -180,36 +178,3 @@ def krr_accuracy(k, x_syn, y_targets, x_test, y_test, ridge: float) -> float:
 def label_targets(y_syn, num_classes: int) -> np.ndarray:
     y = np.asarray(y_syn)
     return np.eye(num_classes, dtype=np.float32)[y] if y.ndim == 1 else y.astype(np.float32)
-
-
-def encode_preview(x_syn, y_syn, num_classes: int, max_classes: int = 10) -> dict:
-    """First synthetic example of each of the first `max_classes` classes (argmax for soft labels),
-    each min-max scaled to uint8 and base64-encoded (row-major, shape `shape`): a few kB per image,
-    enough for the leaderboard to draw a grid. `lo`/`hi` undo the scaling (x ≈ lo + u8/255·(hi−lo))."""
-    x = np.asarray(x_syn, np.float32)
-    y = np.asarray(y_syn)
-    labels = y if y.ndim == 1 else y.argmax(-1)
-    images, classes, lo, hi = [], [], [], []
-    for c in range(min(num_classes, max_classes)):
-        idx = np.nonzero(labels == c)[0]
-        if idx.size == 0:
-            continue
-        img = x[idx[0]]
-        a, b = float(img.min()), float(img.max())
-        u8 = np.round((img - a) / (b - a if b > a else 1.0) * 255).astype(np.uint8)
-        images.append(base64.b64encode(u8.tobytes()).decode("ascii"))
-        classes.append(c)
-        lo.append(round(a, 3))
-        hi.append(round(b, 3))
-    return {"format": "uint8-base64", "shape": list(x.shape[1:]), "classes": classes, "lo": lo, "hi": hi,
-            "images": images}
-
-
-def decode_preview(preview: dict) -> list[np.ndarray]:
-    """The preview's images as float arrays of `shape` (approximately the synthetic values)."""
-    shape = tuple(preview["shape"])
-    out = []
-    for s, a, b in zip(preview["images"], preview["lo"], preview["hi"]):
-        u8 = np.frombuffer(base64.b64decode(s), np.uint8).reshape(shape)
-        out.append(a + u8.astype(np.float32) / 255.0 * (b - a))
-    return out

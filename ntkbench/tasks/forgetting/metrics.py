@@ -1,12 +1,27 @@
-"""Continual-learning metrics from the accuracy matrix, and a Spearman rank correlation."""
+"""Continual-learning metrics from the accuracy matrix, and the rank correlation of the NTK view."""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.stats
+
+from ntkbench.tasks.base import MetricSpec
+
+METRICS = ("ACC", "BWT", "FWT", "forgetting", "LA")  # the scalar metrics, per seed and mean ± std
+METRIC_SPECS = (
+    MetricSpec("ACC", unit="%", headline=True, description="average accuracy over all tasks after the last one"),
+    MetricSpec("BWT", unit="points", description="backward transfer (negative: forgetting)"),
+    MetricSpec("FWT", unit="points", description="forward transfer over the untrained model"),
+    MetricSpec("forgetting", unit="points", higher_is_better=False,
+               description="mean drop from the best earlier accuracy of each old task"),
+    MetricSpec("LA", unit="%", description="learning accuracy: each task right after training it"),
+    MetricSpec("acc_matrix", unit="%", higher_is_better=None, description="R[i][j]: task j after training task i"),
+    MetricSpec("acc_init", unit="%", higher_is_better=None, description="b[j]: task j before any training"),
+)
 
 
 def forgetting_metrics(R, b) -> dict[str, float | None]:
-    """ACC, BWT, FWT, forgetting and LA (PROTOCOLS.md §1) from R (T×T) and b (T,), in percent.
+    """ACC, BWT, FWT, forgetting and LA from R (T×T) and b (T,), in percent.
 
     R[i, j] is the accuracy on task j after training task i, b[j] that of the untrained model.
     With 1-based task indices as in the protocol:
@@ -36,31 +51,12 @@ def forgetting_metrics(R, b) -> dict[str, float | None]:
     return out
 
 
-def rankdata(x) -> np.ndarray:
-    """Ranks 1..n, ties get the mean of their ranks (as scipy.stats.rankdata's 'average')."""
-    x = np.asarray(x, np.float64)
-    order = np.argsort(x, kind="stable")
-    ranks = np.empty(len(x))
-    sx = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sx[j + 1] == sx[i]:
-            j += 1
-        ranks[order[i: j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
 def spearman(a, b) -> float | None:
-    """Spearman rank correlation (Pearson correlation of the average ranks); None if undefined
-    (fewer than 3 pairs or a constant input)."""
+    """Spearman rank correlation (scipy; ties get average ranks) over the finite pairs; None if
+    undefined (fewer than 3 pairs or a constant input)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     ok = np.isfinite(a) & np.isfinite(b)
     a, b = a[ok], b[ok]
-    if len(a) < 3:
+    if len(a) < 3 or np.all(a == a[0]) or np.all(b == b[0]):
         return None
-    ra, rb = rankdata(a), rankdata(b)
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    den = np.sqrt((ra * ra).sum() * (rb * rb).sum())
-    return None if den == 0 else float((ra * rb).sum() / den)
+    return float(scipy.stats.spearmanr(a, b).statistic)

@@ -1,27 +1,5 @@
-"""Catastrophic forgetting (`forgetting`, protocol version 1).
+"""The `forgetting` task: the protocol (see the package docstring) as a `Task`."""
 
-Protocol (shared/PROTOCOLS.md §1):
-- Stream (budget `stream`): `permuted` (T tasks, default 10, task 1 unpermuted, domain-il),
-  `rotated` (task t rotated by (t−1)·`theta` degrees, default 10, images only, domain-il) or
-  `split` (classes cut into T groups, default 5; `setting` "task-il" (default) or "class-il"),
-  built by `ntkbench.data.streams` with seed = the run's root seed (the same stream for every
-  seed and every method; seeds vary initialisation and training order). Before the stream is
-  built the dataset may be reduced to `train_examples` class-balanced training examples (seeded by
-  the root seed) and its first `test_examples` test examples; None keeps the whole split.
-- The learner (see `ntkbench.tasks.forgetting_api`) sees tasks 1..T in order, each for `epochs`
-  passes in batches of `batch_size`; it receives only the current task's training data, and
-  `ntkbench.data.load_dataset` raises while its code runs. After initialisation and after every
-  task the harness evaluates every task's test split (future tasks too): b[j] and R[i, j], in
-  percent, masking the logits to task j's classes under task-il (the task id is given at test time
-  only there; otherwise `predict` gets task_id = −1).
-- Metrics (`forgetting_metrics`): ACC, BWT, FWT, forgetting, LA per seed; `acc_matrix`
-  (per_seed: the T×T matrices, mean/std element-wise) and `acc_init` (per_seed: b vectors).
-- NTK view (`forgetting_ntk`, first seed only, methods that expose `network`): predicted Δf on a
-  probe of old-task test points vs the measured drop, per task pair, with rank correlations.
-What is budget (the protocol) and what is a method parameter: stream, num_tasks, setting, theta,
-epochs, batch_size, data sizes and the NTK-view sizes are budget; learning rate, λ, buffer and
-memory sizes are each method's parameters. Default model of the reference methods: MLP 2×256 ReLU.
-"""
 
 from __future__ import annotations
 
@@ -38,47 +16,22 @@ from ntkbench.data.subsets import class_balanced_indices
 from ntkbench.engine.seeds import SeedPrograms, predict_in_chunks, seed_keys
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
-from ntkbench.tasks.forgetting_api import Learner, StreamInfo, TaskData
-from ntkbench.tasks.forgetting_metrics import forgetting_metrics
-from ntkbench.tasks.forgetting_ntk import NTKView
+from ntkbench.tasks.forgetting import figures
+from ntkbench.tasks.forgetting.budget import Budget
+from ntkbench.tasks.forgetting.contract import Learner, StreamInfo, TaskData
+from ntkbench.tasks.forgetting.metrics import METRIC_SPECS, METRICS, forgetting_metrics
+from ntkbench.tasks.forgetting.ntk import NTKView
+from ntkbench.tasks.forgetting.published import PUBLISHED
 
 SUBSET_TAG, METHOD_TAG = 0, 1
-METRICS = ("ACC", "BWT", "FWT", "forgetting", "LA")
 GUARD_WHY = "a forgetting learner sees only the current task's training data (no future task, no test split)"
-
-# Published numbers for `ntkbench reproduce` (accuracies and forgetting in percentage points).
-PUBLISHED = [
-    {"name": "mirzadeh2020-permuted-mnist-sgd-acc", "task": "forgetting", "dataset": "mnist", "method": "sgd",
-     "params": {"lr": 0.01}, "budget": {"stream": "permuted", "num_tasks": 20, "epochs": 1, "batch_size": 10},
-     "metric": "ACC", "value": 44.4, "tolerance": 5.0,
-     "source": "Mirzadeh et al. 2020, Understanding the Role of Training Regimes in Continual Learning (NeurIPS), "
-               "Table 2, naive SGD, Permuted MNIST 20 tasks, MLP 2x256",
-     "hardware": "any; ~20 min on 2 CPU cores per seed (20 tasks x 6000 steps + 420 evaluations)"},
-    {"name": "mirzadeh2020-permuted-mnist-sgd-forgetting", "task": "forgetting", "dataset": "mnist", "method": "sgd",
-     "params": {"lr": 0.01}, "budget": {"stream": "permuted", "num_tasks": 20, "epochs": 1, "batch_size": 10},
-     "metric": "forgetting", "value": 53.0, "tolerance": 5.0,
-     "source": "Mirzadeh et al. 2020, Table 2 (published as 0.53, a fraction; 53 points here)",
-     "hardware": "any; ~20 min on 2 CPU cores per seed"},
-]
-
 
 class Forgetting(Task):
     name = "forgetting"
     version = 1
-    budget_defaults = {
-        "stream": "permuted",
-        "num_tasks": None,  # None: 10 for permuted/rotated, 5 for split
-        "setting": None,  # split: "task-il" (default) or "class-il"; others are domain-il
-        "theta": 10.0,  # rotated: degrees between consecutive tasks
-        "epochs": 1,
-        "batch_size": 10,
-        "train_examples": None,  # class-balanced training subset of the dataset before the stream
-        "test_examples": None,  # first test examples of the dataset before the stream
-        "ntk_view": True,
-        "ntk_probe": 30,  # test points per old task in the probe
-        "ntk_train_points": 200,  # points of the new task in Θ(X_k, X_k)
-        "ntk_ridge": 1e-3,
-    }
+    Budget = Budget
+    metrics = METRIC_SPECS
+    published = PUBLISHED
     datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar100")
 
     def build_stream(self, ds, budget: dict[str, Any], root_seed: int) -> Stream:
@@ -189,6 +142,10 @@ class Forgetting(Task):
             idx = np.sort(rng.permutation(len(t.y_train))[: int(budget["ntk_train_points"])])
             points.append((np.asarray(t.x_train[idx]), np.asarray(t.y_train[idx]), masks[i]))
         return NTKView(probes, points, stream.num_classes, float(budget["ntk_ridge"]))
+
+
+    def figures(self, records: list[dict]) -> list[Any]:
+        return figures.figures(records)
 
 
 TASK = Forgetting()
