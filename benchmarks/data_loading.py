@@ -24,7 +24,7 @@ CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import ntkbench.data as nd
-from ntkbench.data.tfds_data import load_image_dataset
+from ntkbench.data.images import load_image_dataset
 t1 = time.perf_counter()
 ds = nd.load_dataset("fashion_mnist", sys.argv[1])
 t2 = time.perf_counter()

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntkbench.tasks import augment as A
+from ntkbench.tasks.distillation import augment as A
 
 
 def _images(n=6, h=12, w=10, c=3, seed=0):

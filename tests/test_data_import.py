@@ -312,7 +312,7 @@ def test_tfds_builder_on_debian_files_gives_imported_arrays(fmnist_import, tmp_p
     assert builder.info.full_name == "fashion_mnist/3.0.1"
     # Read it back through ntkbench's own TFDS path: the fingerprint covers every array, so equal
     # fingerprints mean the TFDS-prepared arrays equal the imported ones bit for bit.
-    from ntkbench.data.tfds_data import load_image_dataset
+    from ntkbench.data.images import load_image_dataset
 
     ds = load_image_dataset("fashion_mnist", tmp_path)
     assert ds.meta["source"] == "tfds" and ds.meta["tfds"] == "fashion_mnist/3.0.1"

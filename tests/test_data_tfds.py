@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ntkbench.data import dataset_names, load_dataset
-from ntkbench.data.tfds_data import IMAGE_DATASETS, NORMALISATION, DatasetMissingError, load_image_dataset
+from ntkbench.data.catalogue import IMAGE_DATASETS, NORMALISATION, DatasetMissingError
+from ntkbench.data.images import load_image_dataset
 
 tfds = pytest.importorskip("tensorflow_datasets")
 
@@ -49,7 +50,7 @@ def test_missing_dataset_does_not_import_tensorflow(tmp_path):
     code = (
         "import sys\n"
         "from ntkbench.data import load_dataset\n"
-        "from ntkbench.data.tfds_data import DatasetMissingError\n"
+        "from ntkbench.data.catalogue import DatasetMissingError\n"
         "try:\n"
         f"    load_dataset('mnist', {str(tmp_path)!r})\n"
         "except DatasetMissingError as e:\n"

@@ -9,7 +9,8 @@ from ntkbench.data.registry import (
     register_dataset,
 )
 from ntkbench.data import synthetic as _synthetic  # noqa: F401  (registers mnist1d, lza-<d>)
-from ntkbench.data.importer import DataImportError, import_dataset, list_available  # (registers mnist, fashion_mnist, cifar10, cifar100, svhn_cropped)
+from ntkbench.data import images as _images  # noqa: F401  (registers mnist, fashion_mnist, cifar10, cifar100, svhn_cropped)
+from ntkbench.data.importer import DataImportError, import_dataset, list_available
 
 __all__ = ["Dataset", "fingerprint_arrays", "dataset_names", "default_data_dir", "is_known_dataset",
            "load_dataset", "register_dataset", "DataImportError", "import_dataset", "list_available"]

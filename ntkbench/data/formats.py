@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ntkbench.data.tfds_data import IMAGE_DATASETS
+from ntkbench.data.catalogue import IMAGE_DATASETS
 
 IDX_FILES = {  # split -> (images file stem, labels file stem)
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

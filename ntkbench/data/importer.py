@@ -64,7 +64,7 @@ from ntkbench.data.base import fingerprint_arrays
 from ntkbench.data.registry import default_data_dir
 from ntkbench.data.formats import (CIFAR_LAYOUT, IDX_FILES, DataImportError, _read_bytes,  # noqa: F401
                                    _read_cifar_source, _read_idx_source, read_idx)
-from ntkbench.data.tfds_data import IMAGE_DATASETS, make_dataset, tfds_prepared
+from ntkbench.data.catalogue import IMAGE_DATASETS, make_dataset, tfds_prepared
 
 FORMAT_VERSION = 1
 ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
