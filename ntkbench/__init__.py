@@ -14,7 +14,10 @@ The public API a method plugin uses:
 
 __version__ = "0.2.0"
 
+from ntkbench import _moved
 from ntkbench.api import *  # noqa: F401,F403  (the public API; see ntkbench/api.py)
 from ntkbench.api import __all__ as _api
+
+_moved.install()  # 0.1 module paths (ntkbench.suites, ntkbench.tasks.adversarial_api, ...) still import
 
 __all__ = ["__version__", *_api]

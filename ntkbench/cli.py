@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -18,6 +19,8 @@ def _data_dir(args) -> Path:
 
 
 def cmd_list(args) -> int:
+    if args.task:
+        return list_task(args.task)
     from ntkbench.data import dataset_names
     from ntkbench.registry import all_methods, plugin_load_errors
     from ntkbench.tasks import TASKS
@@ -25,7 +28,8 @@ def cmd_list(args) -> int:
     methods = all_methods()
     info = {
         "tasks": [{"name": t.name, "version": t.version, "budget": t.budget_defaults,
-                   "summary": (t.__class__.__module__ and sys.modules[t.__class__.__module__].__doc__ or "").split("\n")[0]}
+                   "summary": t.protocol.split("\n")[0],
+                   "metrics": [dataclasses.asdict(m) for m in t.metrics]}
                   for t in TASKS.values()],
         "datasets": [{"name": n, "description": d} for n, d in dataset_names()],
         "methods": [{"name": m.name, "task": m.task, "version": m.version, "origin": m.origin,
@@ -47,6 +51,28 @@ def cmd_list(args) -> int:
         print(f"  {m['name']:<12} {m['task']:<18} v{m['version']:<6} from {m['origin']:<12} {m['description']}")
     for e in info["plugin_errors"]:
         print(f"warning: {e}", file=sys.stderr)
+    return 0
+
+
+def list_task(name: str) -> int:
+    """One task in full: its protocol, its budget fields (type and default) and its metrics."""
+    from ntkbench.registry import all_methods
+    from ntkbench.tasks import get_task
+
+    try:
+        task = get_task(name)
+    except KeyError as e:
+        print(f"error: {e.args[0]}", file=sys.stderr)
+        return 2
+    print(f"{task.name} (version {task.version})\n\n{task.protocol}\n\nBudget ({task.Budget.__module__}.Budget):")
+    for f in dataclasses.fields(task.Budget):
+        kind = getattr(f.type, "__name__", None) or str(f.type)
+        print(f"  {f.name:<20} {kind:<40} default {task.budget_defaults[f.name]!r}")
+    print("Metrics:")
+    for m in task.metrics:
+        better = {True: "higher is better", False: "lower is better", None: ""}[m.higher_is_better]
+        print(f"  {m.name:<28} {m.unit:<9} {better:<17}{' headline' if m.headline else ''}  {m.description}")
+    print("Methods: " + ", ".join(f"{m.name} ({m.origin})" for m in all_methods() if m.task == task.name))
     return 0
 
 
@@ -138,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ntkbench", description=__doc__, parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("list", parents=[common], help="tasks, datasets and methods")
+    s = sub.add_parser("list", parents=[common], help="tasks, datasets and methods; `list TASK`: one task in full")
+    s.add_argument("task", nargs="?", help="show this task's protocol, budget fields and metrics")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_list)
 

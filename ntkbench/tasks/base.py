@@ -8,7 +8,9 @@ subclasses `Task`, sets the class attributes and overrides the hooks it needs.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
+import sys
 import traceback
 from typing import Annotated, Any, Callable, ClassVar
 
@@ -73,6 +75,17 @@ class Task:
     metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     published: ClassVar[tuple[dict, ...]] = ()  # published numbers `ntkbench reproduce` checks
     datasets: ClassVar[tuple[str, ...]] = ()  # datasets the protocol names (others may still work)
+
+    @property
+    def protocol(self) -> str:
+        """The protocol's text: the docstring of the task's package (`ntkbench/tasks/<name>/`), or
+        of its module for a task that is a single module."""
+        module = type(self).__module__
+        for name in (module.rpartition(".")[0], module):
+            doc = getattr(sys.modules.get(name), "__doc__", None) if name else None
+            if doc and doc.strip():
+                return inspect.cleandoc(doc)
+        return ""
 
     @property
     def budget_defaults(self) -> dict[str, Any]:
