@@ -1,4 +1,4 @@
-"""The `ntkbench` command line (the contract of DESIGN.md "Commands")."""
+"""The `ntkbench` command line (the commands listed in README.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Continual-learning streams: deterministic, and each transform does what PROTOCOLS.md §1 says."""
+"""Continual-learning streams: deterministic, and each transform does what the forgetting protocol says
+(`ntkbench/tasks/forgetting/__init__.py`)."""
 
 import numpy as np
 import pytest

@@ -8,7 +8,7 @@
 
 logits_fn is any function of the inputs; pass `jax.tree_util.Partial(apply, params)` or
 `nnx_logits_fn(model)` to keep params as traced arguments (no recompilation per model).
-Protocol: PROTOCOLS.md §4.
+Protocol: the `adversarial` task's, in `ntkbench/tasks/adversarial/__init__.py`.
 """
 
 from ntkbench.attacks._common import as_logits_fn, nnx_logits_fn

@@ -1,4 +1,5 @@
-"""Robust-accuracy evaluation (PROTOCOLS.md §4) and reliability flags.
+"""Robust-accuracy evaluation and reliability flags, for the `adversarial` task's protocol
+(`ntkbench/tasks/adversarial/__init__.py`).
 
 Every attack starts from the clean input (attacks are not chained). A point is correct under an
 attack when it is correctly classified clean *and* at the attack's output; robust accuracy is
@@ -70,7 +71,8 @@ class AttackReport:
     x_adv: dict[str, np.ndarray] | None = None
 
     def metrics(self) -> dict[str, float]:
-        """Accuracies under the result-file metric names of PROTOCOLS.md."""
+        """Accuracies under the result-file metric names of the adversarial protocol
+        (`ntkbench/tasks/adversarial/__init__.py`)."""
         out = {"clean_acc": self.accs["clean"]}
         for name, acc in self.accs.items():
             if name not in ("clean", "robust"):

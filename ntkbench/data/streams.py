@@ -1,4 +1,5 @@
-"""Task streams for continual learning (PROTOCOLS.md §1), built from any `Dataset`.
+"""Task streams for continual learning, built from any `Dataset`; the protocol that uses them is
+the `forgetting` task's, in `ntkbench/tasks/forgetting/__init__.py`.
 
     permuted_stream(ds, num_tasks=10, seed=0)                 -> Stream  (setting "domain-il")
     rotated_stream(ds, num_tasks=10, theta_deg=10.0, seed=0)  -> Stream  (setting "domain-il")
