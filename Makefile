@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow leaderboard check-results bench clean
+.PHONY: install run test test-slow lint leaderboard check-results bench clean
 
 install: $(STAMP)
 
@@ -20,6 +20,14 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Style (ruff), types (mypy) and the import layers (import-linter contracts in pyproject.toml).
+LINT_PATHS := ntkbench tests benchmarks examples
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Validate the committed result files and rebuild the leaderboard from them.
 check-results: install

@@ -52,7 +52,7 @@ class MetricSpec:
     name: str
     unit: str = ""
     higher_is_better: bool | None = True  # None: neither (a diagnostic, an exponent)
-    headline: bool = False  # the number a leaderboard row is ranked by and the runner prints
+    headline: bool = False  # the number that sums a run up (the runner prints it)
     missing: str = "—"  # shown where the mean is null (e.g. n* not reached: "> n_max")
     description: str = ""
 
