@@ -135,9 +135,26 @@ def verdict_kind(verdict) -> str:
 HEAD = ("method", "status", "origin", "method version", "seeds", "params", "budget")
 
 
+def metric_head(task: object, name: str) -> dict:
+    """A metric's column head: its name, ↑/↓ where the task says which way is better, and the
+    task's description and unit as the tooltip."""
+    from ntkbench.tasks import TASKS
+
+    spec = TASKS.get(task).metric_spec(name) if isinstance(task, str) and task in TASKS else None
+    if spec is None:
+        return {"text": name, "title": ""}
+    arrow = {True: " ↑", False: " ↓", None: ""}[spec.higher_is_better]
+    better = {True: "higher is better", False: "lower is better", None: ""}[spec.higher_is_better]
+    title = "; ".join(p for p in (spec.description, spec.unit and f"unit: {spec.unit}", better) if p)
+    return {"text": name + arrow, "title": title}
+
+
 def table_view(records: list[dict], table_id: str) -> dict:
     names = metric_names(records)
-    return {"id": table_id, "heads": [*HEAD, *names, "published"],
+    task = records[0].get("task") if records else None
+    heads = [{"text": h, "title": ""} for h in HEAD] + [metric_head(task, n) for n in names] + [
+        {"text": "published", "title": "published numbers for this configuration, with the verdict"}]
+    return {"id": table_id, "heads": heads,
             "rows": [record_view(rec, names) for rec in sorted(records, key=row_key)]}
 
 
