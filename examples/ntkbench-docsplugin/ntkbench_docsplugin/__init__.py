@@ -1,0 +1,1 @@
+"""A third-party ntkbench plugin written from the documentation only (one method per task)."""
