@@ -26,7 +26,7 @@ def cmd_list(args) -> int:
     from ntkbench.tasks import TASKS
 
     methods = all_methods()
-    info = {
+    info: dict[str, list] = {
         "tasks": [{"name": t.name, "version": t.version, "budget": t.budget_defaults,
                    "summary": t.protocol.split("\n")[0],
                    "metrics": [dataclasses.asdict(m) for m in t.metrics]}

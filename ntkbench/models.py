@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -181,7 +181,7 @@ class Network(nnx.Module):
                  conv_impl: str = "auto"):
         self.arch = arch
         self.act = _activation(arch.activation)
-        common = dict(b_std=arch.b_std, parameterization=arch.parameterization, rngs=rngs)
+        common: dict[str, Any] = dict(b_std=arch.b_std, parameterization=arch.parameterization, rngs=rngs)
         shape = tuple(input_shape)
         convs, norms = [], []
         if arch.kind == "conv":

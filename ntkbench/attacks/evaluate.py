@@ -140,8 +140,8 @@ def evaluate_attacks(logits_fn, x, y, threat: ThreatModel, key,
     bs = max(1, min(int(batch_size), n))
 
     clean, zero_grad, probs = [], [], []
-    per_attack = {a: [] for a in attacks}
-    advs = {a: [] for a in attacks} if return_adv else None
+    per_attack: dict[str, list[np.ndarray]] = {a: [] for a in attacks}
+    advs: dict[str, list[np.ndarray]] | None = {a: [] for a in attacks} if return_adv else None
     for b, start in enumerate(range(0, n, bs)):
         xb, yb = x[start:start + bs], y[start:start + bs]
         m = xb.shape[0]
@@ -167,7 +167,7 @@ def evaluate_attacks(logits_fn, x, y, threat: ThreatModel, key,
                     f"[{float(threat.lower)}, {float(threat.upper)}] (tol {tol}); first: point "
                     f"{start + i}, distance {float(dist[i]):.6g}. Not counted: this is a bug.")
             per_attack[name].append(np.asarray(_correct(fn, xa, yb))[:m] & clean[-1])
-            if return_adv:
+            if advs is not None:
                 advs[name].append(np.asarray(xa)[:m])
 
     correct = {"clean": np.concatenate(clean)}
@@ -186,7 +186,7 @@ def evaluate_attacks(logits_fn, x, y, threat: ThreatModel, key,
         flags.append("possibly-unreliable: logits_fn outputs look like probabilities (rows in "
                      "[0, 1] summing to 1); attacks expect logits")
     return AttackReport(n=n, accs=accs, correct=correct, zero_grad_frac=zero_grad_frac, flags=flags,
-                        x_adv={k: np.concatenate(v) for k, v in advs.items()} if return_adv else None)
+                        x_adv={k: np.concatenate(v) for k, v in advs.items()} if advs is not None else None)
 
 
 def eps_sweep(logits_fn, x, y, threat: ThreatModel, key, eps_values: Sequence[float],

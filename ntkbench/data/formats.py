@@ -123,7 +123,10 @@ def _read_cifar_source(name: str, source: Path) -> tuple[dict[str, np.ndarray], 
                 for fname in train_files + test_files:
                     if fname not in members:
                         raise DataImportError(f"{source}: archive has no {folder_name}/{fname}")
-                    contents[fname] = tar.extractfile(members[fname]).read()
+                    member = tar.extractfile(members[fname])
+                    if member is None:  # not possible for a regular file (m.isfile() above)
+                        raise DataImportError(f"{source}: {folder_name}/{fname} in the archive is not a regular file")
+                    contents[fname] = member.read()
         except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
             raise DataImportError(f"{source}: truncated or unreadable archive ({e})") from None
         label_of = lambda f: f"{source}:{folder_name}/{f}"  # noqa: E731

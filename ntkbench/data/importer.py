@@ -179,7 +179,8 @@ def import_dataset(name: str, source_path: str | Path, data_dir: str | Path | No
         arrays[f"y_{split}"] = np.ascontiguousarray(arrays[f"y_{split}"][order])
     raw_fp = fingerprint_arrays(*(arrays[k] for k in ARRAY_NAMES))
 
-    sources = [{"path": str(f), "bytes": f.stat().st_size, "sha256": _sha256_file(f)} for f in files]
+    sources: list[dict[str, Any]] = [{"path": str(f), "bytes": f.stat().st_size, "sha256": _sha256_file(f)}
+                                     for f in files]
     originals = ORIGINAL_ARCHIVE_SHA256.get(name, {})
     archives_match = bool(originals) and len(sources) == len(originals) and all(
         originals.get(Path(s["path"]).name) == s["sha256"] for s in sources)
@@ -201,7 +202,7 @@ def import_dataset(name: str, source_path: str | Path, data_dir: str | Path | No
     try:
         for k in ARRAY_NAMES:
             np.save(tmp / f"{k}.npy", arrays[k], allow_pickle=False)
-        ds = make_dataset(name, *(arrays[k] for k in ARRAY_NAMES), meta={})
+        ds = make_dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], meta={})
         manifest = {
             "format": "ntkbench-imported", "format_version": FORMAT_VERSION, "name": name,
             "tfds_equivalent": spec.tfds,

@@ -12,9 +12,10 @@ from ntkbench.data.base import Dataset
 from ntkbench.registry import Registry, did_you_mean
 
 Loader = Callable[[str, Path], Dataset]
+Validator = Callable[[str], object]  # raises KeyError for a name that cannot exist; its return value is unused
 
 DATASETS: Registry[str, tuple[Loader, str]] = Registry("dataset")  # exact names -> (loader, description)
-_FAMILIES: list[tuple[re.Pattern, str, Loader, str]] = []
+_FAMILIES: list[tuple[re.Pattern, str, Loader, str, Validator | None]] = []
 _CACHE: dict[tuple[str, str], Dataset] = {}
 _GUARDS: list[str] = []  # who may not load data right now (innermost last)
 
@@ -38,7 +39,7 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("NTKBENCH_DATA_DIR") or Path.home() / ".cache" / "ntkbench")
 
 
-def register_dataset(name: str, description: str = "", validate: Callable[[str], None] | None = None):
+def register_dataset(name: str, description: str = "", validate: Validator | None = None):
     """Register a loader `fn(name, data_dir) -> Dataset`. `name` may hold one `<param>` slot;
     `validate(name)` raises KeyError for a family member that cannot exist (checked before loading)."""
 

@@ -306,7 +306,8 @@ def split_stream(ds: Dataset, num_tasks: int = 5, seed: int = 0, setting: str = 
                   setting=setting, meta=meta)
 
 
-STREAMS = {"permuted": permuted_stream, "rotated": rotated_stream, "split": split_stream}
+STREAMS: dict[str, Callable[..., Stream]] = {"permuted": permuted_stream, "rotated": rotated_stream,
+                                             "split": split_stream}
 
 
 def make_stream(kind: str, ds: Dataset, **kwargs) -> Stream:

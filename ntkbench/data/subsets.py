@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def class_balanced_indices(key: jax.Array, labels: np.ndarray, n: int, num_classes: int) -> jax.Array:
+def class_balanced_indices(key: jax.Array, labels: np.ndarray | jax.Array, n: int, num_classes: int) -> jax.Array:
     """Indices of n examples, as class-balanced as the data allow, chosen uniformly without
     replacement within each class. Pure and vmappable over `key`.
 

@@ -56,7 +56,7 @@ class ProgramCache:
     value; callers namespace them (e.g. a leading name) and include every input that changes the
     program (configuration, argument shapes and dtypes)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._programs: dict = {}
 
     def get_or_build(self, key, build: Callable[[], Any]) -> Any:

@@ -90,7 +90,9 @@ def train_params(
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), loss
 
+    xs: jax.Array | tuple[jax.Array, jax.Array]
     if epochs is None:
+        assert steps is not None  # exactly one of steps= / epochs= (checked above)
         xs = jax.random.split(key, (steps, 2))  # all step keys up front: no key splitting in the loop
     else:
         per_epoch = data.n // batch_size

@@ -90,7 +90,7 @@ def empirical_ntk_fn(model, implementation: int = 2, per_logit: bool = False):
     structure.
     """
     _check_implementation(implementation)
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)  # type: ignore[misc]  # flax's return type is variadic
     jitted = _jitted_ntk(graphdef, implementation, bool(per_logit))
 
     def k(x1, x2):

@@ -254,6 +254,8 @@ def gram(k: Callable, x1, x2=None, batch_size: Optional[int] = None,
             out[i:i + ni, j:j + nj] = blk[:ni, :nj]
             if sym and j != i:
                 out[j:j + nj, i:i + ni] = _mirror(blk[:ni, :nj])
+    if out is None:  # no block at all: x1 or x2 has no rows
+        raise ValueError(f"gram: empty input ({n1} x {n2} rows)")
     if sym:
         out = 0.5 * (out + _mirror(out))  # diagonal blocks: remove float round-off asymmetry
     return out

@@ -46,7 +46,8 @@ def load_results(results_dir) -> tuple[list[dict], list[str]]:
                 found.append((path, read_result(path)))
             except (OSError, ValueError) as e:
                 notes.append(f"skipped unreadable result file {path.relative_to(root)}: {type(e).__name__}: {e}")
-    records, seen = [], {}
+    records: list[dict] = []
+    seen: dict[object, dict] = {}  # config_hash -> record
     for path, rec in found:
         rel = str(path.relative_to(root))
         if not isinstance(rec, dict) or not all(isinstance(rec.get(k), (str, int)) for k in ("task", "dataset", "method")):

@@ -17,7 +17,7 @@ import html
 import io
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import matplotlib.style
@@ -28,12 +28,16 @@ from matplotlib.text import Text
 from ntkbench.charts import Chart, Heatmap, Series
 from ntkbench.preview import png_data_uri
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 __all__ = ["pictures", "render"]
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22")
-RC: dict[str, Any] = {"svg.fonttype": "none", "svg.image_inline": True, "font.sans-serif": ["DejaVu Sans"], "font.size": 9, "axes.titlesize": 10,
-      "axes.titleweight": "bold", "axes.titlelocation": "left", "legend.fontsize": 8, "legend.frameon": False}
+RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.image_inline": True, "font.sans-serif": ["DejaVu Sans"],
+      "font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold", "axes.titlelocation": "left",
+      "legend.fontsize": 8, "legend.frameon": False}
 _NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
@@ -42,7 +46,7 @@ def render(chart: Chart) -> str:
     if draw is None:
         return ""
     salt = hashlib.sha256(repr(chart).encode()).hexdigest()[:12]  # ids unique per chart on one page
-    with mpl.style.context("default"), mpl.rc_context({**RC, "svg.hashsalt": f"ntkbench-{salt}"}):  # type: ignore[arg-type]
+    with mpl.style.context("default"), mpl.rc_context({**RC, "svg.hashsalt": f"ntkbench-{salt}"}):
         fig = Figure(figsize=(8.6, 4.4) if chart.kind == "line" else (6.2, 4.4), layout="constrained")
         tips = draw(fig, chart, f"c{salt}")
         if tips is None:

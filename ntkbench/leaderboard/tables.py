@@ -63,7 +63,7 @@ def missing_text(task: str | None, name: str) -> str:
     """What a null mean reads as, from the task's metric spec (e.g. n* not reached: "> n_max")."""
     from ntkbench.tasks import TASKS
 
-    spec = TASKS.get(task).metric_spec(name) if task in TASKS else None
+    spec = TASKS.get(task).metric_spec(name) if task is not None and task in TASKS else None
     return spec.missing if spec else "—"
 
 

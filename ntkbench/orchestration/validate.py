@@ -27,7 +27,7 @@ def _result_files(path: Path) -> list[Path]:
     return [path]
 
 
-def validate_result_file(path: Path, origins: dict[str, str] | None = None) -> list[str]:
+def validate_result_file(path: Path, origins: dict[tuple[str, str], str] | None = None) -> list[str]:
     from ntkbench.tasks import task_versions
 
     try:

@@ -88,7 +88,8 @@ def resolve_threat(ds, budget: dict[str, Any]) -> tuple[ThreatModel, dict[str, A
 
 
 def attack_settings(budget: dict[str, Any], num_classes: int) -> dict[str, dict]:
-    pgd = {"steps": int(budget["pgd_steps"]), "restarts": int(budget["pgd_restarts"]), "random_start": True}
+    pgd: dict[str, Any] = {"steps": int(budget["pgd_steps"]), "restarts": int(budget["pgd_restarts"]),
+                           "random_start": True}
     if budget["pgd_step_size"] is not None:
         pgd["step_size"] = float(budget["pgd_step_size"])
     return {"fgsm": {}, "pgd": pgd,
@@ -122,7 +123,7 @@ class Adversarial(Task):
 
         predictors, mode = self._train(ctx, train, threat, who)
         attack_keys = seed_keys(ctx.root_seed, ctx.seeds, ATTACK_TAG)
-        accs = {k: [] for k in ("clean", *ATTACKS, "robust")}
+        accs: dict[str, list[float]] = {k: [] for k in ("clean", *ATTACKS, "robust")}
         sweep = sorted(float(e) for e in budget["eps_sweep"])
         curves, flags, zero_grad, seconds = [], [], [], []
         for s, pred in enumerate(predictors):

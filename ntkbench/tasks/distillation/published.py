@@ -16,7 +16,7 @@ def _pub(name, dataset, method, ipc, value, source, hardware, tolerance=2.0, not
 _GPU_DC = "a GPU: DC/DSA condensation takes ~1 h (ipc 1) to ~1 day (ipc 50) on one V100; infeasible on 2 CPU cores"
 _DSA_NOTE = "no built-in `dsa` method (needs differentiable siamese augmentation): reference only"
 # Published numbers for `ntkbench reproduce` (accuracies in percent, budget = the protocol defaults).
-PUBLISHED = (
+PUBLISHED = tuple(
     [_pub(f"dc-fashion_mnist-ipc{i}", "fashion_mnist", "dc", i, v, _DC, _GPU_DC) for i, v in ((1, 70.5), (10, 82.3), (50, 83.6))]
     + [_pub(f"dsa-fashion_mnist-ipc{i}", "fashion_mnist", "dsa", i, v, _DC, _GPU_DC, note=_DSA_NOTE)
        for i, v in ((1, 70.6), (10, 84.6), (50, 88.7))]

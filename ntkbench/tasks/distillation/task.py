@@ -153,7 +153,7 @@ class Distillation(Task):
         check_values(who, x, y, ipc, train.num_classes, kind["soft"])
         return x, y, kind["soft"], timing
 
-    def evaluate(self, x_syn, y_syn, soft, ds, test, budget, ctx) -> dict[str, Any]:
+    def evaluate(self, x_syn, y_syn, soft, ds, test: tuple[Any, Any], budget, ctx) -> dict[str, Any]:
         """Per-seed accuracies of every evaluation in `budget['evaluations']` (+ per-network lists)."""
         S, C, n_syn = x_syn.shape[0], ds.num_classes, x_syn.shape[1]
         eval_keys = seed_keys(ctx.root_seed, S, EVAL_TAG)

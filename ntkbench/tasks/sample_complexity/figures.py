@@ -28,7 +28,7 @@ def infinite_curves(ntk: object) -> dict[str, list[Point]]:
     curves = ntk.get("curves")
     inf_curve = as_dict(curves).get("infinite") if isinstance(curves, dict) else None
     if isinstance(inf_curve, dict) and isinstance(inf_curve.get("n"), list) and isinstance(inf_curve.get("mean"), list):
-        stds = inf_curve.get("std") if isinstance(inf_curve.get("std"), list) else [None] * len(inf_curve["n"])
+        stds = inf_curve["std"] if isinstance(inf_curve.get("std"), list) else [None] * len(inf_curve["n"])
         out[""] += [p for n, m, s in zip(inf_curve["n"], inf_curve["mean"], stds) if (p := point(n, {"mean": m, "std": s}))]
     elif isinstance(inf_curve, list):
         out[""] += [p for c in inf_curve if isinstance(c, dict) and (p := point(c.get("n"), c))]
