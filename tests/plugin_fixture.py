@@ -1,5 +1,6 @@
 """A throwaway third-party plugin package, written to a folder and installed with pip."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -58,15 +59,26 @@ budget = { n = [50, 100], targets = [20.0] }
 """
 
 
+def install(package: Path, site: Path) -> Path:
+    """pip-install a package folder into `site` (offline, no dependencies); returns `site`, the
+    folder to put on PYTHONPATH."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(site), str(package)], check=True)
+    return site
+
+
+def with_site(site: Path) -> dict:
+    """The environment of a subprocess that sees the packages installed into `site`."""
+    return {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
 def build_plugin(root: Path) -> tuple[Path, Path]:
     """Write the package and install it into root/site; returns (site dir, suite file)."""
     pkg = root / "toyplug_src"
     (pkg / "toyplug").mkdir(parents=True)
     (pkg / "pyproject.toml").write_text(textwrap.dedent(PYPROJECT))
     (pkg / "toyplug" / "__init__.py").write_text(MODULE)
-    site = root / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(site), str(pkg)], check=True)
+    site = install(pkg, root / "site")
     suite = root / "toy.toml"
     suite.write_text(SUITE)
     return site, suite

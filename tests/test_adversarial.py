@@ -90,7 +90,7 @@ def test_box_resolution_and_errors():
         resolve_threat(std, TASK.resolve_budget({"norm": "l2"}))
     with pytest.raises(ValueError, match="'box'"):
         resolve_threat(std, TASK.resolve_budget({"box": "weird"}))
-    with pytest.raises(ValueError, match="no budget field 'pgd_stpes'"):
+    with pytest.raises(ValueError, match="budget field 'pgd_stpes' is unknown; did you mean 'pgd_steps'"):
         TASK.resolve_budget({"pgd_stpes": 3})
 
 

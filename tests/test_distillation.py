@@ -165,8 +165,10 @@ def test_same_config_gives_identical_metrics():
 
 
 def test_budget_errors():
-    rec = run_record("random", {**TINY_BUDGET, "augment": "autoaugment"})
-    assert rec["status"] == "failed" and "augment" in rec["error"]
+    # A value outside the Budget's types is refused before anything runs; a value that only the
+    # data can refute (more images per class than the dataset has) fails the run, naming the field.
+    with pytest.raises(ValueError, match="budget field 'augment': expected one of 'none', 'dsa', got 'autoaugment'"):
+        TASK.resolve_budget({**TINY_BUDGET, "augment": "autoaugment"})
     rec = run_record("random", {**TINY_BUDGET, "ipc": 50})
     assert rec["status"] == "failed" and "ipc" in rec["error"]
 

@@ -5,11 +5,12 @@ suite runs each once on MNIST-1D at a tiny budget through the public CLI, and th
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from plugin_fixture import install, with_site
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "examples" / "ntkbench-docsplugin"
@@ -20,10 +21,7 @@ METHODS = {"sample_complexity": "docs-rf-ridge", "forgetting": "docs-l2-anchor",
 def test_docs_plugin_runs_all_four_tasks(tmp_path):
     pkg = tmp_path / "pkg"  # a copy, so pip's build/ and egg-info never land in the source tree
     shutil.copytree(PACKAGE, pkg, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--target", str(site), str(pkg)], check=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = with_site(install(pkg, tmp_path / "site"))
     cli = [sys.executable, "-m", "ntkbench.cli"]
     out = tmp_path / "results"
     run = subprocess.run(cli + ["run", str(PACKAGE / "suite.toml"), "--out", str(out)], env=env,

@@ -1,10 +1,11 @@
 """The example third-party package in examples/ installs and runs through the public commands."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from plugin_fixture import install, with_site
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ntkbench-widemlp"
@@ -12,9 +13,8 @@ EXAMPLE = ROOT / "examples" / "ntkbench-widemlp"
 
 def test_example_package_installs_and_runs(tmp_path):
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--target", str(site), str(EXAMPLE)], check=True)
-    env = {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    install(EXAMPLE, site)
+    env = with_site(site)
     cli = [sys.executable, "-m", "ntkbench.cli"]
     listed = json.loads(subprocess.run(cli + ["list", "--json"], env=env, capture_output=True, text=True,
                                        check=True).stdout)

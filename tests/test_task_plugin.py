@@ -6,11 +6,12 @@ validated and shown on the leaderboard without a single file under `ntkbench/` c
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from plugin_fixture import install, with_site
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,9 +109,8 @@ def test_third_party_task_runs_end_to_end(tmp_path):
     (pkg / "pyproject.toml").write_text(textwrap.dedent(PYPROJECT))
     (pkg / "toytask.py").write_text(MODULE)
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--target", str(site), str(pkg)], check=True)
-    env = {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    install(pkg, site)
+    env = with_site(site)
     cli = [sys.executable, "-m", "ntkbench.cli"]
 
     listed = json.loads(subprocess.run(cli + ["list", "--json"], env=env, capture_output=True, text=True,

@@ -7,35 +7,18 @@ escaped here (HTML entities and pipes), since Markdown renderers pass raw HTML t
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from typing import Any
 
 import pandas as pd
 
-
-def as_dict(x: Any) -> dict:
-    return x if isinstance(x, dict) else {}
-
-
-def compact(x: Any) -> str:
-    """Short, stable text for a JSON value (params, budget entries)."""
-    if isinstance(x, str):
-        return x
-    try:
-        return json.dumps(x, sort_keys=True, separators=(",", ":"), default=str)
-    except (TypeError, ValueError):
-        return str(x)
+from ntkbench.charts import as_dict, compact, is_number
 
 
 def natural_key(s: str) -> list:
     return [(0, float(t), "") if re.fullmatch(r"\d+(\.\d+)?", t) else (1, 0.0, t)
             for t in re.split(r"(\d+(?:\.\d+)?)", s) if t]
-
-
-def is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def decimals(x: float) -> int:
