@@ -14,6 +14,7 @@ import fnmatch
 import sys
 from pathlib import Path
 
+from ntkbench.registry import Registry, did_you_mean
 from ntkbench.results import read_result, write_json_atomic
 
 ENTRY_FIELDS = ("name", "task", "dataset", "method", "params", "budget", "metric", "value", "tolerance",
@@ -21,20 +22,17 @@ ENTRY_FIELDS = ("name", "task", "dataset", "method", "params", "budget", "metric
 
 
 def registry() -> list[dict]:
+    """Every task's published numbers, by name (a name used twice is an error naming both tasks)."""
     from ntkbench.tasks import all_tasks
 
-    entries = []
+    numbers: Registry[str, dict] = Registry("published number", error=ValueError)
     for task in all_tasks():
         for e in task.published:
             missing = [f for f in ENTRY_FIELDS if f not in e]
             if missing:
                 raise ValueError(f"task {task.name!r}: published entry {e.get('name')!r} lacks {missing}")
-            entries.append({"seeds": 1, **e})
-    names = [e["name"] for e in entries]
-    dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise ValueError(f"published entries defined twice: {sorted(dup)}")
-    return entries
+            numbers.add(e["name"], {"seeds": 1, **e}, describe=lambda e: f"task {e['task']!r} ({e['source']})")
+    return numbers.values()
 
 
 def run_spec(entry: dict):
@@ -81,11 +79,8 @@ def main(args, data_dir=None) -> int:
     chosen = [e for e in entries if any(fnmatch.fnmatch(e["name"], pat) for pat in args.names)]
     unknown = [p for p in args.names if not any(fnmatch.fnmatch(e["name"], p) for e in entries)]
     if unknown:
-        import difflib
-
-        hint = difflib.get_close_matches(unknown[0], [e["name"] for e in entries], n=1)
-        print(f"error: no published entry {unknown[0]!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
-              file=sys.stderr)
+        hint = did_you_mean(unknown[0], [e["name"] for e in entries], list_known=False)
+        print(f"error: no published entry {unknown[0]!r}{hint}", file=sys.stderr)
         return 2
     rows, failed = [], False
     for entry in chosen:
