@@ -44,7 +44,22 @@ LOSSES = {"cross_entropy": cross_entropy, "mse": mse_one_hot}
 
 
 def build(model_fn: Callable[[nnx.Rngs], nnx.Module], key: jax.Array):
-    """(graphdef, params) of the module `model_fn(rngs)` initialised from `key` (traceable)."""
+    """Build `model_fn(rngs)` from `key` and split it: (graphdef, params) (traceable).
+
+    `graphdef` is the network's static structure, `params` an `nnx.State` holding its variables
+    (for `nb.models` networks, only `nnx.Param` arrays): a pytree, so it can be the state of a
+    learner, be differentiated and be handed to an optimizer. Run the network with
+    `nnx.merge(graphdef, params)(x)` (`from flax import nnx`); the structure does not depend on
+    the key, so `graphdef, _ = build(model_fn, jax.random.key(0))` outside jit is fine. With
+    `train_params`, for a custom loss:
+
+        graphdef, params = nb.build(model_fn, k_init)
+        def loss_fn(p, x, y, key):
+            return optax.softmax_cross_entropy_with_integer_labels(nnx.merge(graphdef, p)(x), y).mean()
+        params, losses = nb.train_params(k_train, loss_fn, params, train, optimizer=optax.adam(1e-3),
+                                         steps=1000, batch_size=128)
+        predictor = nnx.merge(graphdef, params)     # x -> logits; an NNX module, so a pytree
+    """
     graphdef, params = nnx.split(model_fn(nnx.Rngs(key)))
     return graphdef, params
 
@@ -61,7 +76,11 @@ def train_params(
     epochs: int | None = None,
     grad_transform: Callable[[Any, Any, jax.Array], Any] | None = None,
 ):
-    """Minimise `loss_fn(params, x_batch, y_batch, key)` over minibatch steps.
+    """Minimise `loss_fn(params, x_batch, y_batch, key)` over minibatch steps (one `lax.scan`).
+
+    `params` is any pytree of arrays (e.g. the `params` of `build`); `key` in `loss_fn` is a fresh
+    per-step key (for random starts, dropout, augmentation); `data` is an `nb.Split` (wrap other
+    arrays as `nb.Split(x, y, num_classes)`).
 
     With `steps`, minibatches are drawn uniformly with replacement (one `randint` per step), so the
     program does not depend on n dividing the batch size and stays vmappable over seeds and subsets.
@@ -114,7 +133,14 @@ def fit_classifier(
     batch_size: int,
     loss: str | Callable = "cross_entropy",
 ) -> Callable[[jax.Array], jax.Array]:
-    """Initialise `model_fn(rngs)` from `key`, train it, return the predictor x -> logits."""
+    """Initialise `model_fn(rngs)` from `key`, train it, return the predictor x -> logits.
+
+    `model_fn(rngs) -> nnx.Module`, e.g. `lambda rngs: nb.models.Network(arch, train.input_shape,
+    rngs=rngs)`; `loss` "cross_entropy", "mse" (to one-hot targets) or `loss(logits, labels) ->
+    scalar`. `steps` minibatches drawn with replacement (see `train_params`). The predictor is a
+    closure, not a pytree (the adversarial task then runs seeds in turn); for a pytree, or for a
+    loss that needs the parameters, use `build` + `train_params`.
+    """
     k_init, k_train = jax.random.split(key)
     graphdef, params = build(model_fn, k_init)
     loss_of = LOSSES[loss] if isinstance(loss, str) else loss

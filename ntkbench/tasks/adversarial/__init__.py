@@ -23,8 +23,12 @@ Protocol:
 - `flags` (top level of the result): `ntkbench.attacks.reliability_flags` per seed (weaker attack
   beats a stronger one, an attack above clean accuracy, zero input gradients, robust accuracy rising
   with eps), each suffixed with the seed that raised it ("... [seed 0]").
-- NTK view (`ntk.py`): NTK eigen-features (Tsilivis & Kempe 2022) on a binary reduction,
-  and the kernel distance between the empirical NTK at initialisation and after training.
+- NTK view (`ntk.py`): NTK eigen-features (Tsilivis & Kempe 2022) on a binary reduction (every
+  method), and the kernel distance between the empirical NTK at initialisation and after training
+  (methods returning `nb.Classifier(model, init)` of NNX modules; otherwise marked unavailable).
+Method contract: `fn(key, train: nb.Split, threat: nb.ThreatModel, *, <params with defaults>) ->
+predictor`, in `contract.py`.
+Budget: every field with its type and default in `budget.py`, or `ntkbench list adversarial`.
 """
 
 from ntkbench.tasks.adversarial.budget import Budget

@@ -1,4 +1,8 @@
-"""The `distillation` task: the protocol (see the package docstring) as a `Task`."""
+"""The `distillation` task: the protocol (see the package docstring) as a `Task`.
+
+The method contract, `fn(key, train, ipc, *, ...) -> (x_syn, y_syn)`, is in the package docstring
+(`ntkbench/tasks/distillation/__init__.py`); this task has no `contract.py`.
+"""
 
 
 from __future__ import annotations

@@ -1,24 +1,37 @@
 """The learner contract of the `forgetting` task (what a method plugin implements).
 
 A forgetting method is registered with `@nb.method(name, task="forgetting", version=...)` on a
-factory `fn(info: StreamInfo, **params) -> Learner`. The factory is called once per run with what
-the protocol lets a learner know up front (input shape, label space, number of tasks, setting,
-epochs and batch size); it must not look at data. The `Learner` is three pure functions:
+factory `fn(info: StreamInfo, *, <params with defaults>) -> Learner`. The factory is called once
+per run, eagerly (not traced), with what the protocol lets a learner know up front (input shape,
+label space, number of tasks, setting, epochs and batch size); it gets no data and
+`ntkbench.data.load_dataset` raises while it runs. It may build networks, e.g.
+`graphdef, _ = nb.build(model_fn, jax.random.key(0))` for the structure that `init`, `learn` and
+`predict` share (`nnx.merge(graphdef, params)(x)` runs it). The `Learner` is three pure functions
+and an optional hook:
 
     init(key) -> state                                  a pytree of arrays
     learn(state, key, task: TaskData) -> state          train on ONE task's training data
-    predict(state, x, task_id) -> logits (n, C)         task_id: 0-based, or -1 when the
+    predict(state, x, task_id) -> logits (n, C)         task_id: int32, 0-based, or -1 when the
                                                         setting gives no task id at test time
-    network(state) -> nnx.Module | None                 optional: the current network, for the
+    network(state) -> nnx.Module                        optional: the current network, for the
                                                         empirical-NTK view
 
-The harness vmaps them over seeds (unless the method is registered `vmappable=False`) and calls
-`learn` once per task, in order; a learner never receives a future task or any test data, and
-while its code runs `ntkbench.data.load_dataset` raises. A learner that wants old data (replay,
-joint training) keeps its own copy in its state; the state may change shape from task to task
-(each new shape compiles once). `predict` must not change the state (the harness discards
-anything but the logits). Under `task-il` the harness masks the logits to the task's classes
-before the argmax; `TaskData.logit_mask` tells `learn` the same mask for the current task.
+`init`, `learn` and `predict` are always traced under `jax.jit` (and `jax.vmap` over the seeds
+unless the method is registered `vmappable=False`): `key` is a typed PRNG key, and the state, the
+`TaskData` fields and `task_id` are traced arrays, so no Python `if`/`for` on their values (use
+`jnp.where`, `lax.cond`); shapes (`task.n`, `x.shape`) and `StreamInfo` fields are static Python
+values. For `nb.train_params`, wrap the task as `nb.Split(task.x, task.y, info.num_classes)`.
+The harness calls `learn` once per task, in order; a learner never receives a future task or any
+test data, and while its code runs `ntkbench.data.load_dataset` raises. A learner that wants old
+data (replay, joint training) keeps its own copy in its state; the state may change shape from
+task to task (each new shape compiles once). `predict` must not change the state (the harness
+discards anything but the logits). Under `task-il` the harness masks the logits to the task's
+classes before the argmax; `TaskData.logit_mask` tells `learn` the same mask for the current task.
+
+`network` is called outside jit on the first seed's state, before and after every task from the
+second on; it returns the network `x -> logits (n, C)` as an NNX module (e.g.
+`nnx.merge(graphdef, state["params"])`). Without it (`network=None`, the default) the run
+succeeds and the result's `ntk` says the view is unavailable.
 """
 
 from __future__ import annotations

@@ -13,8 +13,18 @@ Protocol:
 - On `lza-<d>` datasets, `aggregate` fits the exponent α of n*(target) ∝ d^α over the grid of d
   each method ran on (least squares in log-log over the d where n* was reached), written as a
   derived result on dataset `lza` with metric `alpha@<target>`.
-Method contract: `fn(key, train: Split, **params) -> predictor`; the predictor must map (B, ...)
-inputs to finite (B, num_classes) logits. Seeds are vmapped when the method is pure.
+- NTK view (`ntk.py`, budget `ntk_view`, the first `ntk_seeds` seeds, n ≤ `ntk_max_n`): kernel
+  regression with the infinite-width NTK of the method's architecture on the same subsets, the
+  finite − infinite gap per n, label energy in the top `ntk_top_k` eigendirections and
+  kernel-target alignment. The architecture comes from the method's `arch=` hook,
+  `@nb.method(..., arch=fn)` with `fn(num_classes, *, <method params>) -> nb.models.Arch` (its
+  keyword-only arguments are filled from the method's parameters of the same names). Without the
+  hook the run succeeds and the result's `ntk` holds only a note saying there is no NTK view.
+Method contract: `fn(key, train: nb.Split, *, <params with defaults>) -> predictor`; the predictor
+must map (B, ...) inputs to finite (B, num_classes) logits. `key` is a typed PRNG key; `train.x`
+and `train.y` are traced arrays (unless `jittable=False`), `train.num_classes` and
+`train.input_shape` Python values. Seeds are vmapped when the method is pure.
+Budget: every field with its type and default in `budget.py`, or `ntkbench list sample_complexity`.
 """
 
 from ntkbench.tasks.sample_complexity.budget import Budget
