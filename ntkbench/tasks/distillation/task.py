@@ -35,7 +35,7 @@ METRICS = (
     MetricSpec("test_acc@convnet", unit="%", headline=True,
                description="ConvNet-3 trained from scratch on the synthetic set (the DC protocol)"),
     MetricSpec("test_acc@<evaluation>", unit="%", description="another evaluation model trained on the synthetic set"),
-    MetricSpec("gain_over_random@<evaluation>", unit="points",
+    MetricSpec("gain_over_random@convnet", unit="points",
                description="over a class-balanced random real subset of equal size"),
 )
 def random_real_subset(key, train: Split, ipc: int):
