@@ -44,8 +44,14 @@ def load(name, n_test):
         from ntkbench.data import load_dataset
 
         ds = load_dataset("mnist1d")
-        return (jnp.asarray(ds.x_train), jnp.asarray(ds.y_train), jnp.asarray(ds.x_test[:n_test]),
-                jnp.asarray(ds.y_test[:n_test]), ds.num_classes, (-jnp.inf, jnp.inf))
+        return (
+            jnp.asarray(ds.x_train),
+            jnp.asarray(ds.y_train),
+            jnp.asarray(ds.x_test[:n_test]),
+            jnp.asarray(ds.y_test[:n_test]),
+            ds.num_classes,
+            (-jnp.inf, jnp.inf),
+        )
     c, shape = 5, (16, 2)
     t = jax.random.uniform(jax.random.PRNGKey(123), (c,) + shape, minval=0.25, maxval=0.75)
 
@@ -78,8 +84,9 @@ def main():
     @jax.jit
     def step(p, s, k):
         idx = jax.random.randint(k, (128,), 0, xtr.shape[0])
-        g = jax.grad(lambda p: optax.softmax_cross_entropy_with_integer_labels(
-            mlp_apply(p, xtr[idx]), ytr[idx]).mean())(p)
+        g = jax.grad(
+            lambda p: optax.softmax_cross_entropy_with_integer_labels(mlp_apply(p, xtr[idx]), ytr[idx]).mean()
+        )(p)
         u, s = opt.update(g, s)
         return optax.apply_updates(p, u), s
 
@@ -94,18 +101,28 @@ def main():
     per_point = {}
     for name in args.attacks.split(","):
         t0 = time.time()
-        r = A.evaluate_attacks(fn, xte, yte, threat, jax.random.PRNGKey(1), attacks=(name,),
-                               batch_size=args.batch_size)
+        r = A.evaluate_attacks(fn, xte, yte, threat, jax.random.PRNGKey(1), attacks=(name,), batch_size=args.batch_size)
         times[name] = round(time.time() - t0, 2)
         accs["clean"] = r.accs["clean"]
         accs[name] = r.accs[name]
         per_point[name] = r.correct[name]
     robust = np.logical_and.reduce([per_point[k] for k in per_point])
     accs["robust"] = float(100 * robust.mean())
-    print(json.dumps({"dataset": args.dataset, "n": int(xte.shape[0]), "norm": args.norm,
-                      "eps": args.eps, "accs": accs, "seconds": times,
-                      "flags": A.reliability_flags(accs, tol=max(0.5, 100 / xte.shape[0])),
-                      "backend": jax.default_backend()}, indent=1))
+    print(
+        json.dumps(
+            {
+                "dataset": args.dataset,
+                "n": int(xte.shape[0]),
+                "norm": args.norm,
+                "eps": args.eps,
+                "accs": accs,
+                "seconds": times,
+                "flags": A.reliability_flags(accs, tol=max(0.5, 100 / xte.shape[0])),
+                "backend": jax.default_backend(),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -54,20 +54,27 @@ def main():
         data_dir = Path(tmp.name)
     if read_manifest("fashion_mnist", data_dir) is None:
         if not args.source.exists():
-            sys.exit(f"no imported fashion_mnist in {data_dir} and no source files at {args.source} "
-                     "(install dataset-fashion-mnist or pass --from PATH)")
+            sys.exit(
+                f"no imported fashion_mnist in {data_dir} and no source files at {args.source} "
+                "(install dataset-fashion-mnist or pass --from PATH)"
+            )
         t = time.perf_counter()
         import_dataset("fashion_mnist", args.source, data_dir)
         print(f"import from {args.source}: {time.perf_counter() - t:.2f} s")
     try:
         rows = []
         for _ in range(args.repeats):
-            out = subprocess.run([sys.executable, "-c", CHILD, str(data_dir)], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(data_dir)], capture_output=True, text=True, check=True
+            )
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = rows[0]
         print(f"fashion_mnist train {tuple(r['shape'])} {r['dtype']} from {r['source']}")
         print(f"fingerprint {r['fingerprint']}; tensorflow imported: {r['tensorflow_imported']}")
-        print(f"{'run':>4} {'import ntkbench.data':>21} {'first load':>11} {'warm load':>10}   (seconds, fresh process each run)")
+        print(
+            f"{'run':>4} {'import ntkbench.data':>21} {'first load':>11} {'warm load':>10}"
+            "   (seconds, fresh process each run)"
+        )
         for i, r in enumerate(rows, 1):
             print(f"{i:>4} {r['import_s']:>21.3f} {r['first_load_s']:>11.3f} {r['warm_load_s']:>10.3f}")
         best = min(r["first_load_s"] for r in rows)

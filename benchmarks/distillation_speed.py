@@ -37,8 +37,14 @@ def kip_speed(train, ipc, steps):
 
 
 def eval_speed(ds, x_syn, y_syn, budget, vmap_networks, test_points):
-    ev = NetworkEval(eval_archs(ds.num_classes, budget)["convnet"], ds.input_shape, x_syn.shape[0], False, budget,
-                     vmap_networks=vmap_networks)
+    ev = NetworkEval(
+        eval_archs(ds.num_classes, budget)["convnet"],
+        ds.input_shape,
+        x_syn.shape[0],
+        False,
+        budget,
+        vmap_networks=vmap_networks,
+    )
     test = (jnp.asarray(ds.x_test[:test_points]), jnp.asarray(ds.y_test[:test_points]))
     key = jax.random.key(0)
     ev.accuracies(key, x_syn, y_syn, *test)  # compile (and one warm run)
@@ -65,7 +71,8 @@ def main():
     print(f"KIP: {sps:.1f} distillation steps/s ({a.kip_steps} steps, compile {comp:.1f}s apart)")
 
     budget = get_task("distillation").resolve_budget(
-        {"ipc": a.ipc, "eval_networks": a.networks, "eval_epochs": a.epochs, "eval_width": a.width})
+        {"ipc": a.ipc, "eval_networks": a.networks, "eval_epochs": a.epochs, "eval_width": a.width}
+    )
     x_syn, y_syn = get_method("random").fn(jax.random.key(0), train, a.ipc)
     steps = a.epochs * (x_syn.shape[0] // min(256, x_syn.shape[0]))
     seq, c_seq, _ = eval_speed(ds, x_syn, y_syn, budget, False, a.test_points)

@@ -94,14 +94,20 @@ def main():
 
     key = jax.random.key(0)
     hand = hand_written(ds, args.steps)
-    t = time.perf_counter(); hand_c = hand.lower(key).compile(); hand_compile = time.perf_counter() - t
+    t = time.perf_counter()
+    hand_c = hand.lower(key).compile()
+    hand_compile = time.perf_counter() - t
     harness = jax.jit(harness_program("mlp", ds, args.steps))
-    t = time.perf_counter(); harness_c = harness.lower(key).compile(); harness_compile = time.perf_counter() - t
+    t = time.perf_counter()
+    harness_c = harness.lower(key).compile()
+    harness_compile = time.perf_counter() - t
     # Interleave so both see the same machine load.
     pairs = [(timed(hand_c, key, repeats=1), timed(harness_c, key, repeats=1)) for _ in range(args.repeats)]
     t_hand, t_harness = min(p[0] for p in pairs), min(p[1] for p in pairs)
-    print(f"MLP training: hand-written {t_hand:.3f}s (compile {hand_compile:.1f}s), "
-          f"harness {t_harness:.3f}s (compile {harness_compile:.1f}s)")
+    print(
+        f"MLP training: hand-written {t_hand:.3f}s (compile {hand_compile:.1f}s), "
+        f"harness {t_harness:.3f}s (compile {harness_compile:.1f}s)"
+    )
     print(f"RATIO harness / hand-written = {t_harness / t_hand:.3f}   (goal <= 1.05)")
 
     for method in args.methods:
@@ -112,8 +118,10 @@ def main():
             _, vm = run_seeds(fn, keys, vmap=True)
             _, sq = run_seeds(fn, keys, vmap=False)
             vm_t, sq_t = min(vm_t, vm.run_seconds), min(sq_t, sq.run_seconds)
-        print(f"{method}: {args.seeds} seeds vmapped {vm_t:.2f}s, sequential {sq_t:.2f}s "
-              f"(compile {vm.compile_seconds:.1f}s / {sq.compile_seconds:.1f}s)")
+        print(
+            f"{method}: {args.seeds} seeds vmapped {vm_t:.2f}s, sequential {sq_t:.2f}s "
+            f"(compile {vm.compile_seconds:.1f}s / {sq.compile_seconds:.1f}s)"
+        )
         print(f"RATIO {method} vmapped / sequential = {vm_t / sq_t:.3f}   (goal <= 0.5 on CPU)")
 
 

@@ -68,12 +68,16 @@ def bench_gram(name, k, x_train, x_test, repeats):
         t0 = time.perf_counter()
         K.gram(k, x_test, x_train)
         best_cross = min(best_cross, time.perf_counter() - t0)
-    print(f"{name:<28} compile {compile_s:6.2f} s | "
-          f"train x train {n_tr}x{n_tr}: {best_sym:7.3f} s, {n_tr * n_tr / best_sym:11.4g} entries/s | "
-          f"test x train {n_te}x{n_tr}: {best_cross:7.3f} s, {n_te * n_tr / best_cross:11.4g} entries/s")
-    print(f"{'':<28} blocks {b1}x{b2}, bound b1*b2*bytes_per_pair = "
-          f"{fmt_bytes(b1 * b2 * k.bytes_per_pair)} ({k.bytes_per_pair} B/pair); "
-          f"XLA temp for one block: {fmt_bytes(xla_temp) if xla_temp is not None else 'n/a'}")
+    print(
+        f"{name:<28} compile {compile_s:6.2f} s | "
+        f"train x train {n_tr}x{n_tr}: {best_sym:7.3f} s, {n_tr * n_tr / best_sym:11.4g} entries/s | "
+        f"test x train {n_te}x{n_tr}: {best_cross:7.3f} s, {n_te * n_tr / best_cross:11.4g} entries/s"
+    )
+    print(
+        f"{'':<28} blocks {b1}x{b2}, bound b1*b2*bytes_per_pair = "
+        f"{fmt_bytes(b1 * b2 * k.bytes_per_pair)} ({k.bytes_per_pair} B/pair); "
+        f"XLA temp for one block: {fmt_bytes(xla_temp) if xla_temp is not None else 'n/a'}"
+    )
 
 
 def bench_empirical(arch, x, repeats):
@@ -88,16 +92,19 @@ def bench_empirical(arch, x, repeats):
             t0 = time.perf_counter()
             K.empirical_ntk(net, x, implementation=impl, batch_size=n)
             best = min(best, time.perf_counter() - t0)
-        print(f"{'empirical NTK MLP impl ' + str(impl):<28} compile+run {first:6.2f} s | "
-              f"{n}x{n}: {best:7.3f} s, {n * n / best:11.4g} entries/s (symmetric: upper blocks only)")
+        print(
+            f"{'empirical NTK MLP impl ' + str(impl):<28} compile+run {first:6.2f} s | "
+            f"{n}x{n}: {best:7.3f} s, {n * n / best:11.4g} entries/s (symmetric: upper blocks only)"
+        )
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n-fc", type=int, default=500, help="train and test points, FC kernels")
     ap.add_argument("--n-conv", type=int, default=300, help="train and test points, conv kernel")
-    ap.add_argument("--n-pool", type=int, default=60,
-                    help="points for the pooled ConvNet-3 (distillation evaluation arch)")
+    ap.add_argument(
+        "--n-pool", type=int, default=60, help="points for the pooled ConvNet-3 (distillation evaluation arch)"
+    )
     ap.add_argument("--n-emp", type=int, default=100, help="points for the empirical NTK")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
@@ -109,17 +116,22 @@ def main():
     print(f"FC:   {fc}\nConv: {cnn} ({origin})")
     xtr, xte = d.x_train, d.x_test
     for kind in ("ntk", "nngp"):
-        bench_gram(f"FC {kind}", K.kernel_fn(fc, d.input_shape, kind), xtr[:args.n_fc],
-                   xte[:args.n_fc], args.repeats)
-    bench_gram("ConvNet ntk", K.kernel_fn(cnn, d.input_shape, "ntk"), xtr[:args.n_conv],
-               xte[:args.n_conv], args.repeats)
+        bench_gram(f"FC {kind}", K.kernel_fn(fc, d.input_shape, kind), xtr[: args.n_fc], xte[: args.n_fc], args.repeats)
+    bench_gram(
+        "ConvNet ntk", K.kernel_fn(cnn, d.input_shape, "ntk"), xtr[: args.n_conv], xte[: args.n_conv], args.repeats
+    )
     # The distillation evaluation ConvNet-3 (1-D analogue, instance norm dropped: it has no exact
     # kernel): average pooling makes neural-tangents keep the full spatial covariance (P² per pair).
     pool = convnet(d.num_classes, (128, 128, 128), pool="avg")
     print(f"Pooled ConvNet-3: {pool}")
-    bench_gram("ConvNet-3 avgpool ntk", K.kernel_fn(pool, d.input_shape, "ntk"),
-               xtr[:args.n_pool], xte[:args.n_pool], args.repeats)
-    bench_empirical(fc, xtr[:args.n_emp], args.repeats)
+    bench_gram(
+        "ConvNet-3 avgpool ntk",
+        K.kernel_fn(pool, d.input_shape, "ntk"),
+        xtr[: args.n_pool],
+        xte[: args.n_pool],
+        args.repeats,
+    )
+    bench_empirical(fc, xtr[: args.n_emp], args.repeats)
 
 
 if __name__ == "__main__":

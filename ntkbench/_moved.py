@@ -33,8 +33,12 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec):
         new = MOVED[spec.name]
-        warnings.warn(f"{spec.name} moved to {new} in ntkbench 0.2; import it from there "
-                      "(or use the public names of `import ntkbench as nb`)", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            f"{spec.name} moved to {new} in ntkbench 0.2; import it from there "
+            "(or use the public names of `import ntkbench as nb`)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         return importlib.import_module(new)
 
     def exec_module(self, module):

@@ -19,11 +19,26 @@ from ntkbench.tasks.forgetting.contract import Learner, StreamInfo, TaskData
 
 __all__ = [
     # registering methods
-    "method", "MethodSpec", "PluginError",
+    "method",
+    "MethodSpec",
+    "PluginError",
     # building and training networks (one `lax.scan` program per run)
-    "models", "build", "fit_classifier", "train_params", "krr_predictor",
+    "models",
+    "build",
+    "fit_classifier",
+    "train_params",
+    "krr_predictor",
     # the tasks' method contracts
-    "Split", "Learner", "StreamInfo", "TaskData", "Classifier", "ThreatModel",
+    "Split",
+    "Learner",
+    "StreamInfo",
+    "TaskData",
+    "Classifier",
+    "ThreatModel",
     # writing a task
-    "Task", "TaskOutput", "RunContext", "MetricSpec", "ContractError",
+    "Task",
+    "TaskOutput",
+    "RunContext",
+    "MetricSpec",
+    "ContractError",
 ]

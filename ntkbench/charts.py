@@ -151,5 +151,7 @@ def grouped(records: list[dict], keys: tuple[str, ...], metric: str) -> list[Ser
             params = {k: v for k, v in as_dict(rec.get("params")).items() if k not in keys}
             groups.setdefault(str(rec.get("method")) + "\0" + compact(params), []).append(p)
     methods = [k.split("\0")[0] for k in groups]
-    return [Series(m if methods.count(m) == 1 else f"{m} ({k.split(chr(0))[1]})", tuple(sorted(v)), group=i)
-            for i, (m, (k, v)) in enumerate(zip(methods, groups.items()))]
+    return [
+        Series(m if methods.count(m) == 1 else f"{m} ({k.split(chr(0))[1]})", tuple(sorted(v)), group=i)
+        for i, (m, (k, v)) in enumerate(zip(methods, groups.items()))
+    ]

@@ -27,14 +27,30 @@ def cmd_list(args) -> int:
 
     methods = all_methods()
     info: dict[str, list] = {
-        "tasks": [{"name": t.name, "version": t.version, "budget": t.budget_defaults,
-                   "summary": t.protocol.split("\n")[0],
-                   "metrics": [dataclasses.asdict(m) for m in t.metrics]}
-                  for t in TASKS.values()],
+        "tasks": [
+            {
+                "name": t.name,
+                "version": t.version,
+                "budget": t.budget_defaults,
+                "summary": t.protocol.split("\n")[0],
+                "metrics": [dataclasses.asdict(m) for m in t.metrics],
+            }
+            for t in TASKS.values()
+        ],
         "datasets": [{"name": n, "description": d} for n, d in dataset_names()],
-        "methods": [{"name": m.name, "task": m.task, "version": m.version, "origin": m.origin,
-                     "module": m.module, "vmappable": m.vmappable, "params": m.params, "description": m.description}
-                    for m in methods],
+        "methods": [
+            {
+                "name": m.name,
+                "task": m.task,
+                "version": m.version,
+                "origin": m.origin,
+                "module": m.module,
+                "vmappable": m.vmappable,
+                "params": m.params,
+                "description": m.description,
+            }
+            for m in methods
+        ],
         "plugin_errors": plugin_load_errors(),
     }
     if args.json:
@@ -100,8 +116,9 @@ def cmd_validate(args) -> int:
     from ntkbench.orchestration.validate import validate_paths
 
     suite_errors: list[str] = []
-    errors = validate_paths(args.paths or ["results"], rerun=args.rerun, data_dir=_data_dir(args),
-                            suite_errors=suite_errors)
+    errors = validate_paths(
+        args.paths or ["results"], rerun=args.rerun, data_dir=_data_dir(args), suite_errors=suite_errors
+    )
     for e in suite_errors + errors:
         print(e, file=sys.stderr)
     if not errors and not suite_errors:
@@ -159,8 +176,11 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=os.environ.get("NTKBENCH_DATA_DIR"),
-                        help="datasets directory (default: $NTKBENCH_DATA_DIR, else ~/.cache/ntkbench)")
+    common.add_argument(
+        "--data-dir",
+        default=os.environ.get("NTKBENCH_DATA_DIR"),
+        help="datasets directory (default: $NTKBENCH_DATA_DIR, else ~/.cache/ntkbench)",
+    )
     p = argparse.ArgumentParser(prog="ntkbench", description=__doc__, parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -208,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from ntkbench.registry import PluginError
     from ntkbench.orchestration.suites import SuiteError
+    from ntkbench.registry import PluginError
 
     try:
         return args.fn(args)

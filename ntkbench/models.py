@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -58,7 +59,7 @@ class Arch:
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
         object.__setattr__(self, "dense", tuple(int(w) for w in self.dense))
 
-    def replace(self, **changes) -> "Arch":
+    def replace(self, **changes) -> Arch:
         return dataclasses.replace(self, **changes)
 
 
@@ -125,8 +126,9 @@ def extract_patches(x, k: int, s: int, padding: str):
 class Conv(nnx.Module):
     """Convolution with kernel (k, ..., C_in, C_out); `impl` chooses lax.conv or patches+matmul."""
 
-    def __init__(self, ndim, c_in, c_out, *, k, stride, padding, w_std, b_std, parameterization,
-                 impl: str, rngs: nnx.Rngs):
+    def __init__(
+        self, ndim, c_in, c_out, *, k, stride, padding, w_std, b_std, parameterization, impl: str, rngs: nnx.Rngs
+    ):
         fan_in = c_in * k**ndim
         self.ndim, self.k, self.stride, self.padding, self.impl = ndim, k, stride, padding, impl
         self.scale = w_std / math.sqrt(fan_in) if parameterization == "ntk" else 1.0
@@ -145,9 +147,7 @@ class Conv(nnx.Module):
             y = patches @ w.reshape(-1, w.shape[-1])
         else:
             spec = ("NWC", "WIO", "NWC") if self.ndim == 1 else ("NHWC", "HWIO", "NHWC")
-            y = jax.lax.conv_general_dilated(
-                x, w, (self.stride,) * self.ndim, self.padding, dimension_numbers=spec
-            )
+            y = jax.lax.conv_general_dilated(x, w, (self.stride,) * self.ndim, self.padding, dimension_numbers=spec)
         return _affine(y, self.scale, self.bias[...], self.b_scale)
 
 
@@ -177,8 +177,7 @@ class InstanceNorm(nnx.Module):
 class Network(nnx.Module):
     """The finite network described by `arch` for inputs of shape `input_shape` (no batch axis)."""
 
-    def __init__(self, arch: Arch, input_shape: Sequence[int], *, rngs: nnx.Rngs,
-                 conv_impl: str = "auto"):
+    def __init__(self, arch: Arch, input_shape: Sequence[int], *, rngs: nnx.Rngs, conv_impl: str = "auto"):
         self.arch = arch
         self.act = _activation(arch.activation)
         common: dict[str, Any] = dict(b_std=arch.b_std, parameterization=arch.parameterization, rngs=rngs)
@@ -191,13 +190,23 @@ class Network(nnx.Module):
             ndim = len(shape) - 1
             spatial, c = list(shape[:-1]), shape[-1]
             for width in arch.widths:
-                convs.append(Conv(ndim, c, width, k=arch.kernel_size, stride=arch.stride,
-                                  padding=arch.padding, w_std=arch.w_std, impl=impl, **common))
+                convs.append(
+                    Conv(
+                        ndim,
+                        c,
+                        width,
+                        k=arch.kernel_size,
+                        stride=arch.stride,
+                        padding=arch.padding,
+                        w_std=arch.w_std,
+                        impl=impl,
+                        **common,
+                    )
+                )
                 if arch.norm == "instance":
                     norms.append(InstanceNorm(width, rngs=rngs))
                 s = arch.stride
-                spatial = [-(-n // s) if arch.padding == "SAME" else (n - arch.kernel_size) // s + 1
-                           for n in spatial]
+                spatial = [-(-n // s) if arch.padding == "SAME" else (n - arch.kernel_size) // s + 1 for n in spatial]
                 if arch.pool == "avg":
                     spatial = [n // 2 for n in spatial]
                 c = width

@@ -46,8 +46,7 @@ def encode_preview(x_syn, y_syn, num_classes: int, max_classes: int = 10) -> dic
         classes.append(c)
         lo.append(round(a, 3))
         hi.append(round(b, 3))
-    return {"format": FORMAT, "shape": list(x.shape[1:]), "classes": classes, "lo": lo, "hi": hi,
-            "images": images}
+    return {"format": FORMAT, "shape": list(x.shape[1:]), "classes": classes, "lo": lo, "hi": hi, "images": images}
 
 
 @dataclass(frozen=True)
@@ -74,8 +73,11 @@ def decode_preview(preview, *, max_values: int = MAX_VALUES) -> Preview | None:
     if not isinstance(preview, dict) or preview.get("format") != FORMAT:
         return None
     shape = preview.get("shape")
-    if not (isinstance(shape, list) and 1 <= len(shape) <= 3
-            and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)):
+    if not (
+        isinstance(shape, list)
+        and 1 <= len(shape) <= 3
+        and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)
+    ):
         return None
     if math.prod(shape) > max_values:
         return None
@@ -95,8 +97,11 @@ def decode_preview(preview, *, max_values: int = MAX_VALUES) -> Preview | None:
 
     def numbers(key, default):
         v = preview.get(key)
-        ok = isinstance(v, list) and len(v) >= n and all(
-            isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in v[:n])
+        ok = (
+            isinstance(v, list)
+            and len(v) >= n
+            and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in v[:n])
+        )
         return tuple(float(t) for t in v[:n]) if ok else (default,) * n
 
     classes = preview.get("classes")

@@ -19,8 +19,12 @@ def git_commit() -> str | None:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return head.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -34,7 +38,7 @@ def _version(dist: str) -> str | None:
 
 
 def now_utc() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def provenance(start_time: str, wall_seconds: float, compile_seconds: float) -> dict:
@@ -42,8 +46,10 @@ def provenance(start_time: str, wall_seconds: float, compile_seconds: float) -> 
     return {
         "ntkbench_version": _version("ntkbench"),
         "git_commit": git_commit(),
-        "versions": {d: _version(d) for d in ("jax", "jaxlib", "flax", "optax", "neural-tangents", "numpy",
-                                               "tensorflow-datasets")},
+        "versions": {
+            d: _version(d)
+            for d in ("jax", "jaxlib", "flax", "optax", "neural-tangents", "numpy", "tensorflow-datasets")
+        },
         "python": platform.python_version(),
         "platform": platform.platform(),
         "backend": jax.default_backend(),

@@ -2,10 +2,11 @@
 
 A method is registered with `@ntkbench.method(name, task=..., version=...)` on a function (or a
 class). Names are unique within a task (`ntk-krr` is both a forgetting learner and an adversarial
-classifier); a run always names its task, so it finds the right one. Its parameters are the keyword-only arguments of the function (of `__init__` for a class)
-and their defaults. Installed packages expose their methods through the entry-point group
-`ntkbench.methods`; an entry point may name a module (its decorators register the methods) or a
-decorated object. The origin of a method is the distribution that ships its module.
+classifier); a run always names its task, so it finds the right one. Its parameters are the
+keyword-only arguments of the function (of `__init__` for a class) and their defaults, each
+checked against the type of its default (`ntkbench.typecheck`). Installed packages expose their
+methods through the entry-point group `ntkbench.methods`; an entry point may name a module (its
+decorators register the methods) or a decorated object. The origin of a method is the distribution that ships its module.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import difflib
 import importlib
 import importlib.metadata as md
 import inspect
-from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
 ENTRY_POINT_GROUP = "ntkbench.methods"
 K = TypeVar("K")
@@ -181,8 +183,16 @@ def _declared_params(fn: Callable) -> dict[str, Any]:
     return params
 
 
-def method(name: str, *, task: str, version: str, vmappable: bool = True, jittable: bool = True,
-           description: str = "", **extras: Any):
+def method(
+    name: str,
+    *,
+    task: str,
+    version: str,
+    vmappable: bool = True,
+    jittable: bool = True,
+    description: str = "",
+    **extras: Any,
+):
     """Register a method for `task`. Keyword-only arguments with defaults are its parameters.
 
     vmappable=False: seeds run in turn (each still one compiled program); jittable=False: the
@@ -193,9 +203,17 @@ def method(name: str, *, task: str, version: str, vmappable: bool = True, jittab
     def deco(fn):
         module = getattr(fn, "__module__", "?")
         spec = MethodSpec(
-            name=name, task=task, fn=fn, version=str(version), params=_declared_params(fn),
-            origin=_origin_of(module), module=module, vmappable=vmappable and jittable, jittable=jittable,
-            description=description or (inspect.getdoc(fn) or "").split("\n")[0], extras=extras,
+            name=name,
+            task=task,
+            fn=fn,
+            version=str(version),
+            params=_declared_params(fn),
+            origin=_origin_of(module),
+            module=module,
+            vmappable=vmappable and jittable,
+            jittable=jittable,
+            description=description or (inspect.getdoc(fn) or "").split("\n")[0],
+            extras=extras,
         )
         register(spec)
         return fn
@@ -222,10 +240,14 @@ def _load_methods() -> None:
         except PluginError:
             raise
         except Exception as e:  # a broken third-party package must not take the suite down
-            _LOAD_ERRORS.append(f"entry point {ep.name!r} ({ep.value}) from {dist} failed to load: {type(e).__name__}: {e}")
+            _LOAD_ERRORS.append(
+                f"entry point {ep.name!r} ({ep.value}) from {dist} failed to load: {type(e).__name__}: {e}"
+            )
             continue
         if not inspect.ismodule(obj) and not any(s.fn is obj for s in METHODS._items.values()):
-            _LOAD_ERRORS.append(f"entry point {ep.name!r} ({ep.value}) from {dist} is not a module or an @ntkbench.method object")
+            _LOAD_ERRORS.append(
+                f"entry point {ep.name!r} ({ep.value}) from {dist} is not a module or an @ntkbench.method object"
+            )
 
 
 METHODS: Registry[tuple[str, str], MethodSpec] = Registry("method", error=PluginError, load=_load_methods)
@@ -237,12 +259,18 @@ def get_method(name: str, task: str | None = None) -> MethodSpec:
     if len(found) == 1:
         return found[0]
     if found:
-        raise PluginError(f"method name {name!r} is used by several tasks "
-                          f"({', '.join(sorted(s.task for s in found))}); say which task")
+        raise PluginError(
+            f"method name {name!r} is used by several tasks "
+            f"({', '.join(sorted(s.task for s in found))}); say which task"
+        )
     pool = [n for (t, n) in METHODS if task is None or t == task]
     elsewhere = sorted(t for (t, n) in METHODS if n == name)
-    msg = f"unknown method {name!r}" + (f" for task {task!r}" if task else "") + did_you_mean(name, pool, list_known=False) + (
-        f" (it is a method of {', '.join(elsewhere)})" if elsewhere else "")
+    msg = (
+        f"unknown method {name!r}"
+        + (f" for task {task!r}" if task else "")
+        + did_you_mean(name, pool, list_known=False)
+        + (f" (it is a method of {', '.join(elsewhere)})" if elsewhere else "")
+    )
     if _LOAD_ERRORS:
         msg += " (some plugins failed to load: " + "; ".join(_LOAD_ERRORS) + ")"
     raise PluginError(msg)

@@ -19,14 +19,41 @@ from typing import Any
 import numpy as np
 
 SCHEMA = "ntkbench.result/1"
-CONFIG_FIELDS = ("task", "task_version", "dataset", "method", "method_version", "method_origin",
-                 "params", "budget", "seeds", "root_seed")
-REQUIRED_FIELDS = (
-    "schema", *CONFIG_FIELDS, "dataset_fingerprint", "metrics", "ntk", "status", "error",
-    "provenance", "config_hash",
+CONFIG_FIELDS = (
+    "task",
+    "task_version",
+    "dataset",
+    "method",
+    "method_version",
+    "method_origin",
+    "params",
+    "budget",
+    "seeds",
+    "root_seed",
 )
-PROVENANCE_FIELDS = ("ntkbench_version", "git_commit", "versions", "backend", "device", "x64",
-                     "prng_impl", "start_time", "wall_seconds", "compile_seconds")
+REQUIRED_FIELDS = (
+    "schema",
+    *CONFIG_FIELDS,
+    "dataset_fingerprint",
+    "metrics",
+    "ntk",
+    "status",
+    "error",
+    "provenance",
+    "config_hash",
+)
+PROVENANCE_FIELDS = (
+    "ntkbench_version",
+    "git_commit",
+    "versions",
+    "backend",
+    "device",
+    "x64",
+    "prng_impl",
+    "start_time",
+    "wall_seconds",
+    "compile_seconds",
+)
 
 
 def canonical_json(obj: Any) -> str:
@@ -99,8 +126,13 @@ def iter_results(root: str | Path):
         yield path, read_result(path)
 
 
-def validate_record(record: Any, where: str, *, current_task_versions: dict[str, int] | None = None,
-                    known_origins: dict[tuple[str, str], str] | None = None) -> list[str]:
+def validate_record(
+    record: Any,
+    where: str,
+    *,
+    current_task_versions: dict[str, int] | None = None,
+    known_origins: dict[tuple[str, str], str] | None = None,
+) -> list[str]:
     """Problems with one result record, each naming `where` and the field."""
     if not isinstance(record, dict):
         return [f"{where}: top level must be a JSON object"]
@@ -125,17 +157,23 @@ def validate_record(record: Any, where: str, *, current_task_versions: dict[str,
     except (TypeError, ValueError) as e:
         return errors + [f"{where}: config fields are not plain JSON: {e}"]
     if record["config_hash"] != expected:
-        errors.append(f"{where}: field 'config_hash' is {record['config_hash']!r} but the config in the file "
-                      f"hashes to {expected!r} (was the config edited after the run?)")
+        errors.append(
+            f"{where}: field 'config_hash' is {record['config_hash']!r} but the config in the file "
+            f"hashes to {expected!r} (was the config edited after the run?)"
+        )
     if current_task_versions is not None:
         cur = current_task_versions.get(record["task"])
         if cur is None:
             errors.append(f"{where}: field 'task' names an unknown task {record['task']!r}")
         elif record["task_version"] != cur:
-            errors.append(f"{where}: field 'task_version' is {record['task_version']}, the current version of "
-                          f"{record['task']!r} is {cur}")
+            errors.append(
+                f"{where}: field 'task_version' is {record['task_version']}, the current version of "
+                f"{record['task']!r} is {cur}"
+            )
     key = (record["task"], record["method"])
     if known_origins is not None and key in known_origins and known_origins[key] != record["method_origin"]:
-        errors.append(f"{where}: field 'method_origin' is {record['method_origin']!r} but method "
-                      f"{record['method']!r} comes from {known_origins[key]!r}")
+        errors.append(
+            f"{where}: field 'method_origin' is {record['method_origin']!r} but method "
+            f"{record['method']!r} comes from {known_origins[key]!r}"
+        )
     return errors

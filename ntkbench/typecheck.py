@@ -13,6 +13,7 @@ strings, booleans and floats (3.0 too) are refused for integers. So each value i
 a Python object) is refused. Messages describe the expected type from the JSON schema at the failing
 place ("an integer > 0"): pydantic's own message names only the broken rule. No ntkbench, no JAX.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -73,10 +74,20 @@ def _describe(s: dict, defs: dict) -> str:
         return "one of " + ", ".join(repr(v) for v in s["enum"])
     if "const" in s:
         return repr(s["const"])
-    base = {"integer": "an integer", "number": "a number", "boolean": "a boolean", "string": "a string",
-            "null": "None", "array": "a list", "object": "a table"}.get(str(s.get("type")), "any value")
-    bounds = [f"{op} {_num(s[k])}" for k, op in (("exclusiveMinimum", ">"), ("minimum", ">="),
-                                                  ("exclusiveMaximum", "<"), ("maximum", "<=")) if k in s]
+    base = {
+        "integer": "an integer",
+        "number": "a number",
+        "boolean": "a boolean",
+        "string": "a string",
+        "null": "None",
+        "array": "a list",
+        "object": "a table",
+    }.get(str(s.get("type")), "any value")
+    bounds = [
+        f"{op} {_num(s[k])}"
+        for k, op in (("exclusiveMinimum", ">"), ("minimum", ">="), ("exclusiveMaximum", "<"), ("maximum", "<="))
+        if k in s
+    ]
     bounds += [f"{what} {s[k]} items" for k, what in (("minItems", "at least"), ("maxItems", "at most")) if k in s]
     text = base + (" " + " and ".join(bounds) if bounds else "")
     if s.get("type") == "array" and isinstance(s.get("items"), dict) and s["items"]:
@@ -95,7 +106,13 @@ def _sub(s: dict | None, step: Any, defs: dict) -> dict | None:
             return found
     if isinstance(step, int):
         prefix = s.get("prefixItems")
-        return prefix[step] if prefix and step < len(prefix) else s.get("items") if isinstance(s.get("items"), dict) else None
+        return (
+            prefix[step]
+            if prefix and step < len(prefix)
+            else s.get("items")
+            if isinstance(s.get("items"), dict)
+            else None
+        )
     props, extra = s.get("properties", {}), s.get("additionalProperties")
     return props.get(step, extra if isinstance(extra, dict) else None)
 
@@ -127,8 +144,11 @@ def _check(tp: Any, value: Any, *, where: str, label: str, root: str = "") -> tu
         for i, step in enumerate(err["loc"]):
             if isinstance(step, int) and isinstance(cur, (list, tuple)) and 0 <= step < len(cur):
                 path, cur = f"{path}[{step}]", cur[step]
-            elif isinstance(step, str) and isinstance(cur, Mapping) and (
-                    step in cur or (err["type"] == "missing" and i == len(err["loc"]) - 1)):
+            elif (
+                isinstance(step, str)
+                and isinstance(cur, Mapping)
+                and (step in cur or (err["type"] == "missing" and i == len(err["loc"]) - 1))
+            ):
                 path, cur = f"{path}.{step}" if path else step, cur.get(step, _MISSING)
             else:
                 continue  # a union member's tag, not a place in the value
@@ -160,11 +180,14 @@ def _budget(budget_cls: type, values: Mapping[str, Any], where: str) -> tuple[An
     if not (isinstance(budget_cls, type) and dataclasses.is_dataclass(budget_cls)):
         raise TypeError(f"{budget_cls!r} is not a dataclass")
     known = [f.name for f in dataclasses.fields(budget_cls) if f.init]
-    errors = [f"{where}: budget field '{k}' is unknown{_unknown(k, known)} (fields: {', '.join(known)})"
-              for k in values if k not in known]
+    errors = [
+        f"{where}: budget field '{k}' is unknown{_unknown(k, known)} (fields: {', '.join(known)})"
+        for k in values
+        if k not in known
+    ]
     given = {k: v for k, v in values.items() if k in known}
     for k, v in list(given.items()):  # name a value json cannot write by its field, then leave it out
-        if (bad := _check(Any, v, where=where, label="budget field", root=k)[1]):
+        if bad := _check(Any, v, where=where, label="budget field", root=k)[1]:
             errors += bad
             del given[k]
     result, more = _check(budget_cls, given, where=where, label="budget field")
@@ -196,22 +219,27 @@ def _infer(default: Any) -> Any:
         kinds = list(dict.fromkeys(_infer(x) for x in default))
         if set(kinds) == {int, float}:
             kinds = [float]
-        elem = Any if not kinds or Any in kinds else kinds[0] if len(kinds) == 1 else functools.reduce(operator.or_, kinds)
+        elem = (
+            Any if not kinds or Any in kinds else kinds[0] if len(kinds) == 1 else functools.reduce(operator.or_, kinds)
+        )
         return tuple[elem, ...]  # type: ignore[valid-type]
     if isinstance(default, dict):
         return dict[str, Any]
     return Any
 
 
-def param_errors(defaults: Mapping[str, Any], values: Mapping[str, Any], *, where: str,
-                 annotations: Mapping[str, Any] | None = None) -> list[str]:
+def param_errors(
+    defaults: Mapping[str, Any], values: Mapping[str, Any], *, where: str, annotations: Mapping[str, Any] | None = None
+) -> list[str]:
     """Every problem with `values` as a method's keyword parameters; [] if fine. A parameter's type is
     its annotation if given (a string one cannot be resolved here: pass them evaluated), else `_infer`."""
     errors, annotations = [], annotations or {}
     for name, value in values.items():
         if name not in defaults:
-            errors.append(f"{where}: method has no parameter '{name}'{_unknown(name, list(defaults))}"
-                          f" (parameters: {', '.join(defaults) or 'none'})")
+            errors.append(
+                f"{where}: method has no parameter '{name}'{_unknown(name, list(defaults))}"
+                f" (parameters: {', '.join(defaults) or 'none'})"
+            )
             continue
         tp = annotations.get(name, inspect.Parameter.empty)
         if tp is inspect.Parameter.empty or isinstance(tp, str):

@@ -62,8 +62,22 @@ budget = { n = [50, 100], targets = [20.0] }
 def install(package: Path, site: Path) -> Path:
     """pip-install a package folder into `site` (offline, no dependencies); returns `site`, the
     folder to put on PYTHONPATH."""
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(site), str(package)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(site),
+            str(package),
+        ],
+        check=True,
+    )
     return site
 
 

@@ -22,8 +22,15 @@ from ntkbench.tasks.base import ContractError, RunContext
 TASK = get_task("adversarial")
 METRICS = ["clean_acc", "robust_acc@fgsm", "robust_acc@pgd", "robust_acc@apgd-ce", "robust_acc@apgd-t", "robust_acc"]
 # Small attacks, the same static settings in every test: the compiled attacks are shared.
-BUDGET = {"eps": 0.15, "test_points": 60, "pgd_steps": 10, "apgd_iters": 10, "apgd_t_iters": 5, "apgd_t_targets": 2,
-          "ntk_view": False}
+BUDGET = {
+    "eps": 0.15,
+    "test_points": 60,
+    "pgd_steps": 10,
+    "apgd_iters": 10,
+    "apgd_t_iters": 5,
+    "apgd_t_targets": 2,
+    "ntk_view": False,
+}
 SMALL_CNN = {"widths": [6], "dense": [16], "steps": 150}
 
 
@@ -40,14 +47,28 @@ DS = tiny_images()
 
 
 def spec_for(fn, name, vmappable=True):
-    return MethodSpec(name=name, task="adversarial", fn=fn, version="1", params=_declared_params(fn),
-                      origin="tests", module=__name__, vmappable=vmappable)
+    return MethodSpec(
+        name=name,
+        task="adversarial",
+        fn=fn,
+        version="1",
+        params=_declared_params(fn),
+        origin="tests",
+        module=__name__,
+        vmappable=vmappable,
+    )
 
 
 def run_task(spec, budget=None, seeds=2, params=None, ds=DS, vmap=None):
-    ctx = RunContext(method=spec, dataset=ds, params=spec.resolve_params(params),
-                     budget=TASK.resolve_budget({**BUDGET, **(budget or {})}), seeds=seeds, root_seed=0,
-                     vmap_seeds=spec.vmappable if vmap is None else vmap)
+    ctx = RunContext(
+        method=spec,
+        dataset=ds,
+        params=spec.resolve_params(params),
+        budget=TASK.resolve_budget({**BUDGET, **(budget or {})}),
+        seeds=seeds,
+        root_seed=0,
+        vmap_seeds=spec.vmappable if vmap is None else vmap,
+    )
     return TASK.run(ctx), ctx
 
 
@@ -68,9 +89,16 @@ def ds_named(name, lo=0.0, hi=1.0):
     return Dataset(name, x, np.array([0, 1], np.int32), x, np.array([1, 0], np.int32), 2)
 
 
-@pytest.mark.parametrize("name,norm,eps", [("mnist", "linf", 0.3), ("fashion_mnist", "linf", 0.1),
-                                           ("cifar10", "linf", 8 / 255), ("mnist1d", "linf", 0.1),
-                                           ("cifar10", "l2", 0.5)])
+@pytest.mark.parametrize(
+    "name,norm,eps",
+    [
+        ("mnist", "linf", 0.3),
+        ("fashion_mnist", "linf", 0.1),
+        ("cifar10", "linf", 8 / 255),
+        ("mnist1d", "linf", 0.1),
+        ("cifar10", "l2", 0.5),
+    ],
+)
 def test_protocol_eps_per_dataset(name, norm, eps):
     threat, info = resolve_threat(ds_named(name), TASK.resolve_budget({"norm": norm}))
     assert threat.norm == norm and threat.eps == pytest.approx(eps) and info["eps"] == pytest.approx(eps)
@@ -109,9 +137,19 @@ def test_default_attack_protocol():
 
 
 def test_standard_end_to_end_metrics_flags_ntk_view():
-    out, ctx = run_task(get_method("standard"), params=SMALL_CNN,
-                        budget={"ntk_view": True, "ntk_train_points": 40, "ntk_test_points": 20, "ntk_features": 3,
-                                "ntk_attack_steps": 3, "ntk_probe": 10, "eps_sweep": [0.05, 0.3]})
+    out, ctx = run_task(
+        get_method("standard"),
+        params=SMALL_CNN,
+        budget={
+            "ntk_view": True,
+            "ntk_train_points": 40,
+            "ntk_test_points": 20,
+            "ntk_features": 3,
+            "ntk_attack_steps": 3,
+            "ntk_probe": 10,
+            "eps_sweep": [0.05, 0.3],
+        },
+    )
     assert list(out.metrics) == METRICS[:-1] + ["robust_acc@eps=0.05", "robust_acc@eps=0.3", "robust_acc"]
     ps = check_ordering(out.metrics)
     assert np.all(ps["clean_acc"] >= 80)  # chance is 25
@@ -153,7 +191,9 @@ def masked(key, train, threat, *, steps=150):
 def test_gradient_masking_is_flagged_end_to_end():
     out, _ = run_task(spec_for(masked, "masked"))
     flags = out.extra["flags"]
-    assert any("possibly-unreliable: zero input gradient at 100.0% of points" in f and "[seed 0]" in f for f in flags), flags
+    assert any(
+        "possibly-unreliable: zero input gradient at 100.0% of points" in f and "[seed 0]" in f for f in flags
+    ), flags
     assert any("[seed 1]" in f for f in flags)
 
 
@@ -206,14 +246,19 @@ def test_threat_reaches_the_method_and_mnist1d_like_unbounded_box():
 def test_published_entries_are_runnable_configs():
     assert {p["metric"] for p in PUBLISHED} == {"clean_acc", "robust_acc"}
     values = {(p["method"], p["metric"]): p["value"] for p in PUBLISHED}
-    assert values == {("pgd-at", "clean_acc"): 98.53, ("pgd-at", "robust_acc"): 88.50,
-                      ("trades", "clean_acc"): 99.48, ("trades", "robust_acc"): 92.81}
+    assert values == {
+        ("pgd-at", "clean_acc"): 98.53,
+        ("pgd-at", "robust_acc"): 88.50,
+        ("trades", "clean_acc"): 99.48,
+        ("trades", "robust_acc"): 92.81,
+    }
     for p in PUBLISHED:
         assert p["task"] == "adversarial" and p["dataset"] == "mnist" and p["source"] and p["hardware"]
         get_method(p["method"], "adversarial").resolve_params(p["params"])
         TASK.resolve_budget(p["budget"])
         nb.models.convnet(10, p["params"]["widths"], pool=p["params"]["pool"])  # a valid architecture
     from ntkbench.orchestration.reproduce import registry, run_spec
+
     mine = [e for e in registry() if e["task"] == "adversarial"]
     assert len(mine) == 4 and all(run_spec(e).method in ("pgd-at", "trades") for e in mine)
 
@@ -223,7 +268,9 @@ def test_published_entries_are_runnable_configs():
 
 
 def _run_reference(name):
-    params = {"n_train": 150} if name == "ntk-krr" else {**SMALL_CNN, **({"attack_steps": 3} if name != "fgsm-at" else {})}
+    params = (
+        {"n_train": 150} if name == "ntk-krr" else {**SMALL_CNN, **({"attack_steps": 3} if name != "fgsm-at" else {})}
+    )
     out, _ = run_task(get_method(name, "adversarial"), params=params, seeds=1)
     ps = check_ordering(out.metrics)
     assert ps["clean_acc"][0] >= 60, out.metrics  # chance is 25

@@ -4,7 +4,6 @@ detection, bounds checking. Tiny models and generated data; the whole file runs 
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -21,8 +20,12 @@ C = 5
 # ---------------------------------------------------------------------------- models and data
 def mlp_init(key, d, h, c):
     k1, k2 = jax.random.split(key)
-    return dict(W1=jax.random.normal(k1, (d, h)) * jnp.sqrt(2.0 / d), b1=jnp.zeros(h),
-                W2=jax.random.normal(k2, (h, c)) / jnp.sqrt(h), b2=jnp.zeros(c))
+    return dict(
+        W1=jax.random.normal(k1, (d, h)) * jnp.sqrt(2.0 / d),
+        b1=jnp.zeros(h),
+        W2=jax.random.normal(k2, (h, c)) / jnp.sqrt(h),
+        b2=jnp.zeros(c),
+    )
 
 
 def mlp_apply(p, x):
@@ -53,8 +56,7 @@ def trained():
 
     @jax.jit
     def step(p, s):
-        g = jax.grad(lambda p: optax.softmax_cross_entropy_with_integer_labels(
-            mlp_apply(p, xtr), ytr).mean())(p)
+        g = jax.grad(lambda p: optax.softmax_cross_entropy_with_integer_labels(mlp_apply(p, xtr), ytr).mean())(p)
         u, s = opt.update(g, s)
         return optax.apply_updates(p, u), s
 
@@ -63,8 +65,13 @@ def trained():
     return Partial(mlp_apply, p), xte, yte
 
 
-FAST = {"pgd": dict(steps=10, restarts=2), "apgd-ce": dict(n_iter=10, restarts=2), "apgd-dlr": dict(n_iter=10),
-        "apgd-t": dict(n_iter=10, n_target_classes=3), "random-search": dict(n_queries=20)}
+FAST = {
+    "pgd": dict(steps=10, restarts=2),
+    "apgd-ce": dict(n_iter=10, restarts=2),
+    "apgd-dlr": dict(n_iter=10),
+    "apgd-t": dict(n_iter=10, n_target_classes=3),
+    "random-search": dict(n_queries=20),
+}
 
 
 def run_attack(name, fn, x, y, threat, key, **kw):
@@ -92,10 +99,8 @@ def test_project_and_contains(norm):
     np.testing.assert_array_equal(th.contains(pushed, x_mid), [True, True, False, True])
     # Box violations (within the ball) and NaNs are caught too; tiny float slack is not.
     wide = A.ThreatModel(norm, 0.6)
-    np.testing.assert_array_equal(wide.contains(x_mid.at[1, 3].set(1.0 + 1e-3), x_mid),
-                                  [True, False, True, True])
-    np.testing.assert_array_equal(wide.contains(x_mid.at[1, 3].set(1.0 + 1e-7), x_mid),
-                                  [True, True, True, True])
+    np.testing.assert_array_equal(wide.contains(x_mid.at[1, 3].set(1.0 + 1e-3), x_mid), [True, False, True, True])
+    np.testing.assert_array_equal(wide.contains(x_mid.at[1, 3].set(1.0 + 1e-7), x_mid), [True, True, True, True])
     assert not bool(th.contains(x_mid.at[0, 0].set(jnp.nan), x_mid)[0])
 
 
@@ -116,8 +121,9 @@ def test_threat_model_validation_and_unbounded_box():
 
 
 # ---------------------------------------------------------------------------- feasibility (property)
-@pytest.mark.parametrize("norm,eps,shape", [("linf", 0.1, (12, 2)), ("l2", 0.5, (6, 6, 1))],
-                         ids=["linf-signal", "l2-image"])
+@pytest.mark.parametrize(
+    "norm,eps,shape", [("linf", 0.1, (12, 2)), ("l2", 0.5, (6, 6, 1))], ids=["linf-signal", "l2-image"]
+)
 def test_every_attack_stays_in_ball_and_box(norm, eps, shape):
     """Random MLPs, random inputs with many coordinates exactly on the box faces, large weights
     (steep losses): every attack's output is inside the eps-ball ∩ [0, 1]."""
@@ -150,9 +156,15 @@ def test_attacks_deterministic_given_key(trained):
 @pytest.mark.parametrize("norm,eps", [("linf", 0.1), ("l2", 0.5)])
 def test_attacks_reduce_accuracy_and_worst_case(trained, norm, eps):
     fn, x, y = trained
-    r = A.evaluate_attacks(fn, x, y, A.ThreatModel(norm, eps), jax.random.PRNGKey(3),
-                           attacks=("fgsm", "pgd", "apgd-ce", "apgd-t", "random-search"),
-                           batch_size=128)  # 300 points: 3 batches, the last one padded
+    r = A.evaluate_attacks(
+        fn,
+        x,
+        y,
+        A.ThreatModel(norm, eps),
+        jax.random.PRNGKey(3),
+        attacks=("fgsm", "pgd", "apgd-ce", "apgd-t", "random-search"),
+        batch_size=128,
+    )  # 300 points: 3 batches, the last one padded
     acc, c = r.accs, r.correct
     assert acc["clean"] >= 95.0
     for name in ("fgsm", "pgd", "apgd-ce", "apgd-t"):
@@ -166,8 +178,14 @@ def test_attacks_reduce_accuracy_and_worst_case(trained, norm, eps):
     assert r.zero_grad_frac == 0.0
     assert r.flags == [], r.flags  # a smooth, honestly attacked model raises no flag
     m = r.metrics()
-    assert set(m) >= {"clean_acc", "robust_acc@fgsm", "robust_acc@pgd", "robust_acc@apgd-ce",
-                      "robust_acc@apgd-t", "robust_acc"}
+    assert set(m) >= {
+        "clean_acc",
+        "robust_acc@fgsm",
+        "robust_acc@pgd",
+        "robust_acc@apgd-ce",
+        "robust_acc@apgd-t",
+        "robust_acc",
+    }
 
 
 @pytest.mark.parametrize("norm,eps", [("linf", 0.1), ("l2", 0.5)])
@@ -175,28 +193,32 @@ def test_apgd_at_least_as_strong_as_pgd(trained, norm, eps):
     """Per point: the APGD attacks (CE and targeted DLR, AutoAttack's pair) miss almost nothing
     that PGD finds, and find at least as much that PGD misses."""
     fn, x, y = trained
-    r = A.evaluate_attacks(fn, x, y, A.ThreatModel(norm, eps), jax.random.PRNGKey(7),
-                           attacks=("pgd", "apgd-ce", "apgd-t"), batch_size=128)
+    r = A.evaluate_attacks(
+        fn, x, y, A.ThreatModel(norm, eps), jax.random.PRNGKey(7), attacks=("pgd", "apgd-ce", "apgd-t"), batch_size=128
+    )
     c = r.correct
     apgd_robust = c["apgd-ce"] & c["apgd-t"]
-    only_pgd = int((apgd_robust & ~c["pgd"]).sum())   # PGD fooled, APGD did not
+    only_pgd = int((apgd_robust & ~c["pgd"]).sum())  # PGD fooled, APGD did not
     only_apgd = int((c["pgd"] & ~apgd_robust).sum())  # APGD fooled, PGD did not
-    assert only_pgd <= 3, (only_pgd, only_apgd)       # <= 1% of 300
+    assert only_pgd <= 3, (only_pgd, only_apgd)  # <= 1% of 300
     assert only_apgd >= only_pgd
     assert r.accs["apgd-t"] <= r.accs["pgd"] and r.accs["apgd-ce"] <= r.accs["pgd"] + 1.0
 
 
 # ---------------------------------------------------------------------------- losses and schedule
 def test_dlr_matches_formula_on_hand_example():
-    z = jnp.array([[1.0, 3.0, 2.0, 0.5],    # y=0 misclassified: z_π1=3, z_π3=1
-                   [1.0, 3.0, 2.0, 0.5]])   # y=1 correct: max other = 2
+    z = jnp.array(
+        [
+            [1.0, 3.0, 2.0, 0.5],  # y=0 misclassified: z_π1=3, z_π3=1
+            [1.0, 3.0, 2.0, 0.5],
+        ]
+    )  # y=1 correct: max other = 2
     y = jnp.array([0, 1])
     # DLR = −(z_y − max_{j≠y} z_j) / (z_π1 − z_π3)
     np.testing.assert_allclose(A.dlr(z, y), [-(1 - 3) / (3 - 1), -(3 - 2) / (3 - 1)], rtol=1e-6)
     # Targeted: −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2), here z_π3 = 1, z_π4 = 0.5
     t = jnp.array([2, 2])
-    np.testing.assert_allclose(A.dlr_targeted(z, y, t),
-                               [-(1 - 2) / (3 - 0.75), -(3 - 2) / (3 - 0.75)], rtol=1e-6)
+    np.testing.assert_allclose(A.dlr_targeted(z, y, t), [-(1 - 2) / (3 - 0.75), -(3 - 2) / (3 - 0.75)], rtol=1e-6)
     # Invariant to shifting and positive scaling of the logits.
     np.testing.assert_allclose(A.dlr(7.0 * z - 4.0, y), A.dlr(z, y), rtol=1e-5)
     np.testing.assert_allclose(A.margin(z, y), [-2.0, 1.0])
@@ -223,7 +245,7 @@ def test_gradient_masking_is_flagged():
     (smooth) is not flagged."""
     shape, n = (32,), 100
     bits = (jax.random.uniform(jax.random.PRNGKey(9), (C,) + shape) > 0.5).astype(jnp.float32)
-    W = (2.0 * bits - 1.0).reshape(C, -1).T                      # template matching
+    W = (2.0 * bits - 1.0).reshape(C, -1).T  # template matching
     y = jax.random.randint(jax.random.PRNGKey(10), (n,), 0, C)
     x = jnp.clip(0.3 + 0.4 * bits[y] + 0.01 * jax.random.normal(jax.random.PRNGKey(11), (n,) + shape), 0, 1)
     masked = lambda xa: jnp.round(xa).reshape(xa.shape[0], -1) @ W
@@ -234,7 +256,7 @@ def test_gradient_masking_is_flagged():
 
     r = A.evaluate_attacks(masked, x, y, th, jax.random.PRNGKey(0), attacks=attacks, attack_kwargs=kw)
     assert r.accs["clean"] == 100.0
-    assert r.accs["fgsm"] == 100.0                     # zero gradient: FGSM finds nothing
+    assert r.accs["fgsm"] == 100.0  # zero gradient: FGSM finds nothing
     assert r.zero_grad_frac == 1.0
     assert r.accs["random-search"] <= 10.0 and r.accs["apgd-t"] >= r.accs["random-search"] + 50.0
     assert any(f.startswith("possibly-unreliable: random-search beats") for f in r.flags), r.flags
@@ -242,17 +264,18 @@ def test_gradient_masking_is_flagged():
     # The honest worst case still counts the gradient-free attack's successes.
     assert r.accs["robust"] <= r.accs["random-search"]
 
-    r_smooth = A.evaluate_attacks(smooth, x, y, th, jax.random.PRNGKey(0), attacks=attacks,
-                                  attack_kwargs=kw)
+    r_smooth = A.evaluate_attacks(smooth, x, y, th, jax.random.PRNGKey(0), attacks=attacks, attack_kwargs=kw)
     assert r_smooth.flags == [], r_smooth.flags
     assert r_smooth.accs["apgd-t"] <= r_smooth.accs["random-search"]
 
 
 def test_reliability_flag_rules():
     f = A.reliability_flags({"fgsm": 40.0, "pgd": 55.0, "apgd-ce": 50.0, "apgd-t": 49.0})
-    assert f == ["possibly-unreliable: fgsm beats pgd (40.00% < 55.00%)",
-                 "possibly-unreliable: fgsm beats apgd-ce (40.00% < 50.00%)",
-                 "possibly-unreliable: fgsm beats apgd-t (40.00% < 49.00%)"]
+    assert f == [
+        "possibly-unreliable: fgsm beats pgd (40.00% < 55.00%)",
+        "possibly-unreliable: fgsm beats apgd-ce (40.00% < 50.00%)",
+        "possibly-unreliable: fgsm beats apgd-t (40.00% < 49.00%)",
+    ]
     assert A.reliability_flags({"fgsm": 60.0, "pgd": 50.0, "apgd-ce": 49.0, "apgd-t": 48.0}) == []
     # apgd-ce <= apgd-t in strength; result-file metric names are accepted.
     f = A.reliability_flags({"clean_acc": 90.0, "robust_acc@apgd-ce": 40.0, "robust_acc@apgd-t": 45.0})
@@ -266,14 +289,23 @@ def test_reliability_flag_rules():
     f = A.reliability_flags({}, eps_curve={0.1: 60.0, 0.2: 35.0, 0.3: 42.0})
     assert f == ["possibly-unreliable: robust accuracy rises with eps (35.00% at eps=0.2 -> 42.00% at eps=0.3)"]
     assert A.reliability_flags({"clean": 50.0, "pgd": 60.0}) == [
-        "possibly-unreliable: pgd above clean accuracy (60.00% > 50.00%)"]
+        "possibly-unreliable: pgd above clean accuracy (60.00% > 50.00%)"
+    ]
     assert A.reliability_flags({}, zero_grad_frac=0.5)[0].startswith("possibly-unreliable: zero input gradient")
 
 
 def test_eps_sweep_on_trained_model_is_monotone(trained):
     fn, x, y = trained
-    curve = A.eps_sweep(fn, x[:100], y[:100], A.ThreatModel("linf", 0.1), jax.random.PRNGKey(0),
-                        [0.0125, 0.05, 0.1, 0.2], attacks=("pgd",), attack_kwargs={"pgd": dict(steps=20)})
+    curve = A.eps_sweep(
+        fn,
+        x[:100],
+        y[:100],
+        A.ThreatModel("linf", 0.1),
+        jax.random.PRNGKey(0),
+        [0.0125, 0.05, 0.1, 0.2],
+        attacks=("pgd",),
+        attack_kwargs={"pgd": dict(steps=20)},
+    )
     vals = [curve[e] for e in sorted(curve)]
     assert vals == sorted(vals, reverse=True) and vals[-1] == 0.0, curve
     assert A.reliability_flags({}, eps_curve=curve) == []
@@ -310,8 +342,7 @@ def test_nnx_model_and_api_errors():
     b = A.apgd(lambda xa: net(xa), x, y, th, jax.random.PRNGKey(1), n_iter=5)
     np.testing.assert_allclose(a, b, atol=1e-5)
     assert np.asarray(th.contains(a, x)).all()
-    r = A.evaluate_attacks(A.nnx_logits_fn(net), x, y, th, jax.random.PRNGKey(1), attacks=("fgsm",),
-                           batch_size=4)
+    r = A.evaluate_attacks(A.nnx_logits_fn(net), x, y, th, jax.random.PRNGKey(1), attacks=("fgsm",), batch_size=4)
     assert r.correct["fgsm"].shape == (9,) and r.accs["clean"] == 100.0
     two_class = lambda xa: xa.reshape(xa.shape[0], -1)[:, :2]
     with pytest.raises(ValueError, match="4 classes"):

@@ -12,14 +12,14 @@ import pytest
 
 from ntkbench.data import load_dataset
 from ntkbench.data.importer import (
+    CIFAR_LAYOUT,
     CLASS_COUNTS,
     FASHION_MNIST_DATASET_FINGERPRINT,
     FASHION_MNIST_RAW_FINGERPRINT,
     DataImportError,
+    _read_cifar_source,
     import_dataset,
     list_available,
-    CIFAR_LAYOUT,
-    _read_cifar_source,
     read_idx,
     read_imported,
     tfds_order,
@@ -65,7 +65,10 @@ def fake_mnist(folder: Path, compress: bool, seed=0):
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
-    for split, stem, counts in (("train", "train", CLASS_COUNTS["mnist"][0]), ("test", "t10k", CLASS_COUNTS["mnist"][1])):
+    for split, stem, counts in (
+        ("train", "train", CLASS_COUNTS["mnist"][0]),
+        ("test", "t10k", CLASS_COUNTS["mnist"][1]),
+    ):
         y = labels_with_counts(counts, rng)
         x = rng.integers(0, 256, (len(y), 28, 28), dtype=np.uint8)
         write_idx(folder / f"{stem}-images-idx3-ubyte", x, 0x803, compress)
@@ -88,7 +91,9 @@ def test_synthetic_mnist_import_in_tfds_order(tmp_path):
     ds = load_dataset("mnist", tmp_path / "data")
     assert ds.meta["source"] == f"imported:{dest}" and ds.meta["verified"] == "structure"
     assert ds.x_train.shape == (60000, 28, 28, 1) and ds.x_train.dtype == np.float32
-    np.testing.assert_array_equal(ds.x_test[..., 0], src["test"][0][tfds_order("test", 10000)].astype(np.float32) / np.float32(255))
+    np.testing.assert_array_equal(
+        ds.x_test[..., 0], src["test"][0][tfds_order("test", 10000)].astype(np.float32) / np.float32(255)
+    )
     assert ds.fingerprint() == manifest["dataset_fingerprint"]
     rows = {r["name"]: r for r in list_available(tmp_path / "data")}
     assert rows["mnist"]["status"] == "imported" and rows["mnist"]["fingerprint"] == ds.fingerprint()
@@ -234,7 +239,7 @@ def test_truncated_idx_refused_and_nothing_left(tmp_path):
 def test_truncated_gzip_refused(tmp_path):
     src = _copy_debian(tmp_path)
     path = src / "t10k-images-idx3-ubyte.gz"
-    path.write_bytes(path.read_bytes()[: 100000])
+    path.write_bytes(path.read_bytes()[:100000])
     with pytest.raises(DataImportError, match=rf"{path}: truncated or corrupt gzip"):
         import_dataset("fashion_mnist", src, tmp_path / "data")
     assert_clean(tmp_path / "data")
@@ -245,7 +250,9 @@ def test_wrong_magic_refused(tmp_path):
     src = _copy_debian(tmp_path)
     # Labels where images belong: a valid IDX file with the wrong magic number.
     shutil.copy(src / "train-labels-idx1-ubyte.gz", src / "train-images-idx3-ubyte.gz")
-    with pytest.raises(DataImportError, match=r"train-images-idx3-ubyte\.gz: wrong magic number 0x00000801, expected 0x00000803"):
+    with pytest.raises(
+        DataImportError, match=r"train-images-idx3-ubyte\.gz: wrong magic number 0x00000801, expected 0x00000803"
+    ):
         import_dataset("fashion_mnist", src, tmp_path / "data")
     assert_clean(tmp_path / "data")
 
@@ -298,8 +305,12 @@ def test_tfds_builder_on_debian_files_gives_imported_arrays(fmnist_import, tmp_p
     from tensorflow_datasets.core.download import download_manager
 
     local = {}
-    for key, stem in (("train_data", IDX_NAMES[0]), ("train_labels", IDX_NAMES[1]),
-                      ("test_data", IDX_NAMES[2]), ("test_labels", IDX_NAMES[3])):
+    for key, stem in (
+        ("train_data", IDX_NAMES[0]),
+        ("train_labels", IDX_NAMES[1]),
+        ("test_data", IDX_NAMES[2]),
+        ("test_labels", IDX_NAMES[3]),
+    ):
         local[key] = tmp_path / stem
         local[key].write_bytes(gzip.decompress((DEBIAN_FMNIST / f"{stem}.gz").read_bytes()))
 

@@ -14,8 +14,15 @@ def make_ds(shape=(6, 6, 3), n_train=400, n_test=100, seed=0):
     # The test split is deliberately shifted: statistics fitted on it would differ.
     x_test = (rng.standard_normal((n_test, *shape)) * 5.0 - 7.0).astype(np.float32)
     y = lambda n: (np.arange(n) % 10).astype(np.int32)  # noqa: E731
-    return Dataset("toy", x_train, y(n_train), x_test, y(n_test), 10,
-                   meta={"normalisation": "none", "source": "test", "fingerprint": "stale"})
+    return Dataset(
+        "toy",
+        x_train,
+        y(n_train),
+        x_test,
+        y(n_test),
+        10,
+        meta={"normalisation": "none", "source": "test", "fingerprint": "stale"},
+    )
 
 
 def test_standardise_fits_on_train_only():
@@ -51,7 +58,7 @@ def test_zca_whitens_train_and_reuses_train_fit():
     mu = xt.mean(0)
     c = np.cov(xt, rowvar=False, bias=True)
     lam, u = np.linalg.eigh(c)
-    w = u @ np.diag(lam ** -0.5) @ u.T
+    w = u @ np.diag(lam**-0.5) @ u.T
     np.testing.assert_allclose(out.x_test.reshape(100, -1), (ds.x_test.reshape(100, -1) - mu) @ w, rtol=1e-4, atol=1e-3)
     other = zca_whiten(ds.replace(x_test=ds.x_test * 3), eps=0.0)
     np.testing.assert_array_equal(other.x_train, out.x_train)

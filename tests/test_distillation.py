@@ -12,21 +12,20 @@ import ntkbench as nb
 from ntkbench.data.base import Dataset
 from ntkbench.data.registry import register_dataset
 from ntkbench.orchestration.runner import execute_one
+from ntkbench.orchestration.suites import RunSpec, load_suite
+from ntkbench.preview import decode_preview, encode_preview
 from ntkbench.registry import get_method
 from ntkbench.results import to_jsonable
-from ntkbench.orchestration.suites import RunSpec, load_suite
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import ContractError
+from ntkbench.tasks.distillation.evaluation import NetworkEval, augmentation, eval_archs
 from ntkbench.tasks.distillation.published import PUBLISHED
 from ntkbench.tasks.distillation.task import check_shapes, random_real_subset
-from ntkbench.preview import decode_preview, encode_preview
-from ntkbench.tasks.distillation.evaluation import NetworkEval, augmentation, eval_archs
 from ntkbench.tasks.forgetting.published import PUBLISHED as FORGETTING_PUBLISHED
 
 TASK = get_task("distillation")
 C, D = 10, 12
-TINY_BUDGET = {"ipc": 2, "eval_networks": 2, "eval_epochs": 3, "eval_width": 8, "eval_depth": 1,
-               "preprocess": "none"}
+TINY_BUDGET = {"ipc": 2, "eval_networks": 2, "eval_epochs": 3, "eval_width": 8, "eval_depth": 1, "preprocess": "none"}
 
 
 def tiny_dataset(n_per_class=20, n_test=100, seed=0):
@@ -71,9 +70,18 @@ def unbalanced(key, train: nb.Split, ipc: int):
 
 def run_record(method, budget, seeds=2, params=None):
     spec = get_method(method)
-    run = RunSpec(task="distillation", task_version=TASK.version, dataset="tiny-distill", method=method,
-                  method_version=spec.version, method_origin=spec.origin, params=spec.resolve_params(params),
-                  budget=TASK.resolve_budget(budget), seeds=seeds, root_seed=0)
+    run = RunSpec(
+        task="distillation",
+        task_version=TASK.version,
+        dataset="tiny-distill",
+        method=method,
+        method_version=spec.version,
+        method_origin=spec.origin,
+        params=spec.resolve_params(params),
+        budget=TASK.resolve_budget(budget),
+        seeds=seeds,
+        root_seed=0,
+    )
     return execute_one(run, None, None, log=lambda m: None)
 
 
@@ -173,19 +181,27 @@ def test_budget_errors():
     assert rec["status"] == "failed" and "ipc" in rec["error"]
 
 
-@pytest.mark.parametrize("method,params", [
-    ("random", {}), ("herding", {}), ("kcenter", {"pool": 8}), ("kip", {"steps": 5, "target_batch": 50}),
-    ("kip", {"steps": 5, "target_batch": 50, "learn_labels": True}),
-    ("dm", {"iterations": 3, "width": 8, "depth": 1, "batch_real": 4}),
-    pytest.param("dc", {"iterations": 1, "outer_loop": 2, "width": 8, "depth": 1, "batch_real": 4},
-                 marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "method,params",
+    [
+        ("random", {}),
+        ("herding", {}),
+        ("kcenter", {"pool": 8}),
+        ("kip", {"steps": 5, "target_batch": 50}),
+        ("kip", {"steps": 5, "target_batch": 50, "learn_labels": True}),
+        ("dm", {"iterations": 3, "width": 8, "depth": 1, "batch_real": 4}),
+        pytest.param(
+            "dc", {"iterations": 1, "outer_loop": 2, "width": 8, "depth": 1, "batch_real": 4}, marks=pytest.mark.slow
+        ),
+    ],
+)
 def test_reference_methods_honour_the_contract(method, params):
     spec = get_method(method)
     ds = tiny_dataset()
     train = nb.Split(jnp.asarray(ds.x_train), jnp.asarray(ds.y_train), C)
     out = jax.jit(jax.vmap(lambda k: spec.fn(k, train, 3, **spec.resolve_params(params))))(
-        jax.random.split(jax.random.key(0), 2))
+        jax.random.split(jax.random.key(0), 2)
+    )
     soft = check_shapes(f"method {method!r}", jax.tree.map(lambda a: a[0], out), 3, C, (D, 1))
     assert soft == bool(params.get("learn_labels"))
     x, y = (np.asarray(a) for a in out)
@@ -213,6 +229,7 @@ def test_herding_tracks_the_class_mean_better_than_random():
 
 def test_kip_lowers_its_objective():
     from ntkbench.kernels import kernel_fn, krr_fit_predict
+
     ds = tiny_dataset()
     train = nb.Split(jnp.asarray(ds.x_train), jnp.asarray(ds.y_train), C)
     k = kernel_fn(nb.models.mlp(C, (128, 128), parameterization="ntk"), (D, 1), "ntk")

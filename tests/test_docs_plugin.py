@@ -14,8 +14,12 @@ from plugin_fixture import install, with_site
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "examples" / "ntkbench-docsplugin"
-METHODS = {"sample_complexity": "docs-rf-ridge", "forgetting": "docs-l2-anchor",
-           "distillation": "docs-class-means", "adversarial": "docs-fgsm-mlp"}
+METHODS = {
+    "sample_complexity": "docs-rf-ridge",
+    "forgetting": "docs-l2-anchor",
+    "distillation": "docs-class-means",
+    "adversarial": "docs-fgsm-mlp",
+}
 
 
 def test_docs_plugin_runs_all_four_tasks(tmp_path):
@@ -24,8 +28,13 @@ def test_docs_plugin_runs_all_four_tasks(tmp_path):
     env = with_site(install(pkg, tmp_path / "site"))
     cli = [sys.executable, "-m", "ntkbench.cli"]
     out = tmp_path / "results"
-    run = subprocess.run(cli + ["run", str(PACKAGE / "suite.toml"), "--out", str(out)], env=env,
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        cli + ["run", str(PACKAGE / "suite.toml"), "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     records = [json.loads(p.read_text()) for p in sorted(out.rglob("*.json"))]
     assert len(records) == 4, [r["task"] for r in records]

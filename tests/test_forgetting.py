@@ -11,9 +11,9 @@ from ntkbench.data.registry import DataAccessError, forbid_data_access, load_dat
 from ntkbench.registry import MethodSpec, _declared_params, get_method
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import ContractError, RunContext
-from ntkbench.tasks.forgetting.published import PUBLISHED
 from ntkbench.tasks.forgetting.contract import Learner, StreamInfo, TaskData
 from ntkbench.tasks.forgetting.metrics import forgetting_metrics, spearman
+from ntkbench.tasks.forgetting.published import PUBLISHED
 
 TASK = get_task("forgetting")
 
@@ -29,14 +29,28 @@ def tiny_dataset(n_train=240, n_test=120, d=12, classes=4, seed=0):
 
 
 def spec_for(fn, name, vmappable=True):
-    return MethodSpec(name=name, task="forgetting", fn=fn, version="1", params=_declared_params(fn),
-                      origin="tests", module=__name__, vmappable=vmappable)
+    return MethodSpec(
+        name=name,
+        task="forgetting",
+        fn=fn,
+        version="1",
+        params=_declared_params(fn),
+        origin="tests",
+        module=__name__,
+        vmappable=vmappable,
+    )
 
 
 def run_task(spec, budget, seeds=2, params=None, ds=None, vmap=None):
-    ctx = RunContext(method=spec, dataset=ds or tiny_dataset(), params=spec.resolve_params(params),
-                     budget=TASK.resolve_budget(budget), seeds=seeds, root_seed=0,
-                     vmap_seeds=spec.vmappable if vmap is None else vmap)
+    ctx = RunContext(
+        method=spec,
+        dataset=ds or tiny_dataset(),
+        params=spec.resolve_params(params),
+        budget=TASK.resolve_budget(budget),
+        seeds=seeds,
+        root_seed=0,
+        vmap_seeds=spec.vmappable if vmap is None else vmap,
+    )
     return TASK.run(ctx)
 
 
@@ -45,9 +59,7 @@ def run_task(spec, budget, seeds=2, params=None, ds=None, vmap=None):
 
 
 def test_metrics_match_hand_computation():
-    R = np.array([[80.0, 20.0, 10.0],
-                  [60.0, 90.0, 30.0],
-                  [50.0, 70.0, 85.0]])
+    R = np.array([[80.0, 20.0, 10.0], [60.0, 90.0, 30.0], [50.0, 70.0, 85.0]])
     b = np.array([10.0, 12.0, 14.0])
     m = forgetting_metrics(R, b)
     assert m["ACC"] == pytest.approx((50 + 70 + 85) / 3)
@@ -70,7 +82,19 @@ def test_spearman_with_ties():
 
 
 def test_published_entries_are_complete():
-    fields = {"name", "task", "dataset", "method", "params", "budget", "metric", "value", "source", "tolerance", "hardware"}
+    fields = {
+        "name",
+        "task",
+        "dataset",
+        "method",
+        "params",
+        "budget",
+        "metric",
+        "value",
+        "source",
+        "tolerance",
+        "hardware",
+    }
     assert {p["metric"]: p["value"] for p in PUBLISHED} == {"ACC": 44.4, "forgetting": 53.0}
     for p in PUBLISHED:
         assert set(p) == fields and p["budget"]["num_tasks"] == 20
@@ -83,8 +107,11 @@ def test_published_entries_are_complete():
 
 
 def test_sgd_run_stores_matrix_and_metrics_recompute_by_hand():
-    out = run_task(get_method("sgd", "forgetting"), {"num_tasks": 3, "epochs": 3, "batch_size": 16, "ntk_probe": 10,
-                                       "ntk_train_points": 40}, params={"lr": 0.05})
+    out = run_task(
+        get_method("sgd", "forgetting"),
+        {"num_tasks": 3, "epochs": 3, "batch_size": 16, "ntk_probe": 10, "ntk_train_points": 40},
+        params={"lr": 0.05},
+    )
     R = np.array(out.metrics["acc_matrix"]["per_seed"])
     b = np.array(out.metrics["acc_init"]["per_seed"])
     assert R.shape == (2, 3, 3) and b.shape == (2, 3)
@@ -93,10 +120,13 @@ def test_sgd_run_stores_matrix_and_metrics_recompute_by_hand():
         Rs, bs, T = R[s], b[s], 3
         assert out.metrics["ACC"]["per_seed"][s] == pytest.approx(Rs[T - 1].mean())
         assert out.metrics["LA"]["per_seed"][s] == pytest.approx(np.mean([Rs[j, j] for j in range(T)]))
-        assert out.metrics["BWT"]["per_seed"][s] == pytest.approx(np.mean([Rs[T - 1, j] - Rs[j, j] for j in range(T - 1)]))
+        assert out.metrics["BWT"]["per_seed"][s] == pytest.approx(
+            np.mean([Rs[T - 1, j] - Rs[j, j] for j in range(T - 1)])
+        )
         assert out.metrics["FWT"]["per_seed"][s] == pytest.approx(np.mean([Rs[j - 1, j] - bs[j] for j in range(1, T)]))
         assert out.metrics["forgetting"]["per_seed"][s] == pytest.approx(
-            np.mean([max(Rs[l, j] for l in range(T - 1)) - Rs[T - 1, j] for j in range(T - 1)]))
+            np.mean([max(Rs[l, j] for l in range(T - 1)) - Rs[T - 1, j] for j in range(T - 1)])
+        )
     assert R[:, 0, 0].mean() > 60  # it learns task 1
     ntk = out.ntk
     assert ntk["available"] and ntk["seeds"].startswith("first seed")
@@ -115,22 +145,33 @@ def recording_method(log):
         def learn(state, key, task: TaskData):
             if peek:
                 load_dataset("mnist1d")  # a learner reaching for data it was not given
-            jax.debug.callback(lambda tid, x, y: log.append((int(tid), np.asarray(x).copy(), np.asarray(y).copy())),
-                               task.task_id, task.x, task.y)
+            jax.debug.callback(
+                lambda tid, x, y: log.append((int(tid), np.asarray(x).copy(), np.asarray(y).copy())),
+                task.task_id,
+                task.x,
+                task.y,
+            )
             return {"w": state["w"] + jnp.bincount(task.y, length=info.num_classes)}
 
-        return Learner(init=init, learn=learn, predict=lambda s, x, tid: jnp.broadcast_to(s["w"], (x.shape[0], info.num_classes)))
+        return Learner(
+            init=init, learn=learn, predict=lambda s, x, tid: jnp.broadcast_to(s["w"], (x.shape[0], info.num_classes))
+        )
+
     return factory
 
 
 def test_learner_sees_only_current_task_training_data_in_order():
     log = []
     ds = tiny_dataset()
-    out = run_task(spec_for(recording_method(log), "recorder", vmappable=False),
-                   {"stream": "split", "num_tasks": 2, "setting": "task-il"}, seeds=1, ds=ds)
+    out = run_task(
+        spec_for(recording_method(log), "recorder", vmappable=False),
+        {"stream": "split", "num_tasks": 2, "setting": "task-il"},
+        seeds=1,
+        ds=ds,
+    )
     stream = TASK.build_stream(ds, TASK.resolve_budget({"stream": "split", "num_tasks": 2}), 0)
     assert [t for t, _, _ in log] == [0, 1]
-    for (tid, x, y), task in zip(log, stream):
+    for (_, x, y), task in zip(log, stream):
         np.testing.assert_array_equal(x, task.x_train)  # the current task's training split, nothing else
         np.testing.assert_array_equal(y, task.y_train)
         assert set(np.unique(y)) == set(task.classes)
@@ -139,7 +180,9 @@ def test_learner_sees_only_current_task_training_data_in_order():
 
 def test_learner_reading_data_is_stopped_with_a_clear_error():
     spec = spec_for(recording_method([]), "peeker", vmappable=False)
-    with pytest.raises(DataAccessError, match=r"method 'peeker' from tests.*only the current task's training data.*'mnist1d'"):
+    with pytest.raises(
+        DataAccessError, match=r"method 'peeker' from tests.*only the current task's training data.*'mnist1d'"
+    ):
         run_task(spec, {"num_tasks": 2}, seeds=1, params={"peek": True})
     with forbid_data_access("someone"):
         with pytest.raises(DataAccessError, match="someone"):
@@ -149,8 +192,11 @@ def test_learner_reading_data_is_stopped_with_a_clear_error():
 
 def test_bad_learner_outputs_fail_the_contract():
     def wrong_shape(info, *, x=0):
-        return Learner(init=lambda k: {"w": jnp.zeros(())}, learn=lambda s, k, t: s,
-                       predict=lambda s, x, tid: jnp.zeros((x.shape[0], 3)))
+        return Learner(
+            init=lambda k: {"w": jnp.zeros(())},
+            learn=lambda s, k, t: s,
+            predict=lambda s, x, tid: jnp.zeros((x.shape[0], 3)),
+        )
 
     with pytest.raises(ContractError, match="logits of shape"):
         run_task(spec_for(wrong_shape, "wrong"), {"num_tasks": 2, "ntk_view": False}, seeds=1)
@@ -166,10 +212,13 @@ def test_bad_learner_outputs_fail_the_contract():
 
 def test_reservoir_buffer_keeps_a_sample_of_what_it_saw():
     from ntkbench.methods.forgetting import _buffer, _reservoir_add
+
     info = StreamInfo((2, 1), 3, 2, "domain-il", 1, 4, 50, False)
     buf = _buffer(info, 8)
     x = jnp.arange(5.0)[:, None, None] * jnp.ones((5, 2, 1))
-    t = TaskData(x=x, y=jnp.arange(5) % 3, task_id=jnp.int32(0), classes=jnp.ones(3, bool), logit_mask=jnp.ones(3, bool))
+    t = TaskData(
+        x=x, y=jnp.arange(5) % 3, task_id=jnp.int32(0), classes=jnp.ones(3, bool), logit_mask=jnp.ones(3, bool)
+    )
     buf = _reservoir_add(buf, jax.random.key(0), t)
     assert int(buf["seen"]) == 5 and np.allclose(buf["x"][:5, 0, 0], np.arange(5))
     t2 = TaskData(x=x + 100, y=t.y, task_id=jnp.int32(1), classes=t.classes, logit_mask=t.logit_mask)
@@ -183,8 +232,12 @@ def test_reservoir_buffer_keeps_a_sample_of_what_it_saw():
 @pytest.mark.parametrize("name", ["ewc", "ogd", "er", "agem", "multitask", "ntk-krr"])
 def test_reference_learners_run_and_learn(name):
     params = {"ntk-krr": {"points_per_task": 60}}.get(name, {"lr": 0.05})
-    out = run_task(get_method(name, "forgetting"), {"num_tasks": 2, "epochs": 2, "batch_size": 16, "ntk_view": False},
-                   seeds=2, params=params)
+    out = run_task(
+        get_method(name, "forgetting"),
+        {"num_tasks": 2, "epochs": 2, "batch_size": 16, "ntk_view": False},
+        seeds=2,
+        params=params,
+    )
     R = np.array(out.metrics["acc_matrix"]["mean"])
     assert R[0, 0] > 50 and R[1, 1] > 50, R  # chance is 25
     assert all(np.isfinite(out.metrics[m]["mean"]) for m in ("ACC", "BWT", "FWT", "forgetting", "LA"))
@@ -197,8 +250,11 @@ def test_ogd_basis_is_orthonormal():
     s = learner.init(jax.random.key(0))
     for t in range(2):
         x = jnp.asarray(ds.x_train[:, ::-1] if t else ds.x_train)
-        s = jax.jit(learner.learn)(s, jax.random.key(t + 1), TaskData(x, jnp.asarray(ds.y_train), jnp.int32(t),
-                                                                   jnp.ones(4, bool), jnp.ones(4, bool)))
+        s = jax.jit(learner.learn)(
+            s,
+            jax.random.key(t + 1),
+            TaskData(x, jnp.asarray(ds.y_train), jnp.int32(t), jnp.ones(4, bool), jnp.ones(4, bool)),
+        )
     B = np.asarray(s["basis"])
     assert B.shape[0] == 10
     np.testing.assert_allclose(B @ B.T, np.eye(10), atol=1e-4)
@@ -213,8 +269,13 @@ def test_ewc_penalty_is_centred_where_it_should_be(anchor):
     of the last task (the pull that wipes recent tasks)."""
     info = StreamInfo((12, 1), 4, 3, "domain-il", 1, 16, 240, False)
     ds = tiny_dataset()
-    task = lambda t: TaskData(jnp.asarray(np.roll(ds.x_train, 3 * t, axis=1)), jnp.asarray(ds.y_train), jnp.int32(t),
-                              jnp.ones(4, bool), jnp.ones(4, bool))
+    task = lambda t: TaskData(
+        jnp.asarray(np.roll(ds.x_train, 3 * t, axis=1)),
+        jnp.asarray(ds.y_train),
+        jnp.int32(t),
+        jnp.ones(4, bool),
+        jnp.ones(4, bool),
+    )
     flat = lambda tree: np.concatenate([np.ravel(a) for a in jax.tree.leaves(tree)])
     free = get_method("ewc").fn(info, lr=0.05, ewc_lambda=0.0, anchor=anchor)
     s = free.init(jax.random.key(0))
@@ -239,13 +300,23 @@ def test_ewc_penalty_is_centred_where_it_should_be(anchor):
 
 def test_train_params_epochs_visit_every_example_once_and_grad_transform_applies():
     import optax
+
     data = nb.Split(jnp.arange(12.0), jnp.zeros(12, jnp.int32), 2)
     loss = lambda p, x, y, k: p * x.sum()
-    p, losses = nb.train_params(jax.random.key(0), loss, jnp.float32(0.0), data, optimizer=optax.sgd(1.0),
-                                epochs=2, batch_size=4)
+    p, losses = nb.train_params(
+        jax.random.key(0), loss, jnp.float32(0.0), data, optimizer=optax.sgd(1.0), epochs=2, batch_size=4
+    )
     assert losses.shape == (6,) and float(p) == -2 * 66.0  # each example exactly once per epoch
-    p, _ = nb.train_params(jax.random.key(0), loss, jnp.float32(0.0), data, optimizer=optax.sgd(1.0), epochs=1,
-                           batch_size=4, grad_transform=lambda g, params, k: 0.0 * g)
+    p, _ = nb.train_params(
+        jax.random.key(0),
+        loss,
+        jnp.float32(0.0),
+        data,
+        optimizer=optax.sgd(1.0),
+        epochs=1,
+        batch_size=4,
+        grad_transform=lambda g, params, k: 0.0 * g,
+    )
     assert float(p) == 0.0
     with pytest.raises(ValueError, match="exactly one of"):
         nb.train_params(jax.random.key(0), loss, 0.0, data, optimizer=optax.sgd(1.0), steps=3, epochs=1, batch_size=4)

@@ -8,17 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from ntkbench.results import REQUIRED_FIELDS, PROVENANCE_FIELDS, iter_results
 from plugin_fixture import build_plugin
+
+from ntkbench.results import PROVENANCE_FIELDS, REQUIRED_FIELDS, iter_results
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def ntkbench(*args, env_extra=None, **kw):
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "ntkbench.cli", *map(str, args)], capture_output=True,
-                          text=True, env=env, cwd=ROOT, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "ntkbench.cli", *map(str, args)], capture_output=True, text=True, env=env, cwd=ROOT, **kw
+    )
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +126,9 @@ def test_killed_run_leaves_no_partial_file_and_resumes(plugin, tmp_path):
     env, suite = plugin
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "ntkbench.cli", "run", str(suite), "--out", str(out), "--only", "*toy-linear*"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     for line in proc.stdout:  # kill it while the run is in progress
         if "n=50:" in line:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -140,11 +142,14 @@ def test_killed_run_leaves_no_partial_file_and_resumes(plugin, tmp_path):
 
 def test_shards_partition_the_suite(plugin):
     env, suite = plugin
-    code = ("import sys; from ntkbench.orchestration.suites import load_suite, select; runs = load_suite(sys.argv[1]);"
-            "print([sorted(r.run_id for r in select(runs, shard=f'{i}/3')) for i in range(3)]);"
-            "print(sorted(r.run_id for r in runs))")
-    proc = subprocess.run([sys.executable, "-c", code, str(suite)], capture_output=True, text=True,
-                          env={**os.environ, **env}, check=True)
+    code = (
+        "import sys; from ntkbench.orchestration.suites import load_suite, select; runs = load_suite(sys.argv[1]);"
+        "print([sorted(r.run_id for r in select(runs, shard=f'{i}/3')) for i in range(3)]);"
+        "print(sorted(r.run_id for r in runs))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(suite)], capture_output=True, text=True, env={**os.environ, **env}, check=True
+    )
     shards, everything = (eval(line) for line in proc.stdout.splitlines())
     flat = [r for s in shards for r in s]
     assert sorted(flat) == everything and len(set(flat)) == len(flat) == 4

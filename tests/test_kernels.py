@@ -35,6 +35,7 @@ def mnist1d():
 # ---------------------------------------------------------------------------------------------
 # Shim
 
+
 def test_shim_patches_and_is_idempotent():
     import jax.core
     import jax.extend.core
@@ -76,13 +77,13 @@ def test_no_tensorflow_and_lazy_import_in_fresh_process():
         print("OK")
     """)
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                       timeout=300)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0 and r.stdout.strip().endswith("OK"), r.stderr[-3000:]
 
 
 # ---------------------------------------------------------------------------------------------
 # Architecture: the stax network computes the same function as the Flax Network
+
 
 def _transfer(net: Network, stax_params):
     """Copy the Flax Network's parameters into neural-tangents' stax parameter list."""
@@ -105,8 +106,12 @@ ARCHS = [
     (mlp(5, (16, 8), b_std=0.3), (40, 1)),
     (mlp(5, (16,), activation="erf", parameterization="ntk", b_std=0.2, w_std=1.3), (6, 2)),
     (convnet(4, (6, 5), stride=2, pool="avg", b_std=0.1, dense=(7,)), (40, 1)),
-    (convnet(4, (6, 5), kernel_size=5, stride=2, padding="SAME", parameterization="ntk",
-             b_std=0.1, readout_w_std=0.7), (41, 2)),
+    (
+        convnet(
+            4, (6, 5), kernel_size=5, stride=2, padding="SAME", parameterization="ntk", b_std=0.1, readout_w_std=0.7
+        ),
+        (41, 2),
+    ),
     (convnet(4, (6,), kernel_size=4, stride=3, padding="VALID", activation="identity"), (23, 1)),
     (convnet(3, (5, 4), stride=1, pool="avg", parameterization="ntk", b_std=0.2), (9, 7, 2)),
     (convnet(3, (5, 4), kernel_size=4, stride=2, padding="SAME"), (8, 8, 1)),
@@ -115,9 +120,9 @@ ARCHS = [
 ]
 
 
-@pytest.mark.parametrize("arch,shape,conv_impl",
-                         [(a, s, i) for a, s in ARCHS for i in ("lax", "patches")
-                          if a.kind == "conv" or i == "lax"])
+@pytest.mark.parametrize(
+    "arch,shape,conv_impl", [(a, s, i) for a, s in ARCHS for i in ("lax", "patches") if a.kind == "conv" or i == "lax"]
+)
 def test_stax_network_is_the_flax_network(arch, shape, conv_impl):
     net = Network(arch, shape, rngs=nnx.Rngs(3), conv_impl=conv_impl)
     init_fn, apply_fn, _ = K.stax_model(arch, shape)
@@ -148,6 +153,7 @@ def test_kernel_checks_input_shape_and_kind():
 # ---------------------------------------------------------------------------------------------
 # Closed-form MLP kernels, written out independently
 
+
 def _relu_maps(s11, s12, s22):
     """E[φ(u)φ(v)], E[φ'(u)φ'(v)] for φ = relu, (u, v) ~ N(0, [[s11, s12], [s12, s22]]).
     Cho & Saul 2009 arc-cosine kernels of degree 1 and 0."""
@@ -160,8 +166,7 @@ def _relu_maps(s11, s12, s22):
 def _erf_maps(s11, s12, s22):
     """Same for φ = erf (Williams 1997)."""
     a, b = 1 + 2 * s11, 1 + 2 * s22
-    return (2 / np.pi * np.arcsin(2 * s12 / np.sqrt(a * b)),
-            4 / np.pi / np.sqrt(a * b - 4 * s12 ** 2))
+    return (2 / np.pi * np.arcsin(2 * s12 / np.sqrt(a * b)), 4 / np.pi / np.sqrt(a * b - 4 * s12**2))
 
 
 def _closed_form_mlp(arch, x1, x2):
@@ -178,9 +183,9 @@ def _closed_form_mlp(arch, x1, x2):
     d = x1.shape[1]
     maps = {"relu": _relu_maps, "erf": _erf_maps}[arch.activation]
     w, b = arch.w_std, arch.b_std
-    s12 = w ** 2 * x1 @ x2.T / d + b ** 2
-    s11 = (w ** 2 * np.sum(x1 * x1, 1) / d + b ** 2)[:, None]
-    s22 = (w ** 2 * np.sum(x2 * x2, 1) / d + b ** 2)[None, :]
+    s12 = w**2 * x1 @ x2.T / d + b**2
+    s11 = (w**2 * np.sum(x1 * x1, 1) / d + b**2)[:, None]
+    s22 = (w**2 * np.sum(x2 * x2, 1) / d + b**2)[None, :]
     ntk = s12.copy() if arch.parameterization == "ntk" else x1 @ x2.T + 1.0
     stds = [w] * (len(arch.widths) - 1) + [arch.readout_w_std]
     for n_in, wl in zip(arch.widths, stds):
@@ -188,10 +193,10 @@ def _closed_form_mlp(arch, x1, x2):
         k11, _ = maps(s11, s11, s11)
         k22, _ = maps(s22, s22, s22)
         if arch.parameterization == "ntk":
-            ntk = wl ** 2 * k12 + b ** 2 + wl ** 2 * kd12 * ntk
+            ntk = wl**2 * k12 + b**2 + wl**2 * kd12 * ntk
         else:
-            ntk = n_in * k12 + 1.0 + wl ** 2 * kd12 * ntk
-        s12, s11, s22 = wl ** 2 * k12 + b ** 2, wl ** 2 * k11 + b ** 2, wl ** 2 * k22 + b ** 2
+            ntk = n_in * k12 + 1.0 + wl**2 * kd12 * ntk
+        s12, s11, s22 = wl**2 * k12 + b**2, wl**2 * k11 + b**2, wl**2 * k22 + b**2
     return s12, ntk
 
 
@@ -200,8 +205,9 @@ def _closed_form_mlp(arch, x1, x2):
 def test_mlp_kernels_match_closed_form(mnist1d, parameterization, activation, b_std):
     x, _, xt, _ = mnist1d
     x1, x2 = x[:12], xt[:7]
-    arch = mlp(10, (100, 50, 30), activation=activation, b_std=b_std,
-               parameterization=parameterization, readout_w_std=0.8)
+    arch = mlp(
+        10, (100, 50, 30), activation=activation, b_std=b_std, parameterization=parameterization, readout_w_std=0.8
+    )
     nngp_ref, ntk_ref = _closed_form_mlp(arch, x1, x2)
     nngp = np.asarray(K.kernel_fn(arch, (40, 1), "nngp")(x1, x2))
     ntk = np.asarray(K.kernel_fn(arch, (40, 1), "ntk")(x1, x2))
@@ -223,6 +229,7 @@ def test_nngp_is_parameterization_free_and_standard_ntk_grows_with_width(mnist1d
 # ---------------------------------------------------------------------------------------------
 # Empirical NTK of finite networks
 
+
 def _rel(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
@@ -234,8 +241,7 @@ def _convergence_errors(base, widths, x, seeds):
     errs = []
     for w in widths:
         arch = base.replace(widths=(w,) * len(base.widths))
-        ks = [K.empirical_ntk(Network(arch, x.shape[1:], rngs=nnx.Rngs(s)), x, implementation=2)
-              for s in range(seeds)]
+        ks = [K.empirical_ntk(Network(arch, x.shape[1:], rngs=nnx.Rngs(s)), x, implementation=2) for s in range(seeds)]
         errs.append(_rel(np.mean(ks, 0), k_inf))
     return errs
 
@@ -278,8 +284,7 @@ def test_empirical_ntk_standard_parameterization_matches_nt_standard(mnist1d):
     x = mnist1d[0][:6]
     arch = mlp(10, (256,), b_std=0.1)
     k_inf = np.asarray(K.kernel_fn(arch, (40, 1))(x, x))
-    ks = [K.empirical_ntk(Network(arch, (40, 1), rngs=nnx.Rngs(s)), x, implementation=1)
-          for s in range(32)]
+    ks = [K.empirical_ntk(Network(arch, (40, 1), rngs=nnx.Rngs(s)), x, implementation=1) for s in range(32)]
     errs = [_rel(np.mean(ks[:m], 0), k_inf) for m in (1, 4, 32)]
     _check_rate(errs, [1, 4, 32])  # the error of a mean of m draws shrinks like m^(-1/2)
     assert errs[-1] < 0.05, errs
@@ -297,14 +302,15 @@ def test_empirical_ntk_implementations_and_per_logit(mnist1d):
     full = K.empirical_ntk(net, x, implementation=1, per_logit=True, batch_size=4)
     assert full.shape == (7, 7, 4, 4)
     np.testing.assert_allclose(full, np.transpose(full, (1, 0, 3, 2)), rtol=1e-6)
-    np.testing.assert_allclose(np.einsum("ijaa->ij", full) / 4, k0, rtol=2e-4,
-                               atol=1e-4 * np.abs(k0).max())
+    np.testing.assert_allclose(np.einsum("ijaa->ij", full) / 4, k0, rtol=2e-4, atol=1e-4 * np.abs(k0).max())
     # Definition check on one pair: Σ_p ∂f_a(x)/∂θ_p ∂f_b(x')/∂θ_p by hand.
     apply, params = K.pure_apply(net)
     jac = jax.jit(jax.jacrev(lambda p, xi: apply(p, xi[None])[0]))
     j = [jac(params, x[i]) for i in (0, 4)]
-    ref = sum(np.asarray(u).reshape(4, -1) @ np.asarray(v).reshape(4, -1).T
-              for u, v in zip(jax.tree.leaves(j[0]), jax.tree.leaves(j[1])))
+    ref = sum(
+        np.asarray(u).reshape(4, -1) @ np.asarray(v).reshape(4, -1).T
+        for u, v in zip(jax.tree.leaves(j[0]), jax.tree.leaves(j[1]))
+    )
     np.testing.assert_allclose(full[0, 4], ref, rtol=2e-4, atol=1e-4 * np.abs(ref).max())
     with pytest.raises(NotImplementedError, match="implementation 3"):
         K.empirical_ntk(net, x, implementation=3)
@@ -341,8 +347,7 @@ def test_gram_symmetric_psd_and_blocking(arch, shape, kind, mnist1d):
         assert full.dtype == np.float64
         tol = dict(rtol=1e-7, atol=1e-9 * np.abs(full).max())
         np.testing.assert_allclose(K.gram(k, x64, batch_size=7), full, **tol)
-        np.testing.assert_allclose(K.gram(k, x64[:11], x64[11:], batch_size=4), full[:11, 11:],
-                                   **tol)
+        np.testing.assert_allclose(K.gram(k, x64[:11], x64[11:], batch_size=4), full[:11, 11:], **tol)
         # the memory-budget path picks blocks with b1·b2·bytes_per_pair ≤ max_bytes
         np.testing.assert_allclose(K.gram(k, x64, max_bytes=9 * k.bytes_per_pair), full, **tol)
 
@@ -350,13 +355,14 @@ def test_gram_symmetric_psd_and_blocking(arch, shape, kind, mnist1d):
 def test_block_sizes_respect_memory_bound():
     from ntkbench.kernels.infinite import _block_sizes
 
-    for per_pair, budget in [(32, 1 << 30), (4 * 10 ** 6, 1 << 30), (1000, 10 ** 6)]:
+    for per_pair, budget in [(32, 1 << 30), (4 * 10**6, 1 << 30), (1000, 10**6)]:
         b1, b2 = _block_sizes(5000, 3000, per_pair, budget, None)
         assert 1 <= b1 <= 5000 and 1 <= b2 <= 3000 and b1 * b2 * per_pair <= budget
 
 
 # ---------------------------------------------------------------------------------------------
 # Regression
+
 
 @pytest.fixture(scope="module")
 def kernel_problem(mnist1d):
@@ -379,8 +385,7 @@ def test_krr_matches_numpy_solve(kernel_problem, diag_reg):
     # 1-D ±1 targets
     s = 2.0 * y[:, 3] - 1.0
     p1 = np.asarray(K.krr_fit_predict(ktt, s, kst, ridge=ridge, diag_reg=diag_reg))
-    np.testing.assert_allclose(p1, 2 * ref[:, 3] - ref.sum(1), rtol=1e-3,
-                               atol=1e-3 * np.abs(ref).max())
+    np.testing.assert_allclose(p1, 2 * ref[:, 3] - ref.sum(1), rtol=1e-3, atol=1e-3 * np.abs(ref).max())
 
 
 def test_krr_solve_dtype_and_gradient(kernel_problem):
@@ -388,15 +393,18 @@ def test_krr_solve_dtype_and_gradient(kernel_problem):
     ktt, y, kst = kernel_problem
     alpha = K.krr_solve(ktt, y, ridge=1e-3)
     assert alpha.dtype == np.float32
-    np.testing.assert_array_equal(np.asarray(kst @ alpha),
-                                  np.asarray(K.krr_fit_predict(ktt, y, kst, ridge=1e-3)))
+    np.testing.assert_array_equal(np.asarray(kst @ alpha), np.asarray(K.krr_fit_predict(ktt, y, kst, ridge=1e-3)))
     k64 = ktt.astype(np.float64)
     lam = 1e-3 * float(np.mean(np.diag(k64)))
     with jax.enable_x64(True):
         a64 = K.krr_solve(k64, y, ridge=lam, diag_reg="absolute")
         assert a64.dtype == np.float64
-        np.testing.assert_allclose(np.asarray(a64), np.linalg.solve(k64 + lam * np.eye(len(k64)), y),
-                                   rtol=1e-9, atol=1e-9 * np.abs(np.asarray(a64)).max())
+        np.testing.assert_allclose(
+            np.asarray(a64),
+            np.linalg.solve(k64 + lam * np.eye(len(k64)), y),
+            rtol=1e-9,
+            atol=1e-9 * np.abs(np.asarray(a64)).max(),
+        )
     g = jax.grad(lambda r: K.krr_solve(ktt, y, ridge=r).sum())(1e-3)
     assert np.isfinite(g) and g != 0
     with pytest.raises(ValueError, match="diag_reg"):
@@ -430,6 +438,7 @@ def test_gd_mse_matches_matrix_exponential_and_tends_to_krr(kernel_problem):
 # ---------------------------------------------------------------------------------------------
 # Spectral summaries
 
+
 def test_label_energy_share_alignment_distance(kernel_problem):
     ktt, y, _ = kernel_problem
     n = len(ktt)
@@ -438,7 +447,7 @@ def test_label_energy_share_alignment_distance(kernel_problem):
     # reference with numpy
     w, v = np.linalg.eigh(ktt.astype(np.float64))
     vk = v[:, np.argsort(w)[::-1][:5]]
-    np.testing.assert_allclose(shares[1], np.sum((vk.T @ y) ** 2) / np.sum(y ** 2), rtol=1e-4)
+    np.testing.assert_allclose(shares[1], np.sum((vk.T @ y) ** 2) / np.sum(y**2), rtol=1e-4)
     # the label kernel YYᵀ holds all label energy in its top-C directions and aligns perfectly
     yy = y @ y.T + 1e-3 * np.eye(n, dtype=np.float32)
     c = int(np.linalg.matrix_rank(y))

@@ -24,8 +24,10 @@ def test_nothing_inside_the_package_imports_ntkbench_itself():
             if isinstance(node, ast.Import) and any(a.name == "ntkbench" for a in node.names):
                 offenders.append(f"{path}:{node.lineno}")
             if isinstance(node, ast.ImportFrom) and node.module == "ntkbench" and node.level == 0:
-                if any(not (PACKAGE / a.name).with_suffix(".py").exists() and not (PACKAGE / a.name).is_dir()
-                       for a in node.names):
+                if any(
+                    not (PACKAGE / a.name).with_suffix(".py").exists() and not (PACKAGE / a.name).is_dir()
+                    for a in node.names
+                ):
                     offenders.append(f"{path}:{node.lineno}")  # a name from __init__, not a submodule
     assert not offenders
 
@@ -40,9 +42,14 @@ def test_every_builtin_task_is_a_package_with_the_same_parts():
         assert task.published and task.metrics and any(m.headline for m in task.metrics), name
 
 
-@pytest.mark.parametrize("old, new", [("ntkbench.suites", "ntkbench.orchestration.suites"),
-                                      ("ntkbench.tasks.adversarial_api", "ntkbench.tasks.adversarial.contract"),
-                                      ("ntkbench.tasks.forgetting_api", "ntkbench.tasks.forgetting.contract")])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("ntkbench.suites", "ntkbench.orchestration.suites"),
+        ("ntkbench.tasks.adversarial_api", "ntkbench.tasks.adversarial.contract"),
+        ("ntkbench.tasks.forgetting_api", "ntkbench.tasks.forgetting.contract"),
+    ],
+)
 def test_moved_modules_still_import_with_a_warning(old, new):
     import sys
 

@@ -17,18 +17,49 @@ EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
-def record(task="sample_complexity", dataset="mnist1d", method="mlp", *, version=1, metrics=None,
-           params=None, budget=None, status="ok", error=None, start="2026-11-27T23:44:34+00:00", **extra):
+def record(
+    task="sample_complexity",
+    dataset="mnist1d",
+    method="mlp",
+    *,
+    version=1,
+    metrics=None,
+    params=None,
+    budget=None,
+    status="ok",
+    error=None,
+    start="2026-11-27T23:44:34+00:00",
+    **extra,
+):
     rec = {
-        "schema": SCHEMA, "task": task, "task_version": version, "dataset": dataset, "method": method,
-        "method_version": "1", "method_origin": "ntkbench", "params": params or {"width": 100, "lr": 0.01},
-        "budget": budget or {"n": [250, 500, 1000, 2000, 4000], "targets": [60.0, 80.0]}, "seeds": 2,
-        "root_seed": 0, "dataset_fingerprint": "sha256:ef6e", "metrics": metrics or {}, "ntk": {},
-        "status": status, "error": error,
-        "provenance": {"ntkbench_version": "0.1.0", "git_commit": "c1e5222+dirty", "backend": "cpu",
-                       "device": "cpu:cpu x1", "x64": False, "prng_impl": "threefry2x32", "start_time": start,
-                       "wall_seconds": 19.9, "compile_seconds": 15.6,
-                       "versions": {"jax": "0.10.2", "flax": "0.12.8"}},
+        "schema": SCHEMA,
+        "task": task,
+        "task_version": version,
+        "dataset": dataset,
+        "method": method,
+        "method_version": "1",
+        "method_origin": "ntkbench",
+        "params": params or {"width": 100, "lr": 0.01},
+        "budget": budget or {"n": [250, 500, 1000, 2000, 4000], "targets": [60.0, 80.0]},
+        "seeds": 2,
+        "root_seed": 0,
+        "dataset_fingerprint": "sha256:ef6e",
+        "metrics": metrics or {},
+        "ntk": {},
+        "status": status,
+        "error": error,
+        "provenance": {
+            "ntkbench_version": "0.1.0",
+            "git_commit": "c1e5222+dirty",
+            "backend": "cpu",
+            "device": "cpu:cpu x1",
+            "x64": False,
+            "prng_impl": "threefry2x32",
+            "start_time": start,
+            "wall_seconds": 19.9,
+            "compile_seconds": 15.6,
+            "versions": {"jax": "0.10.2", "flax": "0.12.8"},
+        },
         **extra,
     }
     rec["config_hash"] = config_hash(config_of(rec))
@@ -45,25 +76,56 @@ def records() -> list[dict]:
     inf = {"infinite": {f"test_acc@n={n}": {"mean": 70.0 + i, "std": 0.5} for i, n in enumerate((250, 1000, 4000))}}
     matrix = [[90.0, 10.0, 11.0], [40.0, 91.0, 9.0], [30.0, 50.0, 92.0]]
     return [
-        record(method="mlp", metrics={**curve(30), "n_star@60": metric([2950.5, None]),
-                                          "n_star@80": metric([None, None])}, ntk=inf),
+        record(
+            method="mlp",
+            metrics={**curve(30), "n_star@60": metric([2950.5, None]), "n_star@80": metric([None, None])},
+            ntk=inf,
+        ),
         record(method="cnn", metrics=curve(40), params={"channels": 25}),
         record(method=EVIL, metrics=curve(20), params={"note": '"><img src=x onerror=alert(2)>'}),
         record(method="v2only", version=2, metrics=curve(50)),
         record(method="broken", status="failed", error="ValueError: <b>NaN</b> loss at step 3"),
         record(method="cnn", dataset="lza", derived=True, metrics={"alpha@80": metric([0.1, 0.2])}),
-        record("forgetting", "mnist", "sgd", metrics={"ACC": metric([44.0, 45.0]), "BWT": metric([-0.5, -0.4]),
-                                                      "acc_matrix": {"per_seed": [matrix, matrix], "mean": matrix,
-                                                                     "std": [[0.0] * 3] * 3}}),
-        record("distillation", "fashion_mnist", "random", budget={"ipc": 1},
-               metrics={"test_acc@convnet": metric([50.0, 52.0])}),
-        record("distillation", "fashion_mnist", "random", budget={"ipc": 10},
-               metrics={"test_acc@convnet": metric([70.0, 71.0])}),
-        record("adversarial", "mnist", "pgd-at", params={"eps": 0.3},
-               metrics={"clean_acc": metric([98.5, 98.6]), "robust_acc": metric([88.0, 89.0])},
-               flags=["possibly-unreliable: fgsm beats pgd"],
-               reproduce={"name": "madry-pgd-at", "published": 88.5, "measured": 88.5, "tolerance": 2.0,
-                          "verdict": "pass", "source": "fra31/auto-attack README"}),
+        record(
+            "forgetting",
+            "mnist",
+            "sgd",
+            metrics={
+                "ACC": metric([44.0, 45.0]),
+                "BWT": metric([-0.5, -0.4]),
+                "acc_matrix": {"per_seed": [matrix, matrix], "mean": matrix, "std": [[0.0] * 3] * 3},
+            },
+        ),
+        record(
+            "distillation",
+            "fashion_mnist",
+            "random",
+            budget={"ipc": 1},
+            metrics={"test_acc@convnet": metric([50.0, 52.0])},
+        ),
+        record(
+            "distillation",
+            "fashion_mnist",
+            "random",
+            budget={"ipc": 10},
+            metrics={"test_acc@convnet": metric([70.0, 71.0])},
+        ),
+        record(
+            "adversarial",
+            "mnist",
+            "pgd-at",
+            params={"eps": 0.3},
+            metrics={"clean_acc": metric([98.5, 98.6]), "robust_acc": metric([88.0, 89.0])},
+            flags=["possibly-unreliable: fgsm beats pgd"],
+            reproduce={
+                "name": "madry-pgd-at",
+                "published": 88.5,
+                "measured": 88.5,
+                "tolerance": 2.0,
+                "verdict": "pass",
+                "source": "fra31/auto-attack README",
+            },
+        ),
         record("adversarial", "../evil <ds>", "standard", metrics={"clean_acc": metric([99.0, 99.1])}),
     ]
 
@@ -90,8 +152,13 @@ def read(site: Path, name: str) -> str:
 
 
 def test_pages_and_twins_exist(site):
-    for stem in ("sample_complexity--mnist1d", "sample_complexity--lza", "forgetting--mnist",
-                 "distillation--fashion_mnist", "adversarial--mnist"):
+    for stem in (
+        "sample_complexity--mnist1d",
+        "sample_complexity--lza",
+        "forgetting--mnist",
+        "distillation--fashion_mnist",
+        "adversarial--mnist",
+    ):
         for ext in ("html", "csv", "md"):
             assert (site / f"{stem}.{ext}").is_file(), f"{stem}.{ext}"
     index = read(site, "index.html")
@@ -244,19 +311,33 @@ def test_preview_decoder_refuses_malformed_previews():
 
     from ntkbench.preview import decode_preview, png_bytes
 
-    good = {"format": "uint8-base64", "shape": [2, 2, 1], "classes": [3], "lo": [0.0], "hi": [1.0],
-            "images": [base64.b64encode(bytes([0, 64, 128, 255])).decode()]}
+    good = {
+        "format": "uint8-base64",
+        "shape": [2, 2, 1],
+        "classes": [3],
+        "lo": [0.0],
+        "hi": [1.0],
+        "images": [base64.b64encode(bytes([0, 64, 128, 255])).decode()],
+    }
     p = decode_preview(good)
     assert p is not None and p.classes == (3,) and p.images[0].shape == (2, 2, 1)
     assert png_bytes(p.images[0], 2) == png_bytes(p.images[0], 2) and png_bytes(p.images[0]).startswith(b"\x89PNG")
-    for bad in ({**good, "format": "png"}, {**good, "shape": [2, 2, True]}, {**good, "shape": [4096, 4096]},
-                {**good, "images": ["!!!"]}, {**good, "images": [base64.b64encode(b"abc").decode()]},
-                {**good, "images": []}, "junk", None):
+    for bad in (
+        {**good, "format": "png"},
+        {**good, "shape": [2, 2, True]},
+        {**good, "shape": [4096, 4096]},
+        {**good, "images": ["!!!"]},
+        {**good, "images": [base64.b64encode(b"abc").decode()]},
+        {**good, "images": []},
+        "junk",
+        None,
+    ):
         assert decode_preview(bad) is None, bad
     assert decode_preview({**good, "lo": ["x"], "classes": "?"}).lo == (0.0,)
 
 
 # -- templates, CSP and charts --------------------------------------------------------------------
+
 
 def test_csp_hash_matches_the_inlined_script(site):
     import base64
@@ -292,8 +373,15 @@ def test_svg_is_deterministic_and_ignores_rcparams():
     from ntkbench.charts import Chart, Series
     from ntkbench.leaderboard.plots import render
 
-    chart = Chart("t $x$ <b>", "x", "y", (Series("_hidden $a$ & <i>", ((1.0, 2.0, 0.5), (2.0, 3.0, None))),
-                                          Series("ref", ((1.0, 2.5, None),), dashed=True)))
+    chart = Chart(
+        "t $x$ <b>",
+        "x",
+        "y",
+        (
+            Series("_hidden $a$ & <i>", ((1.0, 2.0, 0.5), (2.0, 3.0, None))),
+            Series("ref", ((1.0, 2.5, None),), dashed=True),
+        ),
+    )
     a = render(chart)
     with mpl.rc_context({"lines.linewidth": 7, "font.size": 30, "svg.fonttype": "path", "svg.hashsalt": "x"}):
         b = render(chart)
@@ -308,12 +396,30 @@ def test_distillation_previews_are_drawn(tmp_path):
     from ntkbench.preview import encode_preview
 
     rng = np.random.default_rng(0)
-    img = record("distillation", "fashion_mnist", "kip", budget={"ipc": 1}, metrics={"test_acc@convnet": metric([50.0])},
-                 synthetic_preview=encode_preview(rng.normal(size=(3, 4, 4, 1)), np.arange(3), 10))
-    sig = record("distillation", "mnist1d", "kip", budget={"ipc": 1}, metrics={"test_acc@convnet": metric([50.0])},
-                 synthetic_preview=encode_preview(rng.normal(size=(2, 40, 1)), np.arange(2), 10))
-    bad = record("distillation", "mnist1d", "random", budget={"ipc": 1}, metrics={"test_acc@convnet": metric([40.0])},
-                 synthetic_preview={"format": "uint8-base64", "shape": [2], "images": ["<script>"]})
+    img = record(
+        "distillation",
+        "fashion_mnist",
+        "kip",
+        budget={"ipc": 1},
+        metrics={"test_acc@convnet": metric([50.0])},
+        synthetic_preview=encode_preview(rng.normal(size=(3, 4, 4, 1)), np.arange(3), 10),
+    )
+    sig = record(
+        "distillation",
+        "mnist1d",
+        "kip",
+        budget={"ipc": 1},
+        metrics={"test_acc@convnet": metric([50.0])},
+        synthetic_preview=encode_preview(rng.normal(size=(2, 40, 1)), np.arange(2), 10),
+    )
+    bad = record(
+        "distillation",
+        "mnist1d",
+        "random",
+        budget={"ipc": 1},
+        metrics={"test_acc@convnet": metric([40.0])},
+        synthetic_preview={"format": "uint8-base64", "shape": [2], "images": ["<script>"]},
+    )
     site = build_site(write_results(tmp_path / "r", [img, sig, bad]), tmp_path / "s").parent
     page = read(site, "distillation--fashion_mnist.html")
     assert page.count('<img alt="class ') == 3 and page.count('src="data:image/png;base64,') == 3

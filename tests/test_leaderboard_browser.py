@@ -13,23 +13,33 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-from ntkbench.leaderboard import build_site
 from test_leaderboard import EVIL_ESCAPED, write_results
 
+from ntkbench.leaderboard import build_site
+
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 SHOTS = Path(tempfile.gettempdir()) / "ntkbench-leaderboard-shots"
 
 
 def chromium(*args: str, timeout: float = 60) -> str:
     profile = tempfile.mkdtemp(prefix="ntkbench-chromium-")
     try:
-        proc = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=timeout
+        )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr[-2000:]

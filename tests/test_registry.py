@@ -1,18 +1,24 @@
 import pytest
 
 import ntkbench as nb
-from ntkbench.registry import PluginError, get_method
 from ntkbench.orchestration.suites import SuiteError, expand_suite
+from ntkbench.registry import PluginError, get_method
 
 
 def test_duplicate_name_names_both_origins():
     spec = get_method("mlp")
     with pytest.raises(PluginError) as e:
+
         @nb.method("mlp", task="sample_complexity", version="9")
         def mlp(key, train):
             pass
+
     msg = str(e.value)
-    assert "defined twice" in msg and "sample_complexity" in msg and "ntkbench (ntkbench.methods.sample_complexity.mlp)" in msg
+    assert (
+        "defined twice" in msg
+        and "sample_complexity" in msg
+        and "ntkbench (ntkbench.methods.sample_complexity.mlp)" in msg
+    )
     assert "test_registry" in msg
     assert get_method("mlp") is spec
 
@@ -25,27 +31,57 @@ def test_unknown_method_did_you_mean():
 def test_params_come_from_keyword_only_defaults_and_unknown_is_named():
     spec = get_method("cnn")
     assert spec.params["channels"] == 25 and spec.params["steps"] == 6000
-    with pytest.raises(PluginError, match="method 'cnn' from ntkbench: method has no parameter 'chanels'; did you mean 'channels'"):
+    with pytest.raises(
+        PluginError, match="method 'cnn' from ntkbench: method has no parameter 'chanels'; did you mean 'channels'"
+    ):
         spec.resolve_params({"chanels": 3})
 
 
 def test_parameter_without_default_is_refused():
     with pytest.raises(PluginError, match="needs a default"):
+
         @nb.method("no-default", task="sample_complexity", version="1")
         def f(key, train, *, width):
             pass
 
 
-@pytest.mark.parametrize("doc, message", [
-    ({"runs": [{"task": "sample_complexity", "datasets": "mnist1d", "methods": "mlp", "budgt": {}}]}, "runs[0].budgt: unknown field; did you mean 'budget'"),
-    ({"runs": [{"task": "sample_complex", "datasets": "mnist1d", "methods": "mlp"}]}, "runs[0].task: unknown task"),
-    ({"runs": [{"task": "sample_complexity", "datasets": "mnist1e", "methods": "mlp"}]}, "runs[0].datasets: unknown dataset 'mnist1e'; did you mean 'mnist1d'"),
-    ({"runs": [{"task": "sample_complexity", "datasets": "lza-7", "methods": "mlp"}]}, "d must be 2k^2"),
-    ({"runs": [{"task": "sample_complexity", "datasets": "mnist1d", "methods": "mlp", "params": {"cnn": {}}}]}, "runs[0].params.cnn"),
-    ({"runs": [{"task": "sample_complexity", "datasets": "mnist1d", "methods": "mlp", "params": {"mlp": {"widht": 3}}}]}, "did you mean 'width'"),
-    ({"seeds": 0, "runs": [{"task": "sample_complexity", "datasets": "mnist1d", "methods": "mlp"}]}, "field 'seeds' must be a positive integer"),
-    ({"runs": []}, "field 'runs'"),
-])
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        (
+            {"runs": [{"task": "sample_complexity", "datasets": "mnist1d", "methods": "mlp", "budgt": {}}]},
+            "runs[0].budgt: unknown field; did you mean 'budget'",
+        ),
+        ({"runs": [{"task": "sample_complex", "datasets": "mnist1d", "methods": "mlp"}]}, "runs[0].task: unknown task"),
+        (
+            {"runs": [{"task": "sample_complexity", "datasets": "mnist1e", "methods": "mlp"}]},
+            "runs[0].datasets: unknown dataset 'mnist1e'; did you mean 'mnist1d'",
+        ),
+        ({"runs": [{"task": "sample_complexity", "datasets": "lza-7", "methods": "mlp"}]}, "d must be 2k^2"),
+        (
+            {"runs": [{"task": "sample_complexity", "datasets": "mnist1d", "methods": "mlp", "params": {"cnn": {}}}]},
+            "runs[0].params.cnn",
+        ),
+        (
+            {
+                "runs": [
+                    {
+                        "task": "sample_complexity",
+                        "datasets": "mnist1d",
+                        "methods": "mlp",
+                        "params": {"mlp": {"widht": 3}},
+                    }
+                ]
+            },
+            "did you mean 'width'",
+        ),
+        (
+            {"seeds": 0, "runs": [{"task": "sample_complexity", "datasets": "mnist1d", "methods": "mlp"}]},
+            "field 'seeds' must be a positive integer",
+        ),
+        ({"runs": []}, "field 'runs'"),
+    ],
+)
 def test_suite_errors_name_the_field(doc, message):
     with pytest.raises(SuiteError) as e:
         expand_suite(doc, where="suite.toml")
@@ -53,9 +89,21 @@ def test_suite_errors_name_the_field(doc, message):
 
 
 def test_suite_expands_methods_datasets_budgets_and_sweeps():
-    runs = expand_suite({"seeds": 2, "runs": [{
-        "task": "sample_complexity", "datasets": ["mnist1d", "lza-8"], "methods": ["mlp", "cnn"],
-        "budget": [{"n": [10]}, {"n": [20]}], "params": {"mlp": [{"width": 8}, {"width": 16}]}}]}, where="s")
+    runs = expand_suite(
+        {
+            "seeds": 2,
+            "runs": [
+                {
+                    "task": "sample_complexity",
+                    "datasets": ["mnist1d", "lza-8"],
+                    "methods": ["mlp", "cnn"],
+                    "budget": [{"n": [10]}, {"n": [20]}],
+                    "params": {"mlp": [{"width": 8}, {"width": 16}]},
+                }
+            ],
+        },
+        where="s",
+    )
     assert len(runs) == (2 + 1) * 2 * 2
     assert len({r.config_hash for r in runs}) == len(runs)
     assert all(r.seeds == 2 and r.budget["targets"] == [60.0, 80.0, 90.0] for r in runs)
@@ -67,5 +115,7 @@ def test_names_are_scoped_by_task():
     assert get_method("ntk-krr", "adversarial").task == "adversarial"
     with pytest.raises(PluginError, match="several tasks"):
         get_method("ntk-krr")
-    with pytest.raises(PluginError, match="unknown method 'mlp' for task 'forgetting'.*it is a method of sample_complexity"):
+    with pytest.raises(
+        PluginError, match="unknown method 'mlp' for task 'forgetting'.*it is a method of sample_complexity"
+    ):
         get_method("mlp", "forgetting")

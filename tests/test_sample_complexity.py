@@ -25,7 +25,9 @@ def test_fit_exponent_recovers_a_power_law():
 def test_class_balanced_subsets():
     labels = np.repeat(np.arange(3), [5, 50, 50])
     assert list(balanced_quota(np.bincount(labels), 31)) == [5, 13, 13]
-    idx = np.asarray(jax.vmap(lambda k: class_balanced_indices(k, labels, 30, 3))(jax.random.split(jax.random.key(0), 4)))
+    idx = np.asarray(
+        jax.vmap(lambda k: class_balanced_indices(k, labels, 30, 3))(jax.random.split(jax.random.key(0), 4))
+    )
     for row in idx:
         assert len(set(row)) == 30 and list(np.bincount(labels[row], minlength=3)) == [5, 13, 12]
     assert not (idx[0] == idx[1]).all()
@@ -49,9 +51,21 @@ def test_mnist1d_shuffled_is_one_fixed_permutation():
 
 
 def test_small_run_learns_and_reports_n_star(tmp_path):
-    (run,) = expand_suite({"seeds": 2, "runs": [{
-        "task": "sample_complexity", "datasets": "mnist1d", "methods": "cnn",
-        "budget": {"n": [100, 400], "targets": [20.0, 99.0]}, "params": {"cnn": {"steps": 300}}}]}, where="t")
+    (run,) = expand_suite(
+        {
+            "seeds": 2,
+            "runs": [
+                {
+                    "task": "sample_complexity",
+                    "datasets": "mnist1d",
+                    "methods": "cnn",
+                    "budget": {"n": [100, 400], "targets": [20.0, 99.0]},
+                    "params": {"cnn": {"steps": 300}},
+                }
+            ],
+        },
+        where="t",
+    )
     rec = execute_one(run, tmp_path, None, log=print)
     assert rec["status"] == "ok", rec["error"]
     a100, a400 = (rec["metrics"][f"test_acc@n={n}"]["mean"] for n in (100, 400))
@@ -64,9 +78,24 @@ def test_small_run_learns_and_reports_n_star(tmp_path):
 def test_mnist1d_published_gap(tmp_path):
     """Full MNIST-1D protocol (4000 examples, 6000 Adam steps): CNN ≥ 90%, MLP ≤ 75%; shuffling
     removes the CNN's advantage (published: 94 / 68, shuffled 56 / 68)."""
-    runs = expand_suite({"seeds": 2, "runs": [{"task": "sample_complexity", "datasets": ["mnist1d", "mnist1d-shuffled"],
-                                               "methods": ["mlp", "cnn"], "budget": {"n": [4000]}}]}, where="t")
-    acc = {(r.dataset, r.method): execute_one(r, tmp_path, None, log=print)["metrics"]["test_acc@n=4000"]["mean"] for r in runs}
+    runs = expand_suite(
+        {
+            "seeds": 2,
+            "runs": [
+                {
+                    "task": "sample_complexity",
+                    "datasets": ["mnist1d", "mnist1d-shuffled"],
+                    "methods": ["mlp", "cnn"],
+                    "budget": {"n": [4000]},
+                }
+            ],
+        },
+        where="t",
+    )
+    acc = {
+        (r.dataset, r.method): execute_one(r, tmp_path, None, log=print)["metrics"]["test_acc@n=4000"]["mean"]
+        for r in runs
+    }
     assert acc["mnist1d", "cnn"] >= 90 and acc["mnist1d", "mlp"] <= 75
     assert acc["mnist1d-shuffled", "cnn"] < acc["mnist1d-shuffled", "mlp"] + 5
 
@@ -74,9 +103,21 @@ def test_mnist1d_published_gap(tmp_path):
 def test_kernel_methods_and_ntk_view(tmp_path):
     """Infinite-width kernels of the same architectures: the conv NTK beats the FC NTK on MNIST-1D,
     and a finite method's result carries the infinite-width prediction at the same n."""
-    runs = expand_suite({"seeds": 1, "runs": [{
-        "task": "sample_complexity", "datasets": "mnist1d", "methods": ["ntk-mlp", "ntk-cnn", "mlp"],
-        "budget": {"n": [500], "targets": [50.0]}, "params": {"mlp": {"steps": 200}}}]}, where="t")
+    runs = expand_suite(
+        {
+            "seeds": 1,
+            "runs": [
+                {
+                    "task": "sample_complexity",
+                    "datasets": "mnist1d",
+                    "methods": ["ntk-mlp", "ntk-cnn", "mlp"],
+                    "budget": {"n": [500], "targets": [50.0]},
+                    "params": {"mlp": {"steps": 200}},
+                }
+            ],
+        },
+        where="t",
+    )
     recs = {r.method: execute_one(r, tmp_path, None, log=print) for r in runs}
     assert all(r["status"] == "ok" for r in recs.values()), [r["error"] for r in recs.values()]
     acc = {m: r["metrics"]["test_acc@n=500"]["mean"] for m, r in recs.items()}
@@ -90,15 +131,28 @@ def test_kernel_methods_and_ntk_view(tmp_path):
 FASHION = "/usr/share/datasets/fashion-mnist"
 
 
-@pytest.mark.skipif(not __import__("os").path.isdir(FASHION), reason=f"{FASHION} absent (Debian package dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not __import__("os").path.isdir(FASHION), reason=f"{FASHION} absent (Debian package dataset-fashion-mnist)"
+)
 def test_fashion_mnist_learning_curve_from_imported_files(tmp_path):
     from ntkbench.data import import_dataset
 
     import_dataset("fashion_mnist", FASHION, tmp_path / "data")
-    runs = expand_suite({"seeds": 2, "runs": [{
-        "task": "sample_complexity", "datasets": "fashion_mnist", "methods": ["mlp", "cnn"],
-        "budget": {"n": [100, 400], "targets": [60.0], "test_points": 1000, "ntk_max_n": 100},
-        "params": {"mlp": {"steps": 300}, "cnn": {"steps": 300, "kernel_size": 3}}}]}, where="t")
+    runs = expand_suite(
+        {
+            "seeds": 2,
+            "runs": [
+                {
+                    "task": "sample_complexity",
+                    "datasets": "fashion_mnist",
+                    "methods": ["mlp", "cnn"],
+                    "budget": {"n": [100, 400], "targets": [60.0], "test_points": 1000, "ntk_max_n": 100},
+                    "params": {"mlp": {"steps": 300}, "cnn": {"steps": 300, "kernel_size": 3}},
+                }
+            ],
+        },
+        where="t",
+    )
     for run in runs:
         rec = execute_one(run, tmp_path, tmp_path / "data", log=print)
         assert rec["status"] == "ok", rec["error"]

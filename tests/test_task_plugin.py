@@ -113,8 +113,9 @@ def test_third_party_task_runs_end_to_end(tmp_path):
     env = with_site(site)
     cli = [sys.executable, "-m", "ntkbench.cli"]
 
-    listed = json.loads(subprocess.run(cli + ["list", "--json"], env=env, capture_output=True, text=True,
-                                       check=True).stdout)
+    listed = json.loads(
+        subprocess.run(cli + ["list", "--json"], env=env, capture_output=True, text=True, check=True).stdout
+    )
     assert "mean_probe" in [t["name"] for t in listed["tasks"]]
     suite = tmp_path / "toy.toml"
     suite.write_text(SUITE)
@@ -136,8 +137,9 @@ def test_third_party_task_runs_end_to_end(tmp_path):
     assert refused.returncode == 2 and "train_examples" in refused.stderr, refused.stderr
 
     site_out = tmp_path / "site_out"
-    subprocess.run(cli + ["leaderboard", "--results", str(out), "--out", str(site_out)], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        cli + ["leaderboard", "--results", str(out), "--out", str(site_out)], env=env, check=True, capture_output=True
+    )
     page = (site_out / "mean_probe--mnist1d.html").read_text()
     assert "exact-means" in page and "mean_error" in page
     assert _tree_digest(ROOT / "ntkbench") == before  # nothing under ntkbench/ was touched

@@ -13,16 +13,43 @@ Protocol: the `adversarial` task's, in `ntkbench/tasks/adversarial/__init__.py`.
 
 from ntkbench.attacks._common import as_logits_fn, nnx_logits_fn
 from ntkbench.attacks.apgd import apgd, apgd_t, checkpoints
-from ntkbench.attacks.evaluate import (ATTACKS, DEFAULT_ATTACKS, STRENGTH, AttackBoundsError,
-                                       AttackReport, eps_sweep, evaluate_attacks, reliability_flags)
+from ntkbench.attacks.evaluate import (
+    ATTACKS,
+    DEFAULT_ATTACKS,
+    STRENGTH,
+    AttackBoundsError,
+    AttackReport,
+    eps_sweep,
+    evaluate_attacks,
+    reliability_flags,
+)
 from ntkbench.attacks.gradient import fgsm, pgd
 from ntkbench.attacks.losses import cross_entropy, dlr, dlr_targeted, margin
 from ntkbench.attacks.random_search import random_search
 from ntkbench.attacks.threat import ThreatModel, l2_norm, linf_norm
 
 __all__ = [
-    "ThreatModel", "fgsm", "pgd", "apgd", "apgd_t", "random_search", "evaluate_attacks",
-    "eps_sweep", "reliability_flags", "AttackReport", "AttackBoundsError", "ATTACKS",
-    "DEFAULT_ATTACKS", "STRENGTH", "cross_entropy", "dlr", "dlr_targeted", "margin", "checkpoints",
-    "as_logits_fn", "nnx_logits_fn", "linf_norm", "l2_norm",
+    "ThreatModel",
+    "fgsm",
+    "pgd",
+    "apgd",
+    "apgd_t",
+    "random_search",
+    "evaluate_attacks",
+    "eps_sweep",
+    "reliability_flags",
+    "AttackReport",
+    "AttackBoundsError",
+    "ATTACKS",
+    "DEFAULT_ATTACKS",
+    "STRENGTH",
+    "cross_entropy",
+    "dlr",
+    "dlr_targeted",
+    "margin",
+    "checkpoints",
+    "as_logits_fn",
+    "nnx_logits_fn",
+    "linf_norm",
+    "l2_norm",
 ]

@@ -23,8 +23,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ntkbench.attacks._common import (as_logits_fn, check_inputs, loss_logits_grad, predict_wrong,
-                                      select)
+from ntkbench.attacks._common import as_logits_fn, check_inputs, loss_logits_grad, predict_wrong, select
 from ntkbench.attacks.losses import cross_entropy, dlr, dlr_targeted, margin
 from ntkbench.attacks.threat import ThreatModel, _expand, l2_norm, linf_norm
 
@@ -66,13 +65,21 @@ def _apgd_single(fn, x, y, threat, key, loss_fn, aux, n_iter, rho):
     loss, logits, grad = loss_logits_grad(fn, loss_fn, x_adv, y, *aux)
     fooled = predict_wrong(logits, y)
     state = dict(
-        x_adv=x_adv, x_old=x_adv, grad=grad,
+        x_adv=x_adv,
+        x_old=x_adv,
+        grad=grad,
         step=jnp.full((B,), 2.0, jnp.float32) * threat.eps,
-        x_best=x_adv, grad_best=grad, loss_best=loss,
-        x_best_adv=x_adv, fooled=fooled,
-        prev_loss=loss, n_inc=jnp.zeros((B,), jnp.int32),
-        counter=jnp.int32(0), k=jnp.int32(k0),
-        loss_best_last=loss, reduced_last=jnp.ones((B,), bool),
+        x_best=x_adv,
+        grad_best=grad,
+        loss_best=loss,
+        x_best_adv=x_adv,
+        fooled=fooled,
+        prev_loss=loss,
+        n_inc=jnp.zeros((B,), jnp.int32),
+        counter=jnp.int32(0),
+        k=jnp.int32(k0),
+        loss_best_last=loss,
+        reduced_last=jnp.ones((B,), bool),
     )
 
     def body(i, s):
@@ -102,9 +109,16 @@ def _apgd_single(fn, x, y, threat, key, loss_fn, aux, n_iter, rho):
         x_next = select(reduce, x_best, x_new)
         grad_next = select(reduce, grad_best, grad)
         return dict(
-            x_adv=x_next, x_old=x_adv, grad=grad_next, step=step,
-            x_best=x_best, grad_best=grad_best, loss_best=loss_best,
-            x_best_adv=x_best_adv, fooled=fooled, prev_loss=loss,
+            x_adv=x_next,
+            x_old=x_adv,
+            grad=grad_next,
+            step=step,
+            x_best=x_best,
+            grad_best=grad_best,
+            loss_best=loss_best,
+            x_best_adv=x_best_adv,
+            fooled=fooled,
+            prev_loss=loss,
             n_inc=jnp.where(at_check, 0, n_inc),
             counter=jnp.where(at_check, 0, counter),
             k=jnp.where(at_check, jnp.maximum(s["k"] - dec, kmin), s["k"]),
@@ -138,8 +152,9 @@ def _apgd(fn, x, y, threat, key, *, loss, n_iter, restarts, rho):
     return x_adv
 
 
-def apgd(logits_fn, x, y, threat: ThreatModel, key, loss: str = "ce", n_iter: int = 100,
-         restarts: int = 1, rho: float = 0.75):
+def apgd(
+    logits_fn, x, y, threat: ThreatModel, key, loss: str = "ce", n_iter: int = 100, restarts: int = 1, rho: float = 0.75
+):
     """Untargeted APGD with the cross-entropy ("ce") or DLR ("dlr") loss.
 
     Per point, returns a misclassified iterate if any run found one, else the highest-loss
@@ -155,8 +170,7 @@ def apgd(logits_fn, x, y, threat: ThreatModel, key, loss: str = "ce", n_iter: in
         n_classes = jax.eval_shape(fn, x).shape[-1]
         if n_classes < 3:
             raise ValueError(f"apgd with the DLR loss needs >= 3 classes, the model has {n_classes}")
-    return _apgd(fn, x, y, threat, key, loss=loss, n_iter=int(n_iter), restarts=int(restarts),
-                 rho=float(rho))
+    return _apgd(fn, x, y, threat, key, loss=loss, n_iter=int(n_iter), restarts=int(restarts), rho=float(rho))
 
 
 @functools.partial(jax.jit, static_argnames=("n_target_classes", "n_iter", "restarts", "rho"))
@@ -182,8 +196,17 @@ def _apgd_t(fn, x, y, threat, key, *, n_target_classes, n_iter, restarts, rho):
     return x_adv
 
 
-def apgd_t(logits_fn, x, y, threat: ThreatModel, key, n_target_classes: int = 9,
-           n_iter: int = 100, restarts: int = 1, rho: float = 0.75):
+def apgd_t(
+    logits_fn,
+    x,
+    y,
+    threat: ThreatModel,
+    key,
+    n_target_classes: int = 9,
+    n_iter: int = 100,
+    restarts: int = 1,
+    rho: float = 0.75,
+):
     """Targeted APGD with the targeted DLR loss: one run (× restarts) per target class, the
     targets being the 2nd, 3rd, …, (n_target_classes+1)-th most likely classes at the clean point
     (capped at C − 1 targets). A point counts as fooled when it is misclassified as anything.
@@ -198,5 +221,6 @@ def apgd_t(logits_fn, x, y, threat: ThreatModel, key, n_target_classes: int = 9,
     if n_classes < 4:
         raise ValueError(f"apgd-t (targeted DLR loss) needs >= 4 classes, the model has {n_classes}")
     n_t = min(int(n_target_classes), n_classes - 1)
-    return _apgd_t(fn, x, y, threat, key, n_target_classes=n_t, n_iter=int(n_iter),
-                   restarts=int(restarts), rho=float(rho))
+    return _apgd_t(
+        fn, x, y, threat, key, n_target_classes=n_t, n_iter=int(n_iter), restarts=int(restarts), rho=float(rho)
+    )

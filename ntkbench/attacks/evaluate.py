@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -86,8 +86,7 @@ def _clean_diagnostics(fn, x, y):
     logits = fn(x)
     g = jax.grad(lambda xa: jnp.sum(margin(fn(xa), y)))(x)
     zero_grad = l2_norm(g.reshape(g.shape[0], -1)) == 0
-    looks_like_probs = (jnp.all((logits >= 0) & (logits <= 1), axis=-1)
-                        & (jnp.abs(jnp.sum(logits, axis=-1) - 1) < 1e-4))
+    looks_like_probs = jnp.all((logits >= 0) & (logits <= 1), axis=-1) & (jnp.abs(jnp.sum(logits, axis=-1) - 1) < 1e-4)
     return ~predict_wrong(logits, y), zero_grad, looks_like_probs
 
 
@@ -101,10 +100,19 @@ def _bounds(threat, x_adv, x, tol):
     return threat.contains(x_adv, x, tol), threat.distance(x_adv, x)
 
 
-def evaluate_attacks(logits_fn, x, y, threat: ThreatModel, key,
-                     attacks: Sequence[str] = DEFAULT_ATTACKS, batch_size: int = 500,
-                     attack_kwargs: Mapping[str, Mapping] | None = None, tol: float = 1e-5,
-                     return_adv: bool = False, flag_tol: float | None = None) -> AttackReport:
+def evaluate_attacks(
+    logits_fn,
+    x,
+    y,
+    threat: ThreatModel,
+    key,
+    attacks: Sequence[str] = DEFAULT_ATTACKS,
+    batch_size: int = 500,
+    attack_kwargs: Mapping[str, Mapping] | None = None,
+    tol: float = 1e-5,
+    return_adv: bool = False,
+    flag_tol: float | None = None,
+) -> AttackReport:
     """Clean and robust accuracy of logits_fn on (x, y) under each attack and their worst case.
 
     attacks: names from `ATTACKS` ("fgsm", "pgd", "apgd-ce", "apgd-dlr", "apgd-t",
@@ -131,11 +139,14 @@ def evaluate_attacks(logits_fn, x, y, threat: ThreatModel, key,
     n = int(x.shape[0])
     if n == 0:
         raise ValueError("evaluate_attacks needs at least one point")
-    outside_box = ~np.asarray(jnp.all((x >= threat.lower - tol) & (x <= threat.upper + tol),
-                                      axis=tuple(range(1, x.ndim))))
+    outside_box = ~np.asarray(
+        jnp.all((x >= threat.lower - tol) & (x <= threat.upper + tol), axis=tuple(range(1, x.ndim)))
+    )
     if outside_box.any():
-        raise ValueError(f"{int(outside_box.sum())} clean inputs lie outside the box "
-                         f"[{threat.lower}, {threat.upper}] (first: index {int(np.argmax(outside_box))})")
+        raise ValueError(
+            f"{int(outside_box.sum())} clean inputs lie outside the box "
+            f"[{threat.lower}, {threat.upper}] (first: index {int(np.argmax(outside_box))})"
+        )
     fn = as_logits_fn(logits_fn)
     bs = max(1, min(int(batch_size), n))
 
@@ -143,7 +154,7 @@ def evaluate_attacks(logits_fn, x, y, threat: ThreatModel, key,
     per_attack: dict[str, list[np.ndarray]] = {a: [] for a in attacks}
     advs: dict[str, list[np.ndarray]] | None = {a: [] for a in attacks} if return_adv else None
     for b, start in enumerate(range(0, n, bs)):
-        xb, yb = x[start:start + bs], y[start:start + bs]
+        xb, yb = x[start : start + bs], y[start : start + bs]
         m = xb.shape[0]
         if m < bs:  # pad to a fixed shape: one compilation per attack
             pad = bs - m
@@ -165,7 +176,8 @@ def evaluate_attacks(logits_fn, x, y, threat: ThreatModel, key,
                     f"{name}: {int((~inside).sum())} of {m} adversarial examples in batch {b} lie "
                     f"outside the {threat.norm} ball of eps={float(threat.eps)} ∩ box "
                     f"[{float(threat.lower)}, {float(threat.upper)}] (tol {tol}); first: point "
-                    f"{start + i}, distance {float(dist[i]):.6g}. Not counted: this is a bug.")
+                    f"{start + i}, distance {float(dist[i]):.6g}. Not counted: this is a bug."
+                )
             per_attack[name].append(np.asarray(_correct(fn, xa, yb))[:m] & clean[-1])
             if advs is not None:
                 advs[name].append(np.asarray(xa)[:m])
@@ -183,18 +195,29 @@ def evaluate_attacks(logits_fn, x, y, threat: ThreatModel, key,
         flag_tol = max(0.5, 100.0 / n)
     flags = reliability_flags(accs, zero_grad_frac=zero_grad_frac, tol=flag_tol)
     if np.concatenate(probs).all():
-        flags.append("possibly-unreliable: logits_fn outputs look like probabilities (rows in "
-                     "[0, 1] summing to 1); attacks expect logits")
-    return AttackReport(n=n, accs=accs, correct=correct, zero_grad_frac=zero_grad_frac, flags=flags,
-                        x_adv={k: np.concatenate(v) for k, v in advs.items()} if advs is not None else None)
+        flags.append(
+            "possibly-unreliable: logits_fn outputs look like probabilities (rows in "
+            "[0, 1] summing to 1); attacks expect logits"
+        )
+    return AttackReport(
+        n=n,
+        accs=accs,
+        correct=correct,
+        zero_grad_frac=zero_grad_frac,
+        flags=flags,
+        x_adv={k: np.concatenate(v) for k, v in advs.items()} if advs is not None else None,
+    )
 
 
-def eps_sweep(logits_fn, x, y, threat: ThreatModel, key, eps_values: Sequence[float],
-              **kwargs) -> dict[float, float]:
+def eps_sweep(logits_fn, x, y, threat: ThreatModel, key, eps_values: Sequence[float], **kwargs) -> dict[float, float]:
     """Worst-case robust accuracy (percent) at each eps, same attacks and key at every eps:
     the `eps_curve` argument of `reliability_flags`."""
-    return {float(e): evaluate_attacks(logits_fn, x, y, dataclasses.replace(threat, eps=float(e)),
-                                       key, **kwargs).accs["robust"] for e in eps_values}
+    return {
+        float(e): evaluate_attacks(logits_fn, x, y, dataclasses.replace(threat, eps=float(e)), key, **kwargs).accs[
+            "robust"
+        ]
+        for e in eps_values
+    }
 
 
 def _canonical(name: str) -> str:
@@ -205,9 +228,14 @@ def _canonical(name: str) -> str:
     return name.removeprefix("robust_acc@")
 
 
-def reliability_flags(accs: Mapping[str, float], eps_curve: Mapping[float, float] | None = None,
-                      *, zero_grad_frac: float | None = None, tol: float = 0.5,
-                      zero_grad_threshold: float = 0.01) -> list[str]:
+def reliability_flags(
+    accs: Mapping[str, float],
+    eps_curve: Mapping[float, float] | None = None,
+    *,
+    zero_grad_frac: float | None = None,
+    tol: float = 0.5,
+    zero_grad_threshold: float = 0.01,
+) -> list[str]:
     """Symptoms that a robust accuracy is not trustworthy (gradient masking or a broken attack).
 
     accs: robust accuracies in percent by attack name ("fgsm", "pgd", ...; the result-file names
@@ -231,26 +259,29 @@ def reliability_flags(accs: Mapping[str, float], eps_curve: Mapping[float, float
     ranked = [k for k in a if k in STRENGTH]
     for weak, strong in itertools.permutations(ranked, 2):
         if STRENGTH[weak] < STRENGTH[strong] and a[weak] < a[strong] - tol:
-            flags.append(f"possibly-unreliable: {weak} beats {strong} "
-                         f"({a[weak]:.2f}% < {a[strong]:.2f}%)")
+            flags.append(f"possibly-unreliable: {weak} beats {strong} ({a[weak]:.2f}% < {a[strong]:.2f}%)")
     if ranked:
         best = min(ranked, key=lambda k: (a[k], -STRENGTH[k]))
         for free in GRADIENT_FREE:
             if free in a and a[free] < a[best] - tol:
-                flags.append(f"possibly-unreliable: {free} beats {best}, the strongest gradient "
-                             f"attack ({a[free]:.2f}% < {a[best]:.2f}%)")
+                flags.append(
+                    f"possibly-unreliable: {free} beats {best}, the strongest gradient "
+                    f"attack ({a[free]:.2f}% < {a[best]:.2f}%)"
+                )
     if "clean" in a:
         for k, v in a.items():
             if k != "clean" and v > a["clean"] + tol:
-                flags.append(f"possibly-unreliable: {k} above clean accuracy "
-                             f"({v:.2f}% > {a['clean']:.2f}%)")
+                flags.append(f"possibly-unreliable: {k} above clean accuracy ({v:.2f}% > {a['clean']:.2f}%)")
     if eps_curve:
         pts = sorted((float(e), float(v)) for e, v in eps_curve.items())
         for (e0, v0), (e1, v1) in zip(pts, pts[1:]):
             if v1 > v0 + tol:
-                flags.append(f"possibly-unreliable: robust accuracy rises with eps "
-                             f"({v0:.2f}% at eps={e0:g} -> {v1:.2f}% at eps={e1:g})")
+                flags.append(
+                    f"possibly-unreliable: robust accuracy rises with eps "
+                    f"({v0:.2f}% at eps={e0:g} -> {v1:.2f}% at eps={e1:g})"
+                )
     if zero_grad_frac is not None and zero_grad_frac >= zero_grad_threshold:
-        flags.append(f"possibly-unreliable: zero input gradient at {100 * zero_grad_frac:.1f}% of "
-                     "points (gradient masking)")
+        flags.append(
+            f"possibly-unreliable: zero input gradient at {100 * zero_grad_frac:.1f}% of points (gradient masking)"
+        )
     return flags

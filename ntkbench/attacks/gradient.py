@@ -8,8 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ntkbench.attacks._common import (as_logits_fn, check_inputs, loss_logits_grad, predict_wrong,
-                                      select)
+from ntkbench.attacks._common import as_logits_fn, check_inputs, loss_logits_grad, predict_wrong, select
 from ntkbench.attacks.losses import cross_entropy
 from ntkbench.attacks.threat import ThreatModel
 
@@ -69,8 +68,17 @@ def _pgd(fn, x, y, threat, key, step_size, *, steps, restarts, random_start):
     return x_adv
 
 
-def pgd(logits_fn, x, y, threat: ThreatModel, key, steps: int = 50, step_size=None,
-        restarts: int = 1, random_start: bool = True):
+def pgd(
+    logits_fn,
+    x,
+    y,
+    threat: ThreatModel,
+    key,
+    steps: int = 50,
+    step_size=None,
+    restarts: int = 1,
+    random_start: bool = True,
+):
     """Projected gradient descent on the cross-entropy (Madry et al. 2018).
 
     Each step moves by step_size along sign(∇CE) (L∞) or the normalised gradient ∇CE/‖∇CE‖₂ (L2)
@@ -83,5 +91,14 @@ def pgd(logits_fn, x, y, threat: ThreatModel, key, steps: int = 50, step_size=No
         raise ValueError(f"pgd needs steps >= 1 and restarts >= 1, got {steps}, {restarts}")
     x, y = check_inputs(x, y, threat)
     step_size = None if step_size is None else jnp.asarray(step_size, jnp.float32)
-    return _pgd(as_logits_fn(logits_fn), x, y, threat, key, step_size, steps=int(steps),
-                restarts=int(restarts), random_start=bool(random_start))
+    return _pgd(
+        as_logits_fn(logits_fn),
+        x,
+        y,
+        threat,
+        key,
+        step_size,
+        steps=int(steps),
+        restarts=int(restarts),
+        random_start=bool(random_start),
+    )

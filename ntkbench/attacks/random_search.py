@@ -29,7 +29,7 @@ def _schedule(i, n, p_init):
     # Halve the proposal size at 10%, 25%, 50% and 75% of the budget.
     frac = i / n
     halvings = (frac >= 0.1).astype(jnp.float32) + (frac >= 0.25) + (frac >= 0.5) + (frac >= 0.75)
-    return p_init * 0.5 ** halvings
+    return p_init * 0.5**halvings
 
 
 def _on_sphere(threat, d):
@@ -70,8 +70,7 @@ def _random_search(fn, x, y, threat, key, p_init, *, n_queries):
     return xa
 
 
-def random_search(logits_fn, x, y, threat: ThreatModel, key, n_queries: int = 500,
-                  p_init: float | None = None):
+def random_search(logits_fn, x, y, threat: ThreatModel, key, n_queries: int = 500, p_init: float | None = None):
     """Gradient-free random search (n_queries forward passes per point). Returns x_adv.
 
     p_init: initial fraction of coordinates redrawn (L∞, default 0.3) or relative noise norm (L2,
@@ -81,5 +80,6 @@ def random_search(logits_fn, x, y, threat: ThreatModel, key, n_queries: int = 50
     x, y = check_inputs(x, y, threat)
     if p_init is None:
         p_init = 0.3 if threat.norm == "linf" else 1.0
-    return _random_search(as_logits_fn(logits_fn), x, y, threat, key,
-                          jnp.asarray(p_init, jnp.float32), n_queries=int(n_queries))
+    return _random_search(
+        as_logits_fn(logits_fn), x, y, threat, key, jnp.asarray(p_init, jnp.float32), n_queries=int(n_queries)
+    )

@@ -58,8 +58,11 @@ class ThreatModel:
         # Only validate concrete numbers (under jit the leaves are tracers).
         if isinstance(self.eps, (int, float)) and not (0.0 < float(self.eps) < math.inf):
             raise ValueError(f"ThreatModel.eps must be positive and finite, got {self.eps!r}")
-        if (isinstance(self.lower, (int, float)) and isinstance(self.upper, (int, float))
-                and not float(self.lower) < float(self.upper)):
+        if (
+            isinstance(self.lower, (int, float))
+            and isinstance(self.upper, (int, float))
+            and not float(self.lower) < float(self.upper)
+        ):
             raise ValueError(f"ThreatModel needs lower < upper, got [{self.lower}, {self.upper}]")
 
     # -- pytree ---------------------------------------------------------------------------
@@ -112,8 +115,7 @@ class ThreatModel:
         in_ball = d <= self.eps + tol * (self.eps + s)
         axes = _batch_axes(x_adv)
         sx = _expand(s, x_adv)
-        in_box = jnp.all((x_adv >= self.lower - tol * sx) & (x_adv <= self.upper + tol * sx),
-                         axis=axes)
+        in_box = jnp.all((x_adv >= self.lower - tol * sx) & (x_adv <= self.upper + tol * sx), axis=axes)
         finite = jnp.all(jnp.isfinite(x_adv), axis=axes)
         return in_ball & in_box & finite
 

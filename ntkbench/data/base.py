@@ -29,9 +29,7 @@ class Dataset:
         for split in ("train", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if x.ndim < 2 or y.ndim != 1 or len(x) != len(y):
-                raise ValueError(
-                    f"dataset {self.name!r}: x_{split} {x.shape} and y_{split} {y.shape} do not match"
-                )
+                raise ValueError(f"dataset {self.name!r}: x_{split} {x.shape} and y_{split} {y.shape} do not match")
         if self.x_train.shape[1:] != self.x_test.shape[1:]:
             raise ValueError(f"dataset {self.name!r}: train and test inputs differ in shape")
         lo, hi = int(min(self.y_train.min(), self.y_test.min())), int(max(self.y_train.max(), self.y_test.max()))
@@ -45,7 +43,7 @@ class Dataset:
     def fingerprint(self) -> str:
         return fingerprint_arrays(self.x_train, self.y_train, self.x_test, self.y_test)
 
-    def replace(self, **changes) -> "Dataset":
+    def replace(self, **changes) -> Dataset:
         return dataclasses.replace(self, **changes)
 
 

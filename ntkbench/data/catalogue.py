@@ -31,16 +31,56 @@ class ImageSpec:
 IMAGE_DATASETS: dict[str, ImageSpec] = {
     s.name: s
     for s in [
-        ImageSpec("mnist", "mnist/3.0.1", (28, 28, 1), 10, 60000, 10000,
-                  "MNIST handwritten digits, 60k/10k, 28x28x1 (TFDS or imported IDX files)", True),
-        ImageSpec("fashion_mnist", "fashion_mnist/3.0.1", (28, 28, 1), 10, 60000, 10000,
-                  "Fashion-MNIST, 60k/10k, 28x28x1 (TFDS or imported IDX files)", True),
-        ImageSpec("cifar10", "cifar10/3.0.2", (32, 32, 3), 10, 50000, 10000,
-                  "CIFAR-10, 50k/10k, 32x32x3 (TFDS or imported binary version)", True),
-        ImageSpec("cifar100", "cifar100/3.0.2", (32, 32, 3), 100, 50000, 10000,
-                  "CIFAR-100 fine labels, 50k/10k, 32x32x3 (TFDS or imported binary version)", True),
-        ImageSpec("svhn_cropped", "svhn_cropped/3.1.0", (32, 32, 3), 10, 73257, 26032,
-                  "SVHN cropped digits, train/test (no 'extra'), 32x32x3 (TFDS only)", False),
+        ImageSpec(
+            "mnist",
+            "mnist/3.0.1",
+            (28, 28, 1),
+            10,
+            60000,
+            10000,
+            "MNIST handwritten digits, 60k/10k, 28x28x1 (TFDS or imported IDX files)",
+            True,
+        ),
+        ImageSpec(
+            "fashion_mnist",
+            "fashion_mnist/3.0.1",
+            (28, 28, 1),
+            10,
+            60000,
+            10000,
+            "Fashion-MNIST, 60k/10k, 28x28x1 (TFDS or imported IDX files)",
+            True,
+        ),
+        ImageSpec(
+            "cifar10",
+            "cifar10/3.0.2",
+            (32, 32, 3),
+            10,
+            50000,
+            10000,
+            "CIFAR-10, 50k/10k, 32x32x3 (TFDS or imported binary version)",
+            True,
+        ),
+        ImageSpec(
+            "cifar100",
+            "cifar100/3.0.2",
+            (32, 32, 3),
+            100,
+            50000,
+            10000,
+            "CIFAR-100 fine labels, 50k/10k, 32x32x3 (TFDS or imported binary version)",
+            True,
+        ),
+        ImageSpec(
+            "svhn_cropped",
+            "svhn_cropped/3.1.0",
+            (32, 32, 3),
+            10,
+            73257,
+            26032,
+            "SVHN cropped digits, train/test (no 'extra'), 32x32x3 (TFDS only)",
+            False,
+        ),
     ]
 }
 
@@ -65,11 +105,15 @@ def make_dataset(name: str, x_train, y_train, x_test, y_test, meta: dict) -> Dat
     spec = IMAGE_DATASETS[name]
     for split, x in (("train", x_train), ("test", x_test)):
         if x.dtype != np.uint8 or x.shape[1:] != spec.shape:
-            raise ValueError(f"dataset {name!r}: {split} images are {x.dtype}{x.shape}, expected uint8 (N, *{spec.shape})")
+            raise ValueError(
+                f"dataset {name!r}: {split} images are {x.dtype}{x.shape}, expected uint8 (N, *{spec.shape})"
+            )
     return Dataset(
         name=name,
-        x_train=to_unit_float(x_train), y_train=np.asarray(y_train, np.int32),
-        x_test=to_unit_float(x_test), y_test=np.asarray(y_test, np.int32),
+        x_train=to_unit_float(x_train),
+        y_train=np.asarray(y_train, np.int32),
+        x_test=to_unit_float(x_test),
+        y_test=np.asarray(y_test, np.int32),
         num_classes=spec.num_classes,
         meta={"normalisation": NORMALISATION, **meta},
     )
@@ -82,15 +126,21 @@ def tfds_prepared(name: str, data_dir: Path) -> Path | None:
     if candidate.is_file():
         return candidate.parent
     found = sorted(tfds_dir(data_dir).glob(f"{name}/*/dataset_info.json")) + sorted(
-        tfds_dir(data_dir).glob(f"{name}/*/*/dataset_info.json"))
+        tfds_dir(data_dir).glob(f"{name}/*/*/dataset_info.json")
+    )
     return found[-1].parent if found else None
 
 
 def missing_message(name: str, data_dir: Path) -> str:
     spec = IMAGE_DATASETS[name]
-    how = (f"import the original files with `ntkbench data import {name} --from PATH`"
-           if spec.importable else "no local import exists for it")
-    return (f"dataset {name!r} is not in {data_dir}: no imported copy in {Path(data_dir) / 'imported' / name} "
-            f"and no prepared TFDS copy in {tfds_dir(data_dir)}; {how}, or prepare it with TFDS "
-            f"(tfds.builder({name!r}, data_dir={str(tfds_dir(data_dir))!r}).download_and_prepare() on a "
-            f"machine with network access; ntkbench never downloads)")
+    how = (
+        f"import the original files with `ntkbench data import {name} --from PATH`"
+        if spec.importable
+        else "no local import exists for it"
+    )
+    return (
+        f"dataset {name!r} is not in {data_dir}: no imported copy in {Path(data_dir) / 'imported' / name} "
+        f"and no prepared TFDS copy in {tfds_dir(data_dir)}; {how}, or prepare it with TFDS "
+        f"(tfds.builder({name!r}, data_dir={str(tfds_dir(data_dir))!r}).download_and_prepare() on a "
+        f"machine with network access; ntkbench never downloads)"
+    )

@@ -21,8 +21,13 @@ IDX_FILES = {  # split -> (images file stem, labels file stem)
 IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = 0x00000803, 0x00000801
 
 CIFAR_LAYOUT = {  # name -> (archive, folder inside, train files, test files, label bytes per record)
-    "cifar10": ("cifar-10-binary.tar.gz", "cifar-10-batches-bin",
-                [f"data_batch_{i}.bin" for i in range(1, 6)], ["test_batch.bin"], 1),
+    "cifar10": (
+        "cifar-10-binary.tar.gz",
+        "cifar-10-batches-bin",
+        [f"data_batch_{i}.bin" for i in range(1, 6)],
+        ["test_batch.bin"],
+        1,
+    ),
     "cifar100": ("cifar-100-binary.tar.gz", "cifar-100-binary", ["train.bin"], ["test.bin"], 2),
 }
 
@@ -69,7 +74,7 @@ def read_idx(path: Path, magic: int, item_shape: tuple[int, ...]) -> np.ndarray:
         raise DataImportError(f"{path}: wrong magic number 0x{got:08x}, expected 0x{magic:08x} ({kind})")
     if len(data) < header:
         raise DataImportError(f"{path}: truncated IDX header ({len(data)} of {header} bytes)")
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if dims[1:] != item_shape:
         raise DataImportError(f"{path}: IDX dimensions {dims}, expected (N, {', '.join(map(str, item_shape))})")
     expected = int(np.prod(dims))
@@ -101,8 +106,10 @@ def _read_idx_source(name: str, source: Path) -> tuple[dict[str, np.ndarray], li
 def _cifar_records(path_label: str, data: bytes, label_bytes: int) -> tuple[np.ndarray, np.ndarray]:
     rec = label_bytes + 3072
     if len(data) == 0 or len(data) % rec:
-        raise DataImportError(f"{path_label}: {len(data)} bytes is not a whole number of {rec}-byte CIFAR records"
-                              " (truncated or not the binary version)")
+        raise DataImportError(
+            f"{path_label}: {len(data)} bytes is not a whole number of {rec}-byte CIFAR records"
+            " (truncated or not the binary version)"
+        )
     table = np.frombuffer(data, np.uint8).reshape(-1, rec)
     # Label = the last label byte (CIFAR-100: coarse, fine -> fine), as TFDS's "label" feature.
     labels = table[:, label_bytes - 1].copy()
@@ -118,8 +125,11 @@ def _read_cifar_source(name: str, source: Path) -> tuple[dict[str, np.ndarray], 
     if source.is_file():
         try:
             with tarfile.open(source, "r:*") as tar:
-                members = {Path(m.name).name: m for m in tar.getmembers()
-                           if m.isfile() and Path(m.name).parent.name == folder_name}
+                members = {
+                    Path(m.name).name: m
+                    for m in tar.getmembers()
+                    if m.isfile() and Path(m.name).parent.name == folder_name
+                }
                 for fname in train_files + test_files:
                     if fname not in members:
                         raise DataImportError(f"{source}: archive has no {folder_name}/{fname}")
@@ -135,7 +145,9 @@ def _read_cifar_source(name: str, source: Path) -> tuple[dict[str, np.ndarray], 
         folder = source / folder_name if (source / folder_name).is_dir() else source
         for fname in train_files + test_files:
             if not (folder / fname).is_file():
-                raise DataImportError(f"{folder}: missing {fname} (expected the {folder_name} folder or {archive_name})")
+                raise DataImportError(
+                    f"{folder}: missing {fname} (expected the {folder_name} folder or {archive_name})"
+                )
             contents[fname] = _read_bytes(folder / fname)
         label_of = lambda f: str(folder / f)  # noqa: E731
         files = [folder / f for f in train_files + test_files]

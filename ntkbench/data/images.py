@@ -26,10 +26,17 @@ from pathlib import Path
 
 from ntkbench.data import importer
 from ntkbench.data.base import Dataset
-from ntkbench.data.catalogue import (IMAGE_DATASETS, DatasetMissingError, make_dataset, missing_message, tfds_dir,
-                                     tfds_prepared)
+from ntkbench.data.catalogue import (
+    IMAGE_DATASETS,
+    DatasetMissingError,
+    make_dataset,
+    missing_message,
+    tfds_dir,
+    tfds_prepared,
+)
 from ntkbench.data.registry import register_dataset
 from ntkbench.data.tfds_data import load_tfds_arrays
+
 
 def load_image_dataset(name: str, data_dir: Path) -> Dataset:
     """Loader for the names in IMAGE_DATASETS: imported copy, else TFDS, else a clear error."""
@@ -38,9 +45,13 @@ def load_image_dataset(name: str, data_dir: Path) -> Dataset:
     imported = importer.read_imported(name, data_dir)
     if imported is not None:
         arrays, manifest = imported
-        meta = {"source": f"imported:{manifest['dest']}", "tfds": manifest["tfds_equivalent"],
-                "imported_from": manifest["source_path"], "verified": manifest["verified"],
-                "raw_fingerprint": manifest["raw_fingerprint"]}
+        meta = {
+            "source": f"imported:{manifest['dest']}",
+            "tfds": manifest["tfds_equivalent"],
+            "imported_from": manifest["source_path"],
+            "verified": manifest["verified"],
+            "raw_fingerprint": manifest["raw_fingerprint"],
+        }
         return make_dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], meta)
     # Only pay for importing TensorFlow when there is something for TFDS to read (or TFDS is
     # already imported: `tfds.testing.mock_data` needs no files on disk).

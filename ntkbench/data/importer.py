@@ -61,10 +61,17 @@ from typing import Any
 import numpy as np
 
 from ntkbench.data.base import fingerprint_arrays
-from ntkbench.data.registry import default_data_dir
-from ntkbench.data.formats import (CIFAR_LAYOUT, IDX_FILES, DataImportError, _read_bytes,  # noqa: F401
-                                   _read_cifar_source, _read_idx_source, read_idx)
 from ntkbench.data.catalogue import IMAGE_DATASETS, make_dataset, tfds_prepared
+from ntkbench.data.formats import (  # noqa: F401
+    CIFAR_LAYOUT,
+    IDX_FILES,
+    DataImportError,
+    _read_bytes,
+    _read_cifar_source,
+    _read_idx_source,
+    read_idx,
+)
+from ntkbench.data.registry import default_data_dir
 
 FORMAT_VERSION = 1
 ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
@@ -98,12 +105,15 @@ ORIGINAL_ARCHIVE_SHA256 = {
 
 # Examples per class (train, test), a cheap authenticity check on the labels.
 CLASS_COUNTS = {
-    "mnist": ([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
-              [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]),
+    "mnist": (
+        [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+        [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+    ),
     "fashion_mnist": ([6000] * 10, [1000] * 10),
     "cifar10": ([5000] * 10, [1000] * 10),
     "cifar100": ([500] * 100, [100] * 100),
 }
+
 
 def imported_dir(data_dir: str | Path | None) -> Path:
     return Path(data_dir if data_dir else default_data_dir()) / "imported"
@@ -146,10 +156,14 @@ def _check_arrays(name: str, arrays: dict[str, np.ndarray], files: list[Path]) -
     for split, n in (("train", spec.num_train), ("test", spec.num_test)):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.shape != (n, *spec.shape) or y.shape != (n,):
-            raise DataImportError(f"{where}: {split} split has images {x.shape} and labels {y.shape}, "
-                                  f"expected ({n}, {', '.join(map(str, spec.shape))}) and ({n},) for {name}")
+            raise DataImportError(
+                f"{where}: {split} split has images {x.shape} and labels {y.shape}, "
+                f"expected ({n}, {', '.join(map(str, spec.shape))}) and ({n},) for {name}"
+            )
         if int(y.max()) >= spec.num_classes:
-            raise DataImportError(f"{where}: {split} labels reach {int(y.max())}, {name} has {spec.num_classes} classes")
+            raise DataImportError(
+                f"{where}: {split} labels reach {int(y.max())}, {name} has {spec.num_classes} classes"
+            )
         want = CLASS_COUNTS.get(name, (None, None))[split == "test"]
         if want is not None:
             got = np.bincount(y, minlength=spec.num_classes).tolist()
@@ -179,16 +193,22 @@ def import_dataset(name: str, source_path: str | Path, data_dir: str | Path | No
         arrays[f"y_{split}"] = np.ascontiguousarray(arrays[f"y_{split}"][order])
     raw_fp = fingerprint_arrays(*(arrays[k] for k in ARRAY_NAMES))
 
-    sources: list[dict[str, Any]] = [{"path": str(f), "bytes": f.stat().st_size, "sha256": _sha256_file(f)}
-                                     for f in files]
+    sources: list[dict[str, Any]] = [
+        {"path": str(f), "bytes": f.stat().st_size, "sha256": _sha256_file(f)} for f in files
+    ]
     originals = ORIGINAL_ARCHIVE_SHA256.get(name, {})
-    archives_match = bool(originals) and len(sources) == len(originals) and all(
-        originals.get(Path(s["path"]).name) == s["sha256"] for s in sources)
+    archives_match = (
+        bool(originals)
+        and len(sources) == len(originals)
+        and all(originals.get(Path(s["path"]).name) == s["sha256"] for s in sources)
+    )
     known = KNOWN_RAW_FINGERPRINTS.get(name)
     if known is not None:
         if raw_fp != known:
-            raise DataImportError(f"{source}: decoded {name} arrays have fingerprint {raw_fp}, not the known "
-                                  f"{known}: these are not the canonical {name} files")
+            raise DataImportError(
+                f"{source}: decoded {name} arrays have fingerprint {raw_fp}, not the known "
+                f"{known}: these are not the canonical {name} files"
+            )
         verified = "fingerprint"
     elif archives_match:
         verified = "archive-sha256"
@@ -204,16 +224,19 @@ def import_dataset(name: str, source_path: str | Path, data_dir: str | Path | No
             np.save(tmp / f"{k}.npy", arrays[k], allow_pickle=False)
         ds = make_dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], meta={})
         manifest = {
-            "format": "ntkbench-imported", "format_version": FORMAT_VERSION, "name": name,
+            "format": "ntkbench-imported",
+            "format_version": FORMAT_VERSION,
+            "name": name,
             "tfds_equivalent": spec.tfds,
             "order": "TFDS writer order: examples sorted by md5(split + str(index))",
-            "source_path": str(source), "source_files": sources,
+            "source_path": str(source),
+            "source_files": sources,
             "verified": verified,
             "raw_fingerprint": raw_fp,
             "dataset_fingerprint": ds.fingerprint(),
             "normalisation": ds.meta["normalisation"],
             "shapes": {k: list(arrays[k].shape) for k in ARRAY_NAMES},
-            "imported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "imported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
         os.chmod(tmp, 0o755)
@@ -241,10 +264,14 @@ def read_manifest(name: str, data_dir: str | Path | None) -> dict[str, Any] | No
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        raise DataImportError(f"{path}: unreadable manifest ({e}); re-run `ntkbench data import {name} --from PATH`") from None
+        raise DataImportError(
+            f"{path}: unreadable manifest ({e}); re-run `ntkbench data import {name} --from PATH`"
+        ) from None
     if manifest.get("format") != "ntkbench-imported" or manifest.get("format_version") != FORMAT_VERSION:
-        raise DataImportError(f"{path}: not an ntkbench import of format {FORMAT_VERSION}; "
-                              f"re-run `ntkbench data import {name} --from PATH`")
+        raise DataImportError(
+            f"{path}: not an ntkbench import of format {FORMAT_VERSION}; "
+            f"re-run `ntkbench data import {name} --from PATH`"
+        )
     manifest["dest"] = str(path.parent)
     return manifest
 
@@ -264,12 +291,16 @@ def read_imported(name: str, data_dir: str | Path | None, verify: bool = True):
         try:
             arrays[k] = np.load(folder / f"{k}.npy", mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as e:
-            raise DataImportError(f"{folder / (k + '.npy')}: unreadable ({e}); re-run `ntkbench data import {name} --from PATH`") from None
+            raise DataImportError(
+                f"{folder / (k + '.npy')}: unreadable ({e}); re-run `ntkbench data import {name} --from PATH`"
+            ) from None
     if verify:
         fp = fingerprint_arrays(*(arrays[k] for k in ARRAY_NAMES))
         if fp != manifest["raw_fingerprint"]:
-            raise DataImportError(f"{folder}: arrays do not match their manifest fingerprint; "
-                                  f"re-run `ntkbench data import {name} --from PATH`")
+            raise DataImportError(
+                f"{folder}: arrays do not match their manifest fingerprint; "
+                f"re-run `ntkbench data import {name} --from PATH`"
+            )
     return arrays, manifest
 
 
@@ -282,8 +313,15 @@ def list_available(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     rows = []
     for name, spec in IMAGE_DATASETS.items():
-        row: dict[str, Any] = {"name": name, "status": "missing", "source": None, "fingerprint": None,
-                               "tfds": spec.tfds, "verified": None, "importable": spec.importable}
+        row: dict[str, Any] = {
+            "name": name,
+            "status": "missing",
+            "source": None,
+            "fingerprint": None,
+            "tfds": spec.tfds,
+            "verified": None,
+            "importable": spec.importable,
+        }
         try:
             manifest = read_manifest(name, data_dir)
         except DataImportError as e:
@@ -291,10 +329,16 @@ def list_available(data_dir: str | Path | None = None) -> list[dict[str, Any]]:
             row["error"] = str(e)
         prepared = tfds_prepared(name, data_dir)
         if manifest is not None:
-            row.update(status="imported", source=manifest["source_path"], path=manifest["dest"],
-                       fingerprint=manifest["dataset_fingerprint"], verified=manifest["verified"])
+            row.update(
+                status="imported",
+                source=manifest["source_path"],
+                path=manifest["dest"],
+                fingerprint=manifest["dataset_fingerprint"],
+                verified=manifest["verified"],
+            )
         elif prepared is not None:
-            row.update(status="tfds", source=str(prepared), path=str(prepared),
-                       tfds=f"{prepared.parent.name}/{prepared.name}")
+            row.update(
+                status="tfds", source=str(prepared), path=str(prepared), tfds=f"{prepared.parent.name}/{prepared.name}"
+            )
         rows.append(row)
     return rows

@@ -39,8 +39,10 @@ def standardise(ds: Dataset, eps: float = 1e-8) -> Dataset:
     scale = 1.0 / np.maximum(std, eps)
     apply = lambda x: ((x - mean) * scale).astype(np.float32)  # noqa: E731
     step = {"op": "standardise", "fit_on": "train", "mean": mean.tolist(), "std": std.tolist(), "eps": eps}
-    text = "per-channel standardisation with train mean/std " + \
-           f"(mean {np.round(mean, 4).tolist()}, std {np.round(std, 4).tolist()})"
+    text = (
+        "per-channel standardisation with train mean/std "
+        + f"(mean {np.round(mean, 4).tolist()}, std {np.round(std, 4).tolist()})"
+    )
     return _with_step(ds, apply(ds.x_train), apply(ds.x_test), step, text)
 
 
@@ -73,7 +75,13 @@ def zca_whiten(ds: Dataset, eps: float = 0.1) -> Dataset:
         return (flat @ w).astype(np.float32).reshape(x.shape)
 
     digest = hashlib.sha256(np.ascontiguousarray(w).tobytes() + mu.tobytes()).hexdigest()
-    step = {"op": "zca_whiten", "fit_on": "train", "eps": eps, "eps_relative_to": "mean eigenvalue",
-            "regulariser": reg, "transform_sha256": digest}
+    step = {
+        "op": "zca_whiten",
+        "fit_on": "train",
+        "eps": eps,
+        "eps_relative_to": "mean eigenvalue",
+        "regulariser": reg,
+        "transform_sha256": digest,
+    }
     text = f"ZCA whitening fitted on train (eps={eps} x mean eigenvalue)"
     return _with_step(ds, apply(ds.x_train), apply(ds.x_test), step, text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ntkbench.data.base import Dataset
 from ntkbench.registry import Registry, did_you_mean
@@ -45,7 +45,9 @@ def register_dataset(name: str, description: str = "", validate: Validator | Non
 
     def deco(fn: Loader) -> Loader:
         if "<" in name:
-            pattern = re.compile("^" + re.sub(r"<\w+>", r"(.+)", re.escape(name).replace(r"\<", "<").replace(r"\>", ">")) + "$")
+            pattern = re.compile(
+                "^" + re.sub(r"<\w+>", r"(.+)", re.escape(name).replace(r"\<", "<").replace(r"\>", ">")) + "$"
+            )
             _FAMILIES.append((pattern, name, fn, description, validate))
         else:
             DATASETS.add(name, (fn, description), same=lambda a, b: a[0] is b[0])
@@ -81,8 +83,7 @@ def is_known_dataset(name: str) -> bool:
 def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
     """Load a dataset by name (cached per process). Refused inside `forbid_data_access`."""
     if _GUARDS:
-        raise DataAccessError(f"{_GUARDS[-1]} — it tried to load dataset {name!r}, which is not allowed "
-                              "while it runs")
+        raise DataAccessError(f"{_GUARDS[-1]} — it tried to load dataset {name!r}, which is not allowed while it runs")
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     key = (name, str(data_dir))
     if key not in _CACHE:

@@ -49,7 +49,8 @@ import dataclasses
 import functools
 import hashlib
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -77,11 +78,29 @@ class Task:
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_arrays(cls, name: str, index: int, x_train, y_train, x_test, y_test, classes, num_classes: int,
-                    meta: dict[str, Any] | None = None) -> "Task":
+    def from_arrays(
+        cls,
+        name: str,
+        index: int,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        classes,
+        num_classes: int,
+        meta: dict[str, Any] | None = None,
+    ) -> Task:
         xs = {"train": x_train, "test": x_test}
-        return cls(name=name, index=index, y_train=y_train, y_test=y_test, classes=tuple(classes),
-                   num_classes=num_classes, make_inputs=xs.__getitem__, meta=dict(meta or {}))
+        return cls(
+            name=name,
+            index=index,
+            y_train=y_train,
+            y_test=y_test,
+            classes=tuple(classes),
+            num_classes=num_classes,
+            make_inputs=xs.__getitem__,
+            meta=dict(meta or {}),
+        )
 
     @functools.cached_property
     def x_train(self) -> np.ndarray:
@@ -106,9 +125,15 @@ class Task:
 
     def as_dataset(self) -> Dataset:
         """This task as a plain `Dataset` (e.g. for a method that takes one)."""
-        return Dataset(name=self.name, x_train=self.x_train, y_train=self.y_train, x_test=self.x_test,
-                       y_test=self.y_test, num_classes=self.num_classes,
-                       meta={**self.meta, "classes": list(self.classes)})
+        return Dataset(
+            name=self.name,
+            x_train=self.x_train,
+            y_train=self.y_train,
+            x_test=self.x_test,
+            y_test=self.y_test,
+            num_classes=self.num_classes,
+            meta={**self.meta, "classes": list(self.classes)},
+        )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -194,14 +219,25 @@ def permuted_stream(ds: Dataset, num_tasks: int = 10, seed: int = 0) -> Stream:
             return lambda split: getattr(ds, f"x_{split}")  # task 1 shares the dataset's arrays
         return lambda split: apply(getattr(ds, f"x_{split}"), perms[t - 1])
 
-    tasks = [Task(name=f"{ds.name}/permuted-{t}", index=t, y_train=ds.y_train, y_test=ds.y_test,
-                  classes=_all_classes(ds), num_classes=ds.num_classes, make_inputs=inputs(t),
-                  meta={"permutation_seed": [seed, t] if t > 1 else None})
-             for t in range(1, num_tasks + 1)]
-    meta = _base_meta(ds, seed=seed, num_tasks=num_tasks, permutations=perms,
-                      permuted_axes="all positions, channels kept together")
-    return Stream(name="permuted", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes,
-                  setting="domain-il", meta=meta)
+    tasks = [
+        Task(
+            name=f"{ds.name}/permuted-{t}",
+            index=t,
+            y_train=ds.y_train,
+            y_test=ds.y_test,
+            classes=_all_classes(ds),
+            num_classes=ds.num_classes,
+            make_inputs=inputs(t),
+            meta={"permutation_seed": [seed, t] if t > 1 else None},
+        )
+        for t in range(1, num_tasks + 1)
+    ]
+    meta = _base_meta(
+        ds, seed=seed, num_tasks=num_tasks, permutations=perms, permuted_axes="all positions, channels kept together"
+    )
+    return Stream(
+        name="permuted", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes, setting="domain-il", meta=meta
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -244,8 +280,10 @@ def rotate_images(x: np.ndarray, angle_deg: float) -> np.ndarray:
         out_idx.append(np.arange(h * w)[ok])
         in_idx.append((rr * w + cc).ravel()[ok])
         weights.append(wt.ravel()[ok])
-    m = sp.csr_matrix((np.concatenate(weights).astype(np.float32), (np.concatenate(out_idx), np.concatenate(in_idx))),
-                      shape=(h * w, h * w))
+    m = sp.csr_matrix(
+        (np.concatenate(weights).astype(np.float32), (np.concatenate(out_idx), np.concatenate(in_idx))),
+        shape=(h * w, h * w),
+    )
     if c > 1:
         m = sp.kron(m, sp.identity(c, dtype=np.float32, format="csr"), format="csr")
     flat = x.reshape(n, h * w * c)
@@ -256,10 +294,13 @@ def rotate_images(x: np.ndarray, angle_deg: float) -> np.ndarray:
 def rotated_stream(ds: Dataset, num_tasks: int = 10, theta_deg: float = 10.0, seed: int = 0) -> Stream:
     """Task t rotated by (t-1)·theta degrees (images only). `seed` is recorded; nothing is random."""
     if len(ds.input_shape) != 3:
-        raise ValueError(f"rotated_stream needs images (H, W, C); dataset {ds.name!r} has inputs of shape "
-                         f"{ds.input_shape} (1-D data cannot be rotated: use permuted or split)")
+        raise ValueError(
+            f"rotated_stream needs images (H, W, C); dataset {ds.name!r} has inputs of shape "
+            f"{ds.input_shape} (1-D data cannot be rotated: use permuted or split)"
+        )
     if num_tasks < 1:
         raise ValueError(f"rotated_stream: num_tasks must be >= 1, got {num_tasks}")
+
     def inputs(angle: float) -> Callable[[str], np.ndarray]:
         if angle == 0:
             return lambda split: getattr(ds, f"x_{split}")  # task 1 shares the dataset's arrays
@@ -268,21 +309,37 @@ def rotated_stream(ds: Dataset, num_tasks: int = 10, theta_deg: float = 10.0, se
     tasks = []
     for t in range(1, num_tasks + 1):
         angle = (t - 1) * float(theta_deg)
-        tasks.append(Task(name=f"{ds.name}/rotated-{t}", index=t, y_train=ds.y_train, y_test=ds.y_test,
-                          classes=_all_classes(ds), num_classes=ds.num_classes, make_inputs=inputs(angle),
-                          meta={"angle_deg": angle}))
-    meta = _base_meta(ds, seed=seed, num_tasks=num_tasks, theta_deg=float(theta_deg),
-                      interpolation="bilinear, zero fill, counter-clockwise about the centre")
-    return Stream(name="rotated", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes,
-                  setting="domain-il", meta=meta)
+        tasks.append(
+            Task(
+                name=f"{ds.name}/rotated-{t}",
+                index=t,
+                y_train=ds.y_train,
+                y_test=ds.y_test,
+                classes=_all_classes(ds),
+                num_classes=ds.num_classes,
+                make_inputs=inputs(angle),
+                meta={"angle_deg": angle},
+            )
+        )
+    meta = _base_meta(
+        ds,
+        seed=seed,
+        num_tasks=num_tasks,
+        theta_deg=float(theta_deg),
+        interpolation="bilinear, zero fill, counter-clockwise about the centre",
+    )
+    return Stream(
+        name="rotated", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes, setting="domain-il", meta=meta
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # split
 
 
-def split_stream(ds: Dataset, num_tasks: int = 5, seed: int = 0, setting: str = "task-il",
-                 shuffle_classes: bool = False) -> Stream:
+def split_stream(
+    ds: Dataset, num_tasks: int = 5, seed: int = 0, setting: str = "task-il", shuffle_classes: bool = False
+) -> Stream:
     """Classes cut into `num_tasks` groups; each task holds the examples of its group."""
     if setting not in ("task-il", "class-il"):
         raise ValueError(f"split_stream: setting must be 'task-il' or 'class-il', got {setting!r}")
@@ -297,17 +354,39 @@ def split_stream(ds: Dataset, num_tasks: int = 5, seed: int = 0, setting: str = 
         tr = np.isin(ds.y_train, classes)
         te = np.isin(ds.y_test, classes)
         if not tr.any() or not te.any():
-            raise ValueError(f"split_stream: task {t} (classes {list(classes)}) has no train or no test examples in {ds.name!r}")
-        tasks.append(Task.from_arrays(f"{ds.name}/split-{t}", t, ds.x_train[tr], ds.y_train[tr],
-                                      ds.x_test[te], ds.y_test[te], classes, ds.num_classes))
-    meta = _base_meta(ds, seed=seed, num_tasks=num_tasks, class_order=[int(c) for c in order],
-                      shuffle_classes=shuffle_classes, task_classes=[list(g) for g in groups])
-    return Stream(name="split", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes,
-                  setting=setting, meta=meta)
+            raise ValueError(
+                f"split_stream: task {t} (classes {list(classes)}) has no train or no test examples in {ds.name!r}"
+            )
+        tasks.append(
+            Task.from_arrays(
+                f"{ds.name}/split-{t}",
+                t,
+                ds.x_train[tr],
+                ds.y_train[tr],
+                ds.x_test[te],
+                ds.y_test[te],
+                classes,
+                ds.num_classes,
+            )
+        )
+    meta = _base_meta(
+        ds,
+        seed=seed,
+        num_tasks=num_tasks,
+        class_order=[int(c) for c in order],
+        shuffle_classes=shuffle_classes,
+        task_classes=[list(g) for g in groups],
+    )
+    return Stream(
+        name="split", dataset=ds.name, tasks=tuple(tasks), num_classes=ds.num_classes, setting=setting, meta=meta
+    )
 
 
-STREAMS: dict[str, Callable[..., Stream]] = {"permuted": permuted_stream, "rotated": rotated_stream,
-                                             "split": split_stream}
+STREAMS: dict[str, Callable[..., Stream]] = {
+    "permuted": permuted_stream,
+    "rotated": rotated_stream,
+    "split": split_stream,
+}
 
 
 def make_stream(kind: str, ds: Dataset, **kwargs) -> Stream:

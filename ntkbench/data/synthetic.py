@@ -28,11 +28,15 @@ def load_mnist1d(name: str, data_dir: Path) -> Dataset:
     as_x = lambda a: np.asarray(a, np.float32)[..., None]  # (N, 40) -> (N, 40, 1)
     return Dataset(
         name=name,
-        x_train=as_x(d["x"]), y_train=np.asarray(d["y"], np.int32),
-        x_test=as_x(d["x_test"]), y_test=np.asarray(d["y_test"], np.int32),
+        x_train=as_x(d["x"]),
+        y_train=np.asarray(d["y"], np.int32),
+        x_test=as_x(d["x_test"]),
+        y_test=np.asarray(d["y_test"], np.int32),
         num_classes=10,
-        meta={"source": "mnist1d.make_dataset(get_dataset_args())" + (" shuffle_seq=True" if shuffle else ""),
-              "normalisation": "mnist1d's own: zero mean, unit std over the whole set"},
+        meta={
+            "source": "mnist1d.make_dataset(get_dataset_args())" + (" shuffle_seq=True" if shuffle else ""),
+            "normalisation": "mnist1d's own: zero mean, unit std over the whole set",
+        },
     )
 
 
@@ -52,8 +56,11 @@ def lza_dim(name: str) -> tuple[int, int]:
     return d, k
 
 
-@register_dataset("lza-<d>", "Li-Zhang-Arora synthetic: x in R^(2xkxk) iid N(0,1), d=2k^2, label sign(|ch1|^2-|ch2|^2)",
-                  validate=lza_dim)
+@register_dataset(
+    "lza-<d>",
+    "Li-Zhang-Arora synthetic: x in R^(2xkxk) iid N(0,1), d=2k^2, label sign(|ch1|^2-|ch2|^2)",
+    validate=lza_dim,
+)
 def load_lza(name: str, data_dir: Path) -> Dataset:
     d, k = lza_dim(name)
     rng = np.random.default_rng(np.random.SeedSequence([0x1A2A, d]))
@@ -62,8 +69,15 @@ def load_lza(name: str, data_dir: Path) -> Dataset:
     y = (energy[:, 0] > energy[:, 1]).astype(np.int32)
     return Dataset(
         name=name,
-        x_train=x[:LZA_TRAIN], y_train=y[:LZA_TRAIN], x_test=x[LZA_TRAIN:], y_test=y[LZA_TRAIN:],
+        x_train=x[:LZA_TRAIN],
+        y_train=y[:LZA_TRAIN],
+        x_test=x[LZA_TRAIN:],
+        y_test=y[LZA_TRAIN:],
         num_classes=2,
-        meta={"source": f"generated, seed SeedSequence([0x1A2A, {d}])", "normalisation": "none (N(0, 1))",
-              "d": d, "k": k},
+        meta={
+            "source": f"generated, seed SeedSequence([0x1A2A, {d}])",
+            "normalisation": "none (N(0, 1))",
+            "d": d,
+            "k": k,
+        },
     )

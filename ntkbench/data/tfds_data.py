@@ -12,6 +12,7 @@ import numpy as np
 
 from ntkbench.data.catalogue import DatasetMissingError, missing_message, tfds_dir
 
+
 def _hide_gpus_from_tensorflow(tf) -> None:
     try:
         tf.config.set_visible_devices([], "GPU")
@@ -32,9 +33,15 @@ def load_tfds_arrays(name: str, data_dir: Path, batch: int = 10000) -> tuple[dic
     import tensorflow_datasets as tfds
 
     try:
-        (train, test), info = tfds.load(name, split=["train", "test"], data_dir=str(tfds_dir(data_dir)),
-                                        download=False, shuffle_files=False, as_supervised=True,
-                                        with_info=True)
+        (train, test), info = tfds.load(
+            name,
+            split=["train", "test"],
+            data_dir=str(tfds_dir(data_dir)),
+            download=False,
+            shuffle_files=False,
+            as_supervised=True,
+            with_info=True,
+        )
     except (AssertionError, tfds.core.DatasetNotFoundError) as e:
         raise DatasetMissingError(missing_message(name, data_dir)) from e
     arrays = {}

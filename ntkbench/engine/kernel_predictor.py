@@ -8,7 +8,7 @@ kernel needs at these sizes.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -22,8 +22,7 @@ def centred_one_hot(y, num_classes: int) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[np.asarray(y)] - 1.0 / num_classes
 
 
-def krr_predictor(arch: Arch, kind: str, x, y, num_classes: int, *, ridge: float = 1e-4,
-                  return_gram: bool = False):
+def krr_predictor(arch: Arch, kind: str, x, y, num_classes: int, *, ridge: float = 1e-4, return_gram: bool = False):
     """Fit KRR on (x, y) with the `kind` ("ntk"/"nngp") kernel of `arch`; returns the predictor
     x_new -> (n_new, C) scores (and the training Gram when `return_gram`). Ridge is relative to
     the mean diagonal of the Gram (see `ntkbench.kernels.krr_fit_predict`)."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +21,7 @@ class Timing:
     compile_seconds: float = 0.0
     run_seconds: float = 0.0
 
-    def add(self, other: "Timing") -> None:
+    def add(self, other: Timing) -> None:
         self.compile_seconds += other.compile_seconds
         self.run_seconds += other.run_seconds
 
@@ -37,8 +38,7 @@ def seed_keys(root_seed: int, num_seeds: int, *tags: int) -> jax.Array:
     return jnp.stack(keys)
 
 
-def run_seeds(fn: Callable[[jax.Array], Any], keys: jax.Array, *, vmap: bool, jit: bool = True
-              ) -> tuple[Any, Timing]:
+def run_seeds(fn: Callable[[jax.Array], Any], keys: jax.Array, *, vmap: bool, jit: bool = True) -> tuple[Any, Timing]:
     """fn(key) for every key; outputs stacked along a leading seed axis. `jit=False` runs fn
     eagerly seed by seed (its compile time is then inside run time)."""
     timing = Timing()
@@ -125,4 +125,4 @@ def predict_in_chunks(predictor: Callable[[jax.Array], jax.Array], x: jax.Array,
     full, rest = divmod(n, chunk)
     head = jax.lax.map(predictor, x[: full * chunk].reshape(full, chunk, *x.shape[1:]))
     head = head.reshape(full * chunk, *head.shape[2:])
-    return jnp.concatenate([head, predictor(x[full * chunk:])]) if rest else head
+    return jnp.concatenate([head, predictor(x[full * chunk :])]) if rest else head

@@ -7,7 +7,8 @@ the harness vmaps the seeds around the method, so one compiled program trains ev
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -117,7 +118,8 @@ def train_params(
         per_epoch = data.n // batch_size
         k_perm, k_steps = jax.random.split(key)
         perms = jax.vmap(lambda k: jax.random.permutation(k, data.n)[: per_epoch * batch_size])(
-            jax.random.split(k_perm, epochs))
+            jax.random.split(k_perm, epochs)
+        )
         xs = (perms.reshape(epochs * per_epoch, batch_size), jax.random.split(k_steps, epochs * per_epoch))
     (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), xs)
     return params, losses
@@ -148,6 +150,5 @@ def fit_classifier(
     def loss_fn(p, x, y, _key):
         return loss_of(nnx.merge(graphdef, p)(x), y)
 
-    params, _ = train_params(k_train, loss_fn, params, data, optimizer=optimizer, steps=steps,
-                             batch_size=batch_size)
+    params, _ = train_params(k_train, loss_fn, params, data, optimizer=optimizer, steps=steps, batch_size=batch_size)
     return lambda x: nnx.merge(graphdef, params)(x)

@@ -34,8 +34,22 @@ from ntkbench.kernels.regression import gd_mse_predict, krr_fit_predict, krr_sol
 from ntkbench.kernels.spectral import kernel_distance, kernel_target_alignment, label_energy_share
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "KernelFn", "bytes_per_pair", "empirical_ntk", "empirical_ntk_fn",
-    "gd_mse_predict", "gram", "import_neural_tangents", "kernel_distance", "kernel_fn",
-    "kernel_target_alignment", "krr_fit_predict", "krr_solve", "label_energy_share", "patch_jax",
-    "pure_apply", "stax_layers", "stax_model",
+    "DEFAULT_MAX_BYTES",
+    "KernelFn",
+    "bytes_per_pair",
+    "empirical_ntk",
+    "empirical_ntk_fn",
+    "gd_mse_predict",
+    "gram",
+    "import_neural_tangents",
+    "kernel_distance",
+    "kernel_fn",
+    "kernel_target_alignment",
+    "krr_fit_predict",
+    "krr_solve",
+    "label_energy_share",
+    "patch_jax",
+    "pure_apply",
+    "stax_layers",
+    "stax_model",
 ]

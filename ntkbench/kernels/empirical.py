@@ -10,7 +10,6 @@ the scalar infinite-width NTK.
 from __future__ import annotations
 
 import functools
-from typing import Optional
 
 import jax
 import jax.numpy as jnp
@@ -57,10 +56,12 @@ def _check_implementation(implementation):
     if implementation == 3:
         raise NotImplementedError(
             "empirical NTK implementation 3 (structured derivatives) does not work with "
-            "neural-tangents 0.6.5 on this JAX (it relies on removed jax internals); use 1 or 2")
+            "neural-tangents 0.6.5 on this JAX (it relies on removed jax internals); use 1 or 2"
+        )
     if implementation not in IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {sorted(IMPLEMENTATIONS)} "
-                         f"({IMPLEMENTATIONS}), got {implementation!r}")
+        raise ValueError(
+            f"implementation must be one of {sorted(IMPLEMENTATIONS)} ({IMPLEMENTATIONS}), got {implementation!r}"
+        )
 
 
 @functools.lru_cache(maxsize=64)
@@ -75,8 +76,9 @@ def _jitted_ntk(graphdef, implementation: int, per_logit: bool):
 
         if implementation == 0:
             return _own_ntk_fn(apply, per_logit)(x1, x2, params)
-        fn = nt.empirical_ntk_fn(apply, trace_axes=() if per_logit else (-1,), vmap_axes=0,
-                                 implementation=implementation)
+        fn = nt.empirical_ntk_fn(
+            apply, trace_axes=() if per_logit else (-1,), vmap_axes=0, implementation=implementation
+        )
         return fn(x1, x2, params)
 
     return jax.jit(f)
@@ -99,8 +101,9 @@ def empirical_ntk_fn(model, implementation: int = 2, per_logit: bool = False):
     return k
 
 
-def empirical_ntk(model, x1, x2=None, implementation: int = 2, per_logit: bool = False,
-                  batch_size: Optional[int] = 64) -> np.ndarray:
+def empirical_ntk(
+    model, x1, x2=None, implementation: int = 2, per_logit: bool = False, batch_size: int | None = 64
+) -> np.ndarray:
     """Empirical NTK Θ(x1, x2) of an nnx `model` at its current parameters, as a numpy array.
 
     Returns the scalar kernel (n1, n2) = trace over logits / C, or the full (n1, n2, C, C)

@@ -30,7 +30,7 @@ NotImplementedError; use `arch.replace(norm=None)` for the kernel of the un-norm
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -55,7 +55,8 @@ def _check_arch(arch, input_shape) -> tuple[int, ...]:
                 "no exact infinite-width kernel for norm='instance': per-channel spatial "
                 "statistics do not concentrate with width and its scale/bias add NTK terms "
                 "(neural-tangents' LayerNorm over spatial axes would be a different model). "
-                "Use arch.replace(norm=None) for the kernel of the un-normalised network.")
+                "Use arch.replace(norm=None) for the kernel of the un-normalised network."
+            )
         if arch.norm is not None:
             raise ValueError(f"unknown norm {arch.norm!r}")
         if arch.pool not in (None, "avg"):
@@ -70,8 +71,7 @@ def conv_spatial_shapes(arch, input_shape) -> list[tuple[int, ...]]:
     out = []
     for _ in arch.widths:
         s = arch.stride
-        spatial = [-(-n // s) if arch.padding == "SAME" else (n - arch.kernel_size) // s + 1
-                   for n in spatial]
+        spatial = [-(-n // s) if arch.padding == "SAME" else (n - arch.kernel_size) // s + 1 for n in spatial]
         if arch.pool == "avg":
             spatial = [n // 2 for n in spatial]
         out.append(tuple(spatial))
@@ -87,16 +87,23 @@ def stax_layers(arch, input_shape):
     stax = import_neural_tangents().stax
     par = arch.parameterization
     b_std = float(arch.b_std)
-    act = {"relu": stax.Relu, "erf": lambda: stax.Erf(a=1.0, b=1.0, c=0.0),
-           "identity": stax.Identity}[arch.activation]
+    act = {"relu": stax.Relu, "erf": lambda: stax.Erf(a=1.0, b=1.0, c=0.0), "identity": stax.Identity}[arch.activation]
     layers = []
     if arch.kind == "conv":
         ndim = len(shape) - 1
         for width in arch.widths:
-            layers += [stax.Conv(width, (arch.kernel_size,) * ndim, strides=(arch.stride,) * ndim,
-                                 padding=arch.padding, W_std=arch.w_std, b_std=b_std,
-                                 parameterization=par),
-                       act()]
+            layers += [
+                stax.Conv(
+                    width,
+                    (arch.kernel_size,) * ndim,
+                    strides=(arch.stride,) * ndim,
+                    padding=arch.padding,
+                    W_std=arch.w_std,
+                    b_std=b_std,
+                    parameterization=par,
+                ),
+                act(),
+            ]
             if arch.pool == "avg":
                 layers.append(stax.AvgPool((2,) * ndim, strides=(2,) * ndim, padding="VALID"))
         layers.append(stax.GlobalAvgPool() if arch.readout == "avg" else stax.Flatten())
@@ -105,8 +112,7 @@ def stax_layers(arch, input_shape):
         hidden = arch.widths
     for width in hidden:
         layers += [stax.Dense(width, W_std=arch.w_std, b_std=b_std, parameterization=par), act()]
-    layers.append(stax.Dense(arch.num_classes, W_std=arch.readout_w_std, b_std=b_std,
-                             parameterization=par))
+    layers.append(stax.Dense(arch.num_classes, W_std=arch.readout_w_std, b_std=b_std, parameterization=par))
     return layers
 
 
@@ -133,10 +139,9 @@ def bytes_per_pair(arch, input_shape, itemsize: int = 4) -> int:
         return 8 * itemsize
     sizes = [math.prod(shape[:-1])]
     s = list(shape[:-1])
-    for w in arch.widths:  # spatial size *before* pooling is what the conv/activation sees
+    for _ in arch.widths:  # spatial size *before* pooling is what the conv/activation sees
         st = arch.stride
-        s = [-(-n // st) if arch.padding == "SAME" else (n - arch.kernel_size) // st + 1
-             for n in s]
+        s = [-(-n // st) if arch.padding == "SAME" else (n - arch.kernel_size) // st + 1 for n in s]
         sizes.append(math.prod(s))
         if arch.pool == "avg":
             s = [n // 2 for n in s]
@@ -218,8 +223,7 @@ def _pad_rows(x, b):
     return jnp.concatenate([x, jnp.repeat(x[-1:], r, axis=0)], axis=0)
 
 
-def gram(k: Callable, x1, x2=None, batch_size: Optional[int] = None,
-         max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+def gram(k: Callable, x1, x2=None, batch_size: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """Gram matrix k(x1, x2) (n1, n2) as a float numpy array, computed block by block.
 
     `k(a, b)` may also return (na, nb, C, C) (per-logit kernels); the result is then (n1, n2, C, C).
@@ -247,13 +251,13 @@ def gram(k: Callable, x1, x2=None, batch_size: Optional[int] = None,
         for j in range(0, n2, b2):
             if sym and j + b2 <= i:
                 continue
-            blk = np.asarray(k(x1p[i:i + b1], x2p[j:j + b2]))
+            blk = np.asarray(k(x1p[i : i + b1], x2p[j : j + b2]))
             if out is None:
                 out = np.empty((n1, n2) + blk.shape[2:], dtype=blk.dtype)
             ni, nj = min(b1, n1 - i), min(b2, n2 - j)
-            out[i:i + ni, j:j + nj] = blk[:ni, :nj]
+            out[i : i + ni, j : j + nj] = blk[:ni, :nj]
             if sym and j != i:
-                out[j:j + nj, i:i + ni] = _mirror(blk[:ni, :nj])
+                out[j : j + nj, i : i + ni] = _mirror(blk[:ni, :nj])
     if out is None:  # no block at all: x1 or x2 has no rows
         raise ValueError(f"gram: empty input ({n1} x {n2} rows)")
     if sym:

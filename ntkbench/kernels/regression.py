@@ -54,8 +54,7 @@ def krr_fit_predict(k_train_train, y_train, k_test_train, ridge=1e-6, diag_reg="
 
 
 @functools.partial(jax.jit, static_argnames=("diag_reg",))
-def gd_mse_predict(k_train_train, y_train, k_test_train, t, lr=1.0, ridge=0.0,
-                   diag_reg="relative"):
+def gd_mse_predict(k_train_train, y_train, k_test_train, t, lr=1.0, ridge=0.0, diag_reg="relative"):
     """Mean test prediction of the linearised network after gradient flow for time t.
 
     Loss L = 1/(2n) Σ_i ‖f(x_i) − y_i‖² (mean over the n training points), f_0 = 0 (the mean

@@ -25,7 +25,7 @@ def label_energy_share(k_train_train, y_onehot, top_k):
     y = _as_matrix(y_onehot).astype(k.dtype)
     _, v = jnp.linalg.eigh(k)  # ascending
     proj = jnp.sum((v.T @ y) ** 2, axis=1)[::-1]  # energy per direction, descending eigenvalue
-    cum = jnp.cumsum(proj) / jnp.sum(y ** 2)
+    cum = jnp.cumsum(proj) / jnp.sum(y**2)
     ks = jnp.asarray(top_k)
     if jnp.any(ks < 1) or jnp.any(ks > k.shape[0]):
         raise ValueError(f"top_k must be in [1, {k.shape[0]}], got {top_k}")

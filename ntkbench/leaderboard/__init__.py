@@ -50,7 +50,9 @@ def load_results(results_dir) -> tuple[list[dict], list[str]]:
     seen: dict[object, dict] = {}  # config_hash -> record
     for path, rec in found:
         rel = str(path.relative_to(root))
-        if not isinstance(rec, dict) or not all(isinstance(rec.get(k), (str, int)) for k in ("task", "dataset", "method")):
+        if not isinstance(rec, dict) or not all(
+            isinstance(rec.get(k), (str, int)) for k in ("task", "dataset", "method")
+        ):
             notes.append(f"skipped {rel}: not a result record (needs task, dataset and method)")
             continue
         rec = dict(rec, _path=rel, _problems=validate_record(rec, rel))
@@ -102,8 +104,9 @@ def sections_of(task: str, records: list[dict]) -> list[dict]:
         for v in sorted({r.get("task_version") for r in recs}, key=_version_key):
             vrecs = [r for r in recs if r.get("task_version") == v]
             title = f"{'Derived results — ' if derived else ''}{task} task_version {v}"
-            out.append({"title": title, "version": v, "records": vrecs,
-                        "figures": [] if derived else figures(task, vrecs)})
+            out.append(
+                {"title": title, "version": v, "records": vrecs, "figures": [] if derived else figures(task, vrecs)}
+            )
     return out
 
 
@@ -119,20 +122,25 @@ def build_site(results_dir, out_dir) -> Path:
         stem = f"{safe_name(task)}--{safe_name(dataset)}"
         sections = sections_of(task, recs)
         page_notes = [n for n in notes if any(n.startswith(r["_path"]) or f" {r['_path']}" in n for r in recs)]
-        (out / f"{stem}.html").write_text(pages.task_page(task, dataset, sections, page_notes,
-                                                          (f"{stem}.csv", f"{stem}.md")), encoding="utf-8")
+        (out / f"{stem}.html").write_text(
+            pages.task_page(task, dataset, sections, page_notes, (f"{stem}.csv", f"{stem}.md")), encoding="utf-8"
+        )
         csv_frame([(s["title"], s["records"]) for s in sections]).to_csv(out / f"{stem}.csv", index=False)
         md = [f"# {task} on {dataset}\n"] + [f"## {s['title']}\n\n{markdown_table(s['records'])}\n" for s in sections]
         (out / f"{stem}.md").write_text("\n".join(md), encoding="utf-8")
-        summary.append({
-            "task": task, "dataset": dataset, "href": f"{stem}.html",
-            "versions": sorted({r.get("task_version") for r in recs}, key=_version_key),
-            "ok": sum(1 for r in recs if r.get("status") == "ok" and not r.get("derived")),
-            "failed": sum(1 for r in recs if r.get("status") != "ok" and not r.get("derived")),
-            "derived": sum(1 for r in recs if r.get("derived")),
-            "methods": sorted({str(r.get("method")) for r in recs}),
-            "last_run": max((_start(r) for r in recs), default="") or None,
-        })
+        summary.append(
+            {
+                "task": task,
+                "dataset": dataset,
+                "href": f"{stem}.html",
+                "versions": sorted({r.get("task_version") for r in recs}, key=_version_key),
+                "ok": sum(1 for r in recs if r.get("status") == "ok" and not r.get("derived")),
+                "failed": sum(1 for r in recs if r.get("status") != "ok" and not r.get("derived")),
+                "derived": sum(1 for r in recs if r.get("derived")),
+                "methods": sorted({str(r.get("method")) for r in recs}),
+                "last_run": max((_start(r) for r in recs), default="") or None,
+            }
+        )
     index = out / "index.html"
     n_files = len(records) + sum(1 for n in notes if n.startswith("skipped"))
     index.write_text(pages.index_page(summary, notes, n_files), encoding="utf-8")

@@ -20,9 +20,18 @@ from markupsafe import Markup
 
 from ntkbench.charts import Chart
 from ntkbench.leaderboard import plots
-from ntkbench.leaderboard.tables import (as_dict, budget_summary, flags_of, fmt_num, metric_cell,
-                                        metric_names, params_summary, reproduce_entries, reproduce_text,
-                                        row_key)
+from ntkbench.leaderboard.tables import (
+    as_dict,
+    budget_summary,
+    flags_of,
+    fmt_num,
+    metric_cell,
+    metric_names,
+    params_summary,
+    reproduce_entries,
+    reproduce_text,
+    row_key,
+)
 
 CSS = Path(__file__).with_name("style.css").read_text()
 
@@ -32,7 +41,8 @@ SORTER_JS = """
 (function () {
   function key(tbody, i) {
     var cell = tbody.rows[0].cells[i];
-    var v = cell ? (cell.getAttribute('data-sort') !== null ? cell.getAttribute('data-sort') : cell.textContent.trim()) : '';
+    var v = '';
+    if (cell) v = cell.getAttribute('data-sort') !== null ? cell.getAttribute('data-sort') : cell.textContent.trim();
     var n = Number(v);
     return v === '' ? null : (isNaN(n) ? v.toLowerCase() : n);
   }
@@ -72,9 +82,10 @@ _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SORTER_JS.encode()).digest()).dec
 # short of 'unsafe-hashes' plus one hash per distinct attribute value, so inline styles stay allowed.
 # They cannot run code or fetch anything: default-src 'none' still blocks every URL but data:
 # images (the PNG previews). Scripts stay hash-only.
-CSP = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'; "
-       "base-uri 'none'; form-action 'none'")
-
+CSP = (
+    f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{_SCRIPT_HASH}'; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 
 def _finalize(v):
@@ -86,9 +97,15 @@ def _finalize(v):
     return v if hasattr(v, "__html__") else Markup(html.escape(str(v), quote=True))
 
 
-ENV = Environment(loader=PackageLoader("ntkbench.leaderboard", "templates"), autoescape=True,
-                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, finalize=_finalize,
-                  keep_trailing_newline=True)
+ENV = Environment(
+    loader=PackageLoader("ntkbench.leaderboard", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    finalize=_finalize,
+    keep_trailing_newline=True,
+)
 ENV.globals.update(csp=CSP, css=Markup(CSS), sorter_js=Markup(SORTER_JS))
 
 
@@ -98,21 +115,36 @@ def render(template: str, **context) -> str:
 
 # -- index ----------------------------------------------------------------------------------------
 
+
 def index_page(groups: list[dict], notes: list[str], n_files: int) -> str:
     """groups: dicts with task, dataset, href, versions, ok, failed, derived, methods, last_run."""
     tasks = [(t, [g for g in groups if g["task"] == t]) for t in sorted({g["task"] for g in groups})]
-    return render("index.html", title="ntkbench leaderboard", groups=groups, tasks=tasks, notes=notes,
-                  n_files=n_files)
+    return render("index.html", title="ntkbench leaderboard", groups=groups, tasks=tasks, notes=notes, n_files=n_files)
 
 
 # -- task/dataset page ----------------------------------------------------------------------------
 
+
 def task_page(task: str, dataset: str, sections: list[dict], notes: list[str], twins: tuple[str, str]) -> str:
     """sections: dicts with title, version, records, figures (`Chart`s)."""
-    views = [{"title": s["title"], "figures": [f for c in s["figures"] if (f := figure_view(c))],
-              "table": table_view(s["records"], f"t{i}")} for i, s in enumerate(sections)]
-    return render("task.html", title=f"{task} — {dataset} — ntkbench", task=task, dataset=dataset,
-                  sections=views, notes=notes, csv_name=twins[0], md_name=twins[1])
+    views = [
+        {
+            "title": s["title"],
+            "figures": [f for c in s["figures"] if (f := figure_view(c))],
+            "table": table_view(s["records"], f"t{i}"),
+        }
+        for i, s in enumerate(sections)
+    ]
+    return render(
+        "task.html",
+        title=f"{task} — {dataset} — ntkbench",
+        task=task,
+        dataset=dataset,
+        sections=views,
+        notes=notes,
+        csv_name=twins[0],
+        md_name=twins[1],
+    )
 
 
 def figure_view(chart: Chart) -> dict | None:
@@ -152,10 +184,12 @@ def metric_head(task: object, name: str) -> dict:
 def table_view(records: list[dict], table_id: str) -> dict:
     names = metric_names(records)
     task = records[0].get("task") if records else None
-    heads = [{"text": h, "title": ""} for h in HEAD] + [metric_head(task, n) for n in names] + [
-        {"text": "published", "title": "published numbers for this configuration, with the verdict"}]
-    return {"id": table_id, "heads": heads,
-            "rows": [record_view(rec, names) for rec in sorted(records, key=row_key)]}
+    heads = (
+        [{"text": h, "title": ""} for h in HEAD]
+        + [metric_head(task, n) for n in names]
+        + [{"text": "published", "title": "published numbers for this configuration, with the verdict"}]
+    )
+    return {"id": table_id, "heads": heads, "rows": [record_view(rec, names) for rec in sorted(records, key=row_key)]}
 
 
 def record_view(rec: dict, names: list[str]) -> dict:
@@ -167,22 +201,49 @@ def record_view(rec: dict, names: list[str]) -> dict:
     for n in names:
         text, sort = metric_cell(n, metrics.get(n), rec.get("task"))
         per_seed = as_dict(metrics.get(n)).get("per_seed")
-        cells.append({"text": text, "sort": "" if sort is None else repr(sort),
-                      "tip": ", ".join(fmt_num(v) for v in per_seed) if isinstance(per_seed, list) else None})
+        cells.append(
+            {
+                "text": text,
+                "sort": "" if sort is None else repr(sort),
+                "tip": ", ".join(fmt_num(v) for v in per_seed) if isinstance(per_seed, list) else None,
+            }
+        )
     return {
-        "cls": "rec" + ("" if status == "ok" else " failed"), "method": rec.get("method"),
-        "flags": flags_of(rec), "problems": list(rec.get("_problems", [])), "status": status,
-        "error": error if status != "ok" else "", "origin": rec.get("method_origin"),
-        "method_version": rec.get("method_version"), "seeds": rec.get("seeds"),
-        "params": params_summary(rec.get("params")), "budget": budget_summary(rec.get("budget")),
-        "metrics": cells, "details": details_view(rec),
-        "published": [{"text": reproduce_text(e), "verdict": str(e.get("verdict")), "kind": verdict_kind(e.get("verdict")),
-                       "source": e.get("source")} for e in reproduce_entries(rec)],
+        "cls": "rec" + ("" if status == "ok" else " failed"),
+        "method": rec.get("method"),
+        "flags": flags_of(rec),
+        "problems": list(rec.get("_problems", [])),
+        "status": status,
+        "error": error if status != "ok" else "",
+        "origin": rec.get("method_origin"),
+        "method_version": rec.get("method_version"),
+        "seeds": rec.get("seeds"),
+        "params": params_summary(rec.get("params")),
+        "budget": budget_summary(rec.get("budget")),
+        "metrics": cells,
+        "details": details_view(rec),
+        "published": [
+            {
+                "text": reproduce_text(e),
+                "verdict": str(e.get("verdict")),
+                "kind": verdict_kind(e.get("verdict")),
+                "source": e.get("source"),
+            }
+            for e in reproduce_entries(rec)
+        ],
     }
 
 
-PROV_FIRST = ("backend", "device", "versions", "git_commit", "ntkbench_version", "wall_seconds",
-              "compile_seconds", "start_time")
+PROV_FIRST = (
+    "backend",
+    "device",
+    "versions",
+    "git_commit",
+    "ntkbench_version",
+    "wall_seconds",
+    "compile_seconds",
+    "start_time",
+)
 
 
 def details_view(rec: dict) -> dict:
@@ -194,15 +255,22 @@ def details_view(rec: dict) -> dict:
         if isinstance(v, dict):
             v = ", ".join(f"{a} {b}" for a, b in v.items())
         items.append((k, v))
-    items += [("config_hash", rec.get("config_hash")), ("dataset_fingerprint", rec.get("dataset_fingerprint")),
-              ("root_seed", rec.get("root_seed")), ("suite", rec.get("suite")), ("file", rec.get("_path"))]
+    items += [
+        ("config_hash", rec.get("config_hash")),
+        ("dataset_fingerprint", rec.get("dataset_fingerprint")),
+        ("root_seed", rec.get("root_seed")),
+        ("suite", rec.get("suite")),
+        ("file", rec.get("_path")),
+    ]
     blocks = [("params", rec.get("params")), ("budget", rec.get("budget"))]
     if rec.get("status") != "ok" and rec.get("error"):
         blocks.append(("error", rec.get("error")))
     if flags_of(rec):
         blocks.append(("flags", flags_of(rec)))
-    return {"entries": [(k, v) for k, v in items if v is not None],
-            "blocks": [(t, v if isinstance(v, str) else _pretty(v)) for t, v in blocks]}
+    return {
+        "entries": [(k, v) for k, v in items if v is not None],
+        "blocks": [(t, v if isinstance(v, str) else _pretty(v)) for t, v in blocks],
+    }
 
 
 def _pretty(v) -> str:

@@ -33,11 +33,18 @@ if TYPE_CHECKING:
 
 __all__ = ["pictures", "render"]
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22")
-RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.image_inline": True, "font.sans-serif": ["DejaVu Sans"],
-      "font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold", "axes.titlelocation": "left",
-      "legend.fontsize": 8, "legend.frameon": False}
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+RC: dict[RcKeyType, Any] = {
+    "svg.fonttype": "none",
+    "svg.image_inline": True,
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+}
 _NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
@@ -62,7 +69,7 @@ def _inline(svg: str, chart: Chart, uid: str, tips: dict[str, str]) -> str:
     """Drop the XML prolog, DOCTYPE and RDF metadata, and matplotlib's fixed group ids ("figure_1",
     "axes_1", … would repeat across the charts of a page); label the root for assistive tech; add
     hover titles to the groups named in `tips` (ids prefixed with `uid`, unique per chart)."""
-    svg = svg[svg.index("<svg"):].strip()
+    svg = svg[svg.index("<svg") :].strip()
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
     svg = re.sub(rf'<g id="(?!{uid}-)[^"]*"', "<g", svg)
     cls = "chart heat" if chart.kind == "heatmap" else "chart"
@@ -86,8 +93,7 @@ def _g(v: float) -> str:
 
 
 def _points(se: Series, log_x: bool) -> list[tuple[float, float, float | None]]:
-    return sorted((x, m, s if _finite(s) else None) for x, m, s in se.points
-                  if _finite(x, m) and (not log_x or x > 0))
+    return sorted((x, m, s if _finite(s) else None) for x, m, s in se.points if _finite(x, m) and (not log_x or x > 0))
 
 
 def _line(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
@@ -110,7 +116,8 @@ def _line(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
             (h,) = ax.plot(x, m, "-o", color=c, lw=1.8, ms=4)
         h.set_gid(f"{uid}-s{i}")
         tips[f"{uid}-s{i}"] = f"{se.label}: " + "; ".join(
-            f"{_g(a)} → {b:.2f}" + (f" ± {e:.2f}" if e else "") for a, b, e in p)
+            f"{_g(a)} → {b:.2f}" + (f" ± {e:.2f}" if e else "") for a, b, e in p
+        )
         handles.append(h)
         labels.append(_short(se.label))
     if chart.log_x:
@@ -138,14 +145,22 @@ def _heatmap(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
             grid[i, j] = float(v) if v is not None and _finite(v) else np.nan
     ax = fig.add_subplot()
     ax.set_facecolor("#dddddd")  # missing cells
-    mesh = ax.pcolormesh(np.ma.masked_invalid(grid), cmap="viridis", vmin=hm.vmin, vmax=hm.vmax,
-                         edgecolors="white", linewidth=1)
+    mesh = ax.pcolormesh(
+        np.ma.masked_invalid(grid), cmap="viridis", vmin=hm.vmin, vmax=hm.vmax, edgecolors="white", linewidth=1
+    )
     mid = (hm.vmin + hm.vmax) / 2
     if hm.annotate and n_cols <= 12:
         for i, j in zip(*np.nonzero(np.isfinite(grid))):
             v = grid[i, j]
-            ax.text(j + 0.5, i + 0.5, f"{v:.0f}", ha="center", va="center", fontsize=8,
-                    color="black" if v > mid else "white")
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                f"{v:.0f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if v > mid else "white",
+            )
     ax.set_xticks(np.arange(n_cols) + 0.5, [str(c) for c in hm.cols[:n_cols]])
     ax.set_yticks(np.arange(n_rows) + 0.5, [str(r) for r in hm.rows[:n_rows]])
     ax.set_xlim(0, n_cols)
@@ -180,8 +195,11 @@ def pictures(chart: Chart) -> list[tuple[str, str]] | None:
 
 def _signals(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
     """1-D signals (length[, channels]) as small multiples; channels are averaged."""
-    sigs = [(im.label, a.reshape(a.shape[0], -1).mean(1) / 255.0) for im in chart.images
-            if len(im.shape) <= 2 and (a := _pixels(im)) is not None]
+    sigs = [
+        (im.label, a.reshape(a.shape[0], -1).mean(1) / 255.0)
+        for im in chart.images
+        if len(im.shape) <= 2 and (a := _pixels(im)) is not None
+    ]
     if not sigs:
         return None
     fig.set_size_inches(1.35 * min(len(sigs), 10), 1.25 * math.ceil(len(sigs) / 10) + 0.5)
@@ -191,7 +209,7 @@ def _signals(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
         ax.set_title(label, fontsize=8, loc="center", fontweight="normal")
         ax.set_xticks([])
         ax.set_yticks([])
-    for ax in axes.flat[len(sigs):]:
+    for ax in axes.flat[len(sigs) :]:
         ax.set_axis_off()
     fig.suptitle(chart.title, fontsize=9, x=0.0, ha="left")
     return {}

@@ -17,8 +17,11 @@ from ntkbench.charts import as_dict, compact, is_number
 
 
 def natural_key(s: str) -> list:
-    return [(0, float(t), "") if re.fullmatch(r"\d+(\.\d+)?", t) else (1, 0.0, t)
-            for t in re.split(r"(\d+(?:\.\d+)?)", s) if t]
+    return [
+        (0, float(t), "") if re.fullmatch(r"\d+(\.\d+)?", t) else (1, 0.0, t)
+        for t in re.split(r"(\d+(?:\.\d+)?)", s)
+        if t
+    ]
 
 
 def decimals(x: float) -> int:
@@ -94,8 +97,9 @@ def reproduce_entries(rec: dict) -> list[dict]:
 def reproduce_text(entry: dict) -> str:
     tol = entry.get("tolerance")
     name = f"{entry['name']}: " if entry.get("name") not in (None, "") else ""
-    text = (f"{name}published {fmt_num(entry.get('published'))} vs measured {fmt_num(entry.get('measured'))}"
-            + (f" (tol ±{fmt_num(tol)})" if is_number(tol) else ""))
+    text = f"{name}published {fmt_num(entry.get('published'))} vs measured {fmt_num(entry.get('measured'))}" + (
+        f" (tol ±{fmt_num(tol)})" if is_number(tol) else ""
+    )
     return text
 
 
@@ -105,8 +109,13 @@ def flags_of(rec: dict) -> list[str]:
 
 
 def row_key(rec: dict) -> tuple:
-    return (str(rec.get("method")), compact(rec.get("params")), compact(rec.get("budget")),
-            str(rec.get("method_version")), str(rec.get("config_hash")))
+    return (
+        str(rec.get("method")),
+        compact(rec.get("params")),
+        compact(rec.get("budget")),
+        str(rec.get("method_version")),
+        str(rec.get("config_hash")),
+    )
 
 
 def rows(records: list[dict], names: list[str]) -> list[dict]:

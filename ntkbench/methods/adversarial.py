@@ -64,23 +64,60 @@ def _fit(key, train, loss, *, widths, kernel_size, stride, dense, pool, lr, step
     def loss_fn(p, x, y, k):
         return loss(lambda z: nnx.merge(graphdef, p)(z), x, y, k)
 
-    params, _ = nb.train_params(k_train, loss_fn, params0, train, optimizer=optax.adam(lr), steps=steps,
-                                batch_size=batch_size)
+    params, _ = nb.train_params(
+        k_train, loss_fn, params0, train, optimizer=optax.adam(lr), steps=steps, batch_size=batch_size
+    )
     return Classifier(nnx.merge(graphdef, params), nnx.merge(graphdef, params0))
 
 
 @nb.method("standard", task="adversarial", version="1")
-def standard(key, train: nb.Split, threat, *, widths=CNN["widths"], kernel_size=3, stride=2, dense=CNN["dense"],
-             pool=None, lr=1e-3, steps=2000, batch_size=128):
+def standard(
+    key,
+    train: nb.Split,
+    threat,
+    *,
+    widths=CNN["widths"],
+    kernel_size=3,
+    stride=2,
+    dense=CNN["dense"],
+    pool=None,
+    lr=1e-3,
+    steps=2000,
+    batch_size=128,
+):
     """Small CNN, cross-entropy on clean inputs (ignores the threat model)."""
     loss = lambda f, x, y, k: _ce(f(x), y).mean()
-    return _fit(key, train, loss, widths=widths, kernel_size=kernel_size, stride=stride, dense=dense, pool=pool,
-                lr=lr, steps=steps, batch_size=batch_size)
+    return _fit(
+        key,
+        train,
+        loss,
+        widths=widths,
+        kernel_size=kernel_size,
+        stride=stride,
+        dense=dense,
+        pool=pool,
+        lr=lr,
+        steps=steps,
+        batch_size=batch_size,
+    )
 
 
 @nb.method("fgsm-at", task="adversarial", version="1")
-def fgsm_at(key, train: nb.Split, threat, *, widths=CNN["widths"], kernel_size=3, stride=2, dense=CNN["dense"],
-            pool=None, lr=1e-3, steps=2000, batch_size=128, attack_step_size=None):
+def fgsm_at(
+    key,
+    train: nb.Split,
+    threat,
+    *,
+    widths=CNN["widths"],
+    kernel_size=3,
+    stride=2,
+    dense=CNN["dense"],
+    pool=None,
+    lr=1e-3,
+    steps=2000,
+    batch_size=128,
+    attack_step_size=None,
+):
     """Fast adversarial training: FGSM from a uniform random start (Wong et al. 2020)."""
     alpha = 1.25 * threat.eps if attack_step_size is None else attack_step_size
 
@@ -88,13 +125,38 @@ def fgsm_at(key, train: nb.Split, threat, *, widths=CNN["widths"], kernel_size=3
         x_adv = _attack(lambda z: _ce(f(z), y), x, threat, threat.random_in_ball(k, x), 1, alpha)
         return _ce(f(x_adv), y).mean()
 
-    return _fit(key, train, loss, widths=widths, kernel_size=kernel_size, stride=stride, dense=dense, pool=pool,
-                lr=lr, steps=steps, batch_size=batch_size)
+    return _fit(
+        key,
+        train,
+        loss,
+        widths=widths,
+        kernel_size=kernel_size,
+        stride=stride,
+        dense=dense,
+        pool=pool,
+        lr=lr,
+        steps=steps,
+        batch_size=batch_size,
+    )
 
 
 @nb.method("pgd-at", task="adversarial", version="1")
-def pgd_at(key, train: nb.Split, threat, *, widths=CNN["widths"], kernel_size=3, stride=2, dense=CNN["dense"],
-           pool=None, lr=1e-3, steps=2000, batch_size=128, attack_steps=7, attack_step_size=None):
+def pgd_at(
+    key,
+    train: nb.Split,
+    threat,
+    *,
+    widths=CNN["widths"],
+    kernel_size=3,
+    stride=2,
+    dense=CNN["dense"],
+    pool=None,
+    lr=1e-3,
+    steps=2000,
+    batch_size=128,
+    attack_steps=7,
+    attack_step_size=None,
+):
     """PGD adversarial training (Madry et al. 2018): CE on PGD examples from a random start."""
     alpha = 2.5 * threat.eps / attack_steps if attack_step_size is None else attack_step_size
 
@@ -102,8 +164,19 @@ def pgd_at(key, train: nb.Split, threat, *, widths=CNN["widths"], kernel_size=3,
         x_adv = _attack(lambda z: _ce(f(z), y), x, threat, threat.random_in_ball(k, x), attack_steps, alpha)
         return _ce(f(x_adv), y).mean()
 
-    return _fit(key, train, loss, widths=widths, kernel_size=kernel_size, stride=stride, dense=dense, pool=pool,
-                lr=lr, steps=steps, batch_size=batch_size)
+    return _fit(
+        key,
+        train,
+        loss,
+        widths=widths,
+        kernel_size=kernel_size,
+        stride=stride,
+        dense=dense,
+        pool=pool,
+        lr=lr,
+        steps=steps,
+        batch_size=batch_size,
+    )
 
 
 def _kl(p_logits, q_logits):
@@ -113,8 +186,23 @@ def _kl(p_logits, q_logits):
 
 
 @nb.method("trades", task="adversarial", version="1")
-def trades(key, train: nb.Split, threat, *, widths=CNN["widths"], kernel_size=3, stride=2, dense=CNN["dense"],
-           pool=None, lr=1e-3, steps=2000, batch_size=128, beta=6.0, attack_steps=7, attack_step_size=None):
+def trades(
+    key,
+    train: nb.Split,
+    threat,
+    *,
+    widths=CNN["widths"],
+    kernel_size=3,
+    stride=2,
+    dense=CNN["dense"],
+    pool=None,
+    lr=1e-3,
+    steps=2000,
+    batch_size=128,
+    beta=6.0,
+    attack_steps=7,
+    attack_step_size=None,
+):
     """TRADES (Zhang et al. 2019): CE + β·KL(p(x) ‖ p(x')), x' maximising the KL."""
     alpha = 2.5 * threat.eps / attack_steps if attack_step_size is None else attack_step_size
 
@@ -125,8 +213,19 @@ def trades(key, train: nb.Split, threat, *, widths=CNN["widths"], kernel_size=3,
         x_adv = _attack(lambda z: _kl(target, f(z)), x, threat, x0, attack_steps, alpha)
         return (_ce(clean, y) + beta * _kl(clean, f(x_adv))).mean()
 
-    return _fit(key, train, loss, widths=widths, kernel_size=kernel_size, stride=stride, dense=dense, pool=pool,
-                lr=lr, steps=steps, batch_size=batch_size)
+    return _fit(
+        key,
+        train,
+        loss,
+        widths=widths,
+        kernel_size=kernel_size,
+        stride=stride,
+        dense=dense,
+        pool=pool,
+        lr=lr,
+        steps=steps,
+        batch_size=batch_size,
+    )
 
 
 @functools.lru_cache(maxsize=8)

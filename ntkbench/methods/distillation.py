@@ -31,8 +31,8 @@ whole (preprocessed) training split; the task evaluates what is returned.
 from __future__ import annotations
 
 import jax
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 import optax
 from flax import nnx
 
@@ -68,11 +68,13 @@ def _greedy_select(key, feats, ipc, rule):
     P = feats.shape[0]
     mu = feats.mean(0)
     if rule == "herding":
+
         def step(carry, _):
             acc, taken, t = carry
             d = jnp.sum((mu - (acc + feats) / t) ** 2, -1)
             i = jnp.argmin(jnp.where(taken, jnp.inf, d))
             return (acc + feats[i], taken.at[i].set(True), t + 1.0), i
+
         _, picks = jax.lax.scan(step, (jnp.zeros_like(mu), jnp.zeros(P, bool), 1.0), None, length=ipc)
         return picks
     first = jax.random.randint(key, (), 0, P)
@@ -81,6 +83,7 @@ def _greedy_select(key, feats, ipc, rule):
     def step(min_d, _):
         i = jnp.argmax(min_d)
         return jnp.minimum(min_d, dist(i)), i
+
     _, rest = jax.lax.scan(step, dist(first), None, length=ipc - 1)
     return jnp.concatenate([first[None], rest])
 
@@ -108,8 +111,19 @@ def kcenter(key, train: nb.Split, ipc: int, *, pool=None):
 
 
 @nb.method("kip", task="distillation", version="1")
-def kip(key, train: nb.Split, ipc: int, *, steps=1000, lr=0.01, target_batch=1000, learn_labels=False,
-        kernel="ntk", kernel_depth=2, ridge=1e-5):
+def kip(
+    key,
+    train: nb.Split,
+    ipc: int,
+    *,
+    steps=1000,
+    lr=0.01,
+    target_batch=1000,
+    learn_labels=False,
+    kernel="ntk",
+    kernel_depth=2,
+    ridge=1e-5,
+):
     """Kernel Inducing Points with an FC NTK/NNGP (Adam on images, optionally labels)."""
     C = train.num_classes
     arch = nb.models.mlp(C, (128,) * kernel_depth, parameterization="ntk")
@@ -123,8 +137,9 @@ def kip(key, train: nb.Split, ipc: int, *, steps=1000, lr=0.01, target_batch=100
         pred = krr_fit_predict(k(p["x"], p["x"]), ys, k(xt, p["x"]), ridge=ridge)
         return 0.5 * jnp.sum((pred - jax.nn.one_hot(yt, C)) ** 2, -1).mean()
 
-    params, _ = nb.train_params(k_train, loss, params, train, optimizer=optax.adam(lr), steps=steps,
-                                batch_size=target_batch)
+    params, _ = nb.train_params(
+        k_train, loss, params, train, optimizer=optax.adam(lr), steps=steps, batch_size=target_batch
+    )
     return params["x"], (params["y"] if learn_labels else y0)
 
 
@@ -139,8 +154,19 @@ def _no_data(C):
 
 
 @nb.method("dm", task="distillation", version="1")
-def dm(key, train: nb.Split, ipc: int, *, iterations=200, lr=1.0, momentum=0.5, batch_real=64, width=128,
-       depth=3, pool=None):
+def dm(
+    key,
+    train: nb.Split,
+    ipc: int,
+    *,
+    iterations=200,
+    lr=1.0,
+    momentum=0.5,
+    batch_real=64,
+    width=128,
+    depth=3,
+    pool=None,
+):
     """Distribution matching with randomly initialised ConvNet embeddings."""
     C = train.num_classes
     model_fn = _convnet(C, train.input_shape, width, depth)
@@ -158,8 +184,9 @@ def dm(key, train: nb.Split, ipc: int, *, iterations=200, lr=1.0, momentum=0.5, 
         emb_syn = net.features(x_syn).reshape(C, ipc, -1).mean(1)
         return jnp.sum((emb_real - emb_syn) ** 2)
 
-    x, _ = nb.train_params(k_train, loss, x0, _no_data(C), optimizer=optax.sgd(lr, momentum=momentum),
-                           steps=iterations, batch_size=1)
+    x, _ = nb.train_params(
+        k_train, loss, x0, _no_data(C), optimizer=optax.sgd(lr, momentum=momentum), steps=iterations, batch_size=1
+    )
     return x, y0
 
 
@@ -177,8 +204,21 @@ def _match_distance(g_real, g_syn):
 
 
 @nb.method("dc", task="distillation", version="1")
-def dc(key, train: nb.Split, ipc: int, *, iterations=20, outer_loop=5, inner_loop=1, lr_img=0.1, lr_net=0.01,
-       batch_real=64, width=128, depth=3, pool=None):
+def dc(
+    key,
+    train: nb.Split,
+    ipc: int,
+    *,
+    iterations=20,
+    outer_loop=5,
+    inner_loop=1,
+    lr_img=0.1,
+    lr_net=0.01,
+    batch_real=64,
+    width=128,
+    depth=3,
+    pool=None,
+):
     """Gradient matching (DC) with random ConvNets; slow on a CPU, tiny defaults."""
     C = train.num_classes
     model_fn = _convnet(C, train.input_shape, width, depth)
@@ -208,6 +248,7 @@ def dc(key, train: nb.Split, ipc: int, *, iterations=20, outer_loop=5, inner_loo
             p, s = c
             u, s = net_opt.update(jax.grad(ce)(p, jax.lax.stop_gradient(x), y0), s, p)
             return (optax.apply_updates(p, u), s), None
+
         (p, net_state), _ = jax.lax.scan(inner, (p, net_state), None, length=inner_loop)
         return (x, img_state, p, net_state), None
 
@@ -215,8 +256,9 @@ def dc(key, train: nb.Split, ipc: int, *, iterations=20, outer_loop=5, inner_loo
         x, img_state = carry
         k_net, k_loop = jax.random.split(k)
         p = nb.build(model_fn, k_net)[1]
-        (x, img_state, _, _), _ = jax.lax.scan(outer, (x, img_state, p, net_opt.init(p)),
-                                               jax.random.split(k_loop, outer_loop))
+        (x, img_state, _, _), _ = jax.lax.scan(
+            outer, (x, img_state, p, net_opt.init(p)), jax.random.split(k_loop, outer_loop)
+        )
         return (x, img_state), None
 
     (x, _), _ = jax.lax.scan(iteration, (x0, img_opt.init(x0)), jax.random.split(k_run, iterations))

@@ -88,8 +88,16 @@ class _Net:
             out = _ce(self.apply(p, x[idx]), y[idx], m).mean()
             return out if loss_fn is None else out + loss_fn(p, k)
 
-        params, _ = nb.train_params(key, loss, params, idx_data, optimizer=self.opt, epochs=self.info.epochs,
-                                    batch_size=self.info.batch_size, grad_transform=grad_transform)
+        params, _ = nb.train_params(
+            key,
+            loss,
+            params,
+            idx_data,
+            optimizer=self.opt,
+            epochs=self.info.epochs,
+            batch_size=self.info.batch_size,
+            grad_transform=grad_transform,
+        )
         return params
 
     def predict(self, state, x, task_id):
@@ -104,8 +112,9 @@ def _learner(net: _Net, init, learn) -> nb.Learner:
 def sgd(info: nb.StreamInfo, *, lr=0.01, width=256, depth=2):
     """Naive fine-tuning with SGD (no protection against forgetting)."""
     net = _Net(info, width, depth, lr)
-    return _learner(net, lambda key: {"params": net.init(key)},
-                    lambda s, key, task: {"params": net.fit(key, s["params"], task)})
+    return _learner(
+        net, lambda key: {"params": net.init(key)}, lambda s, key, task: {"params": net.fit(key, s["params"], task)}
+    )
 
 
 @nb.method("ewc", task="forgetting", version="3")
@@ -128,14 +137,18 @@ def ewc(info: nb.StreamInfo, *, lr=0.01, ewc_lambda=100.0, fisher_samples=200, a
             # θ ← (θ − lr g + lr λ B) / (1 + lr λ A). Same objective and fixed points as the explicit
             # step, but stable where lr·λ·ΣF > 2 makes explicit SGD diverge.
             c = lr * ewc_lambda
-            return jax.tree.map(lambda g, t, a, b: (t - (t - lr * g + c * b) / (1 + c * a)) / lr, grads, q, s["A"], s["B"])
+            return jax.tree.map(
+                lambda g, t, a, b: (t - (t - lr * g + c * b) / (1 + c * a)) / lr, grads, q, s["A"], s["B"]
+            )
 
         p = net.fit(k_fit, s["params"], task, grad_transform=proximal)
         idx = jax.random.choice(k_sub, task.n, (min(fisher_samples, task.n),), replace=False)
         logits = _masked(net.apply(p, task.x[idx]), task.logit_mask)
         labels = jax.random.categorical(k_lab, logits)
-        grads = jax.vmap(jax.grad(lambda q, x, y: -jax.nn.log_softmax(
-            _masked(net.apply(q, x[None]), task.logit_mask))[0, y]), (None, 0, 0))(p, task.x[idx], labels)
+        grads = jax.vmap(
+            jax.grad(lambda q, x, y: -jax.nn.log_softmax(_masked(net.apply(q, x[None]), task.logit_mask))[0, y]),
+            (None, 0, 0),
+        )(p, task.x[idx], labels)
         fisher = jax.tree.map(lambda g: jnp.mean(g * g, 0), grads)
         A = jax.tree.map(jnp.add, s["A"], fisher)
         if anchor == "latest":  # one quadratic: precision A, centred on θ*_k (its minimum stays at p)
@@ -183,8 +196,12 @@ def ogd(info: nb.StreamInfo, *, lr=0.01, memory_per_task=20, width=256, depth=2)
 
 
 def _buffer(info: nb.StreamInfo, size: int):
-    return {"x": jnp.zeros((size, *info.input_shape)), "y": jnp.zeros(size, jnp.int32),
-            "mask": jnp.ones((size, info.num_classes), bool), "seen": jnp.zeros((), jnp.int32)}
+    return {
+        "x": jnp.zeros((size, *info.input_shape)),
+        "y": jnp.zeros(size, jnp.int32),
+        "mask": jnp.ones((size, info.num_classes), bool),
+        "seen": jnp.zeros((), jnp.int32),
+    }
 
 
 def _reservoir_add(buf, key, task: nb.TaskData):
@@ -195,8 +212,12 @@ def _reservoir_add(buf, key, task: nb.TaskData):
     winner = jax.ops.segment_max(jnp.arange(n), jnp.where(slot < size, slot, size), num_segments=size + 1)[:size]
     has, w = winner >= 0, jnp.clip(winner, 0, n - 1)
     pick = lambda new, old: jnp.where(has.reshape((-1,) + (1,) * (old.ndim - 1)), new, old)
-    return {"x": pick(task.x[w], buf["x"]), "y": pick(task.y[w], buf["y"]),
-            "mask": pick(jnp.broadcast_to(task.logit_mask, buf["mask"].shape), buf["mask"]), "seen": buf["seen"] + n}
+    return {
+        "x": pick(task.x[w], buf["x"]),
+        "y": pick(task.y[w], buf["y"]),
+        "mask": pick(jnp.broadcast_to(task.logit_mask, buf["mask"].shape), buf["mask"]),
+        "seen": buf["seen"] + n,
+    }
 
 
 def _replay_batch(net, buf, params, key, size):
@@ -214,8 +235,10 @@ def er(info: nb.StreamInfo, *, lr=0.01, buffer_size=500, replay_batch=10, width=
     def learn(s, key, task):
         k_fit, k_buf = jax.random.split(key)
         replay = lambda p, k: _replay_batch(net, s["buffer"], p, k, replay_batch)
-        return {"params": net.fit(k_fit, s["params"], task, loss_fn=replay),
-                "buffer": _reservoir_add(s["buffer"], k_buf, task)}
+        return {
+            "params": net.fit(k_fit, s["params"], task, loss_fn=replay),
+            "buffer": _reservoir_add(s["buffer"], k_buf, task),
+        }
 
     return _learner(net, lambda key: {"params": net.init(key), "buffer": _buffer(info, buffer_size)}, learn)
 
@@ -234,8 +257,10 @@ def agem(info: nb.StreamInfo, *, lr=0.01, buffer_size=500, ref_batch=64, width=2
             dot = g @ ref
             return unravel(jnp.where(dot < 0, g - dot / jnp.maximum(ref @ ref, 1e-12) * ref, g))
 
-        return {"params": net.fit(k_fit, s["params"], task, grad_transform=project),
-                "buffer": _reservoir_add(s["buffer"], k_buf, task)}
+        return {
+            "params": net.fit(k_fit, s["params"], task, grad_transform=project),
+            "buffer": _reservoir_add(s["buffer"], k_buf, task),
+        }
 
     return _learner(net, lambda key: {"params": net.init(key), "buffer": _buffer(info, buffer_size)}, learn)
 
@@ -246,8 +271,12 @@ def multitask(info: nb.StreamInfo, *, lr=0.01, width=256, depth=2):
     net = _Net(info, width, depth, lr)
 
     def init(key):
-        return {"params": net.init(key), "x": jnp.zeros((0, *info.input_shape)), "y": jnp.zeros(0, jnp.int32),
-                "mask": jnp.zeros((0, info.num_classes), bool)}
+        return {
+            "params": net.init(key),
+            "x": jnp.zeros((0, *info.input_shape)),
+            "y": jnp.zeros(0, jnp.int32),
+            "mask": jnp.zeros((0, info.num_classes), bool),
+        }
 
     def learn(s, key, task):
         x = jnp.concatenate([s["x"], task.x])

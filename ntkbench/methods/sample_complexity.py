@@ -17,8 +17,7 @@ def mlp_arch(num_classes, *, width, depth):
 
 
 def cnn_arch(num_classes, *, channels, depth, kernel_size, stride, readout="flatten"):
-    return nb.models.convnet(num_classes, (channels,) * depth, kernel_size=kernel_size, stride=stride,
-                             readout=readout)
+    return nb.models.convnet(num_classes, (channels,) * depth, kernel_size=kernel_size, stride=stride, readout=readout)
 
 
 def _fit(key, train, arch, lr, steps, batch_size):
@@ -34,11 +33,23 @@ def mlp(key, train: nb.Split, *, width=100, depth=2, lr=1e-2, steps=6000, batch_
 
 
 @nb.method("cnn", task="sample_complexity", version="1", arch=cnn_arch)
-def cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten", lr=1e-2,
-        steps=6000, batch_size=100):
+def cnn(
+    key,
+    train: nb.Split,
+    *,
+    channels=25,
+    depth=3,
+    kernel_size=5,
+    stride=2,
+    readout="flatten",
+    lr=1e-2,
+    steps=6000,
+    batch_size=100,
+):
     """ReLU ConvNet (1-D or 2-D by input) trained with Adam on cross-entropy."""
-    arch = cnn_arch(train.num_classes, channels=channels, depth=depth, kernel_size=kernel_size, stride=stride,
-                    readout=readout)
+    arch = cnn_arch(
+        train.num_classes, channels=channels, depth=depth, kernel_size=kernel_size, stride=stride, readout=readout
+    )
     return _fit(key, train, arch, lr, steps, batch_size)
 
 
@@ -46,6 +57,7 @@ def _kernel_method(kind, arch_fn):
     def fit(key, train: nb.Split, *, ridge=1e-4, **arch_params):
         arch = arch_fn(train.num_classes, **arch_params)
         return nb.krr_predictor(arch, kind, train.x, train.y, train.num_classes, ridge=ridge)
+
     return fit
 
 
@@ -62,16 +74,16 @@ def nngp_mlp(key, train: nb.Split, *, width=100, depth=2, ridge=1e-4):
 
 
 @nb.method("ntk-cnn", task="sample_complexity", version="1", jittable=False, arch=cnn_arch)
-def ntk_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten",
-             ridge=1e-4):
+def ntk_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten", ridge=1e-4):
     """Kernel regression with the infinite-width NTK of the `cnn` architecture."""
-    return _kernel_method("ntk", cnn_arch)(key, train, ridge=ridge, channels=channels, depth=depth, readout=readout,
-                                          kernel_size=kernel_size, stride=stride)
+    return _kernel_method("ntk", cnn_arch)(
+        key, train, ridge=ridge, channels=channels, depth=depth, readout=readout, kernel_size=kernel_size, stride=stride
+    )
 
 
 @nb.method("nngp-cnn", task="sample_complexity", version="1", jittable=False, arch=cnn_arch)
-def nngp_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten",
-             ridge=1e-4):
+def nngp_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten", ridge=1e-4):
     """Kernel regression with the infinite-width NNGP of the `cnn` architecture."""
-    return _kernel_method("nngp", cnn_arch)(key, train, ridge=ridge, channels=channels, depth=depth, readout=readout,
-                                           kernel_size=kernel_size, stride=stride)
+    return _kernel_method("nngp", cnn_arch)(
+        key, train, ridge=ridge, channels=channels, depth=depth, readout=readout, kernel_size=kernel_size, stride=stride
+    )

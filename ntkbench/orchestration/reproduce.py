@@ -17,8 +17,19 @@ from pathlib import Path
 from ntkbench.registry import Registry, did_you_mean
 from ntkbench.results import read_result, write_json_atomic
 
-ENTRY_FIELDS = ("name", "task", "dataset", "method", "params", "budget", "metric", "value", "tolerance",
-                "source", "hardware")
+ENTRY_FIELDS = (
+    "name",
+    "task",
+    "dataset",
+    "method",
+    "params",
+    "budget",
+    "metric",
+    "value",
+    "tolerance",
+    "source",
+    "hardware",
+)
 
 
 def registry() -> list[dict]:
@@ -38,19 +49,37 @@ def registry() -> list[dict]:
 def run_spec(entry: dict):
     from ntkbench.orchestration.suites import expand_suite
 
-    (run,) = expand_suite({"seeds": entry["seeds"], "runs": [{
-        "task": entry["task"], "datasets": entry["dataset"], "methods": entry["method"],
-        "budget": entry["budget"], "params": {entry["method"]: entry["params"]}}]},
-        where=f"published entry {entry['name']!r}", name=f"reproduce:{entry['name']}")
+    (run,) = expand_suite(
+        {
+            "seeds": entry["seeds"],
+            "runs": [
+                {
+                    "task": entry["task"],
+                    "datasets": entry["dataset"],
+                    "methods": entry["method"],
+                    "budget": entry["budget"],
+                    "params": {entry["method"]: entry["params"]},
+                }
+            ],
+        },
+        where=f"published entry {entry['name']!r}",
+        name=f"reproduce:{entry['name']}",
+    )
     return run
 
 
 def verdict(entry: dict, record: dict) -> dict:
     measured = (record.get("metrics", {}).get(entry["metric"]) or {}).get("mean")
     ok = measured is not None and abs(measured - entry["value"]) <= entry["tolerance"]
-    return {"name": entry["name"], "metric": entry["metric"], "published": entry["value"], "measured": measured,
-            "tolerance": entry["tolerance"], "source": entry["source"],
-            "verdict": "reproduced" if ok else ("not reproduced" if measured is not None else "failed")}
+    return {
+        "name": entry["name"],
+        "metric": entry["metric"],
+        "published": entry["value"],
+        "measured": measured,
+        "tolerance": entry["tolerance"],
+        "source": entry["source"],
+        "verdict": "reproduced" if ok else ("not reproduced" if measured is not None else "failed"),
+    }
 
 
 def attach(path: Path, result: dict) -> dict:
@@ -64,9 +93,12 @@ def attach(path: Path, result: dict) -> dict:
 
 def print_registry(entries, stream=sys.stdout):
     for e in entries:
-        print(f"{e['name']}\n    {e['task']}/{e['dataset']}/{e['method']}  {e['metric']} = {e['value']} "
-              f"± {e['tolerance']}\n    source: {e['source']}\n    protocol: params {e['params']}, budget {e['budget']}, "
-              f"{e['seeds']} seed(s)\n    hardware: {e['hardware']}", file=stream)
+        print(
+            f"{e['name']}\n    {e['task']}/{e['dataset']}/{e['method']}  {e['metric']} = {e['value']} "
+            f"± {e['tolerance']}\n    source: {e['source']}\n    protocol: params {e['params']}, budget {e['budget']}, "
+            f"{e['seeds']} seed(s)\n    hardware: {e['hardware']}",
+            file=stream,
+        )
 
 
 def main(args, data_dir=None) -> int:
@@ -93,8 +125,10 @@ def main(args, data_dir=None) -> int:
     print()
     for r in rows:
         measured = "-" if r["measured"] is None else f"{r['measured']:.2f}"
-        print(f"{r['name']:<48} {r['metric']:<16} published {r['published']:>7}  measured {measured:>7}  "
-              f"tol ±{r['tolerance']}  {r['verdict'].upper()}")
+        print(
+            f"{r['name']:<48} {r['metric']:<16} published {r['published']:>7}  measured {measured:>7}  "
+            f"tol ±{r['tolerance']}  {r['verdict'].upper()}"
+        )
     return 1 if failed else 0
 
 
@@ -104,7 +138,11 @@ def published_for(record: dict) -> list[dict]:
     otherwise it says so."""
     out = []
     for entry in registry():
-        if (entry["task"], entry["dataset"], entry["method"]) != (record.get("task"), record.get("dataset"), record.get("method")):
+        if (entry["task"], entry["dataset"], entry["method"]) != (
+            record.get("task"),
+            record.get("dataset"),
+            record.get("method"),
+        ):
             continue
         if entry["metric"] not in (record.get("metrics") or {}):
             continue

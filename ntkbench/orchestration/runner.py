@@ -11,14 +11,15 @@ import dataclasses
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from ntkbench.data import load_dataset
+from ntkbench.orchestration.suites import RunSpec
 from ntkbench.provenance import now_utc, provenance
 from ntkbench.registry import PluginError, get_method
 from ntkbench.results import SCHEMA, config_hash, iter_results, result_path, write_json_atomic
-from ntkbench.orchestration.suites import RunSpec
 from ntkbench.tasks import RunContext, get_task
 from ntkbench.tasks.base import method_failure
 
@@ -50,8 +51,16 @@ def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Callabl
         record["dataset_fingerprint"] = dataset.fingerprint()
         record["dataset_meta"] = dataset.meta
         vmap = spec.vmappable if run.vmap_seeds is None else (run.vmap_seeds and spec.vmappable)
-        ctx = RunContext(method=spec, dataset=dataset, params=run.params, budget=run.budget, seeds=run.seeds,
-                         root_seed=run.root_seed, vmap_seeds=vmap, log=log)
+        ctx = RunContext(
+            method=spec,
+            dataset=dataset,
+            params=run.params,
+            budget=run.budget,
+            seeds=run.seeds,
+            root_seed=run.root_seed,
+            vmap_seeds=vmap,
+            log=log,
+        )
         try:
             output = task.run(ctx)
         except PluginError:
@@ -87,8 +96,9 @@ def headline(record: dict) -> str:
     return f"{k} {v['mean']:.1f} ± {v['std']:.1f}" if v.get("mean") is not None else k
 
 
-def execute(runs: list[RunSpec], out_dir: str | Path, *, data_dir=None, force: bool = False,
-            stream: TextIO = sys.stdout) -> list[Outcome]:
+def execute(
+    runs: list[RunSpec], out_dir: str | Path, *, data_dir=None, force: bool = False, stream: TextIO = sys.stdout
+) -> list[Outcome]:
     out_dir = Path(out_dir)
     outcomes: list[Outcome] = []
     total = len(runs)
@@ -116,17 +126,55 @@ def aggregate(runs: list[RunSpec], out_dir: Path, stream: TextIO = sys.stdout) -
     written = []
     for task_name in sorted({r.task for r in runs}):
         task = get_task(task_name)
-        records = [rec for _, rec in iter_results(out_dir / task_name)
-                   if rec.get("task_version") == task.version and not rec.get("derived")]
+        records = [
+            rec
+            for _, rec in iter_results(out_dir / task_name)
+            if rec.get("task_version") == task.version and not rec.get("derived")
+        ]
         for d in task.aggregate(records):
             tmpl = d.pop("template")
-            record = {k: tmpl[k] for k in ("schema", "task", "task_version", "method", "method_version",
-                                            "method_origin", "params", "budget", "seeds", "root_seed")}
-            record.update(dataset=d.pop("dataset"), dataset_fingerprint=None, ntk={}, status="ok", error=None,
-                          derived=True, provenance=tmpl["provenance"], **d)
-            record["config_hash"] = config_hash({k: record[k] for k in (
-                "task", "task_version", "dataset", "method", "method_version", "method_origin", "params",
-                "budget", "seeds", "root_seed")})
+            record = {
+                k: tmpl[k]
+                for k in (
+                    "schema",
+                    "task",
+                    "task_version",
+                    "method",
+                    "method_version",
+                    "method_origin",
+                    "params",
+                    "budget",
+                    "seeds",
+                    "root_seed",
+                )
+            }
+            record.update(
+                dataset=d.pop("dataset"),
+                dataset_fingerprint=None,
+                ntk={},
+                status="ok",
+                error=None,
+                derived=True,
+                provenance=tmpl["provenance"],
+                **d,
+            )
+            record["config_hash"] = config_hash(
+                {
+                    k: record[k]
+                    for k in (
+                        "task",
+                        "task_version",
+                        "dataset",
+                        "method",
+                        "method_version",
+                        "method_origin",
+                        "params",
+                        "budget",
+                        "seeds",
+                        "root_seed",
+                    )
+                }
+            )
             path = result_path(out_dir, record["task"], record["dataset"], record["method"], record["config_hash"])
             write_json_atomic(path, record)
             print(f"derived {record['task']}/{record['dataset']}/{record['method']}: " + headline(record), file=stream)
@@ -137,8 +185,14 @@ def aggregate(runs: list[RunSpec], out_dir: Path, stream: TextIO = sys.stdout) -
 def summary_table(outcomes: list[Outcome]) -> str:
     rows = [("run", "status", "seconds", "headline")]
     for o in outcomes:
-        rows.append((f"{o.run.task}/{o.run.dataset}/{o.run.method}", o.status,
-                     f"{o.seconds:.1f}" if o.status != "skipped" else "-", o.headline or o.error[:80]))
+        rows.append(
+            (
+                f"{o.run.task}/{o.run.dataset}/{o.run.method}",
+                o.status,
+                f"{o.seconds:.1f}" if o.status != "skipped" else "-",
+                o.headline or o.error[:80],
+            )
+        )
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -55,9 +55,16 @@ class RunSpec:
 
     def config(self) -> dict:
         return {
-            "task": self.task, "task_version": self.task_version, "dataset": self.dataset,
-            "method": self.method, "method_version": self.method_version, "method_origin": self.method_origin,
-            "params": self.params, "budget": self.budget, "seeds": self.seeds, "root_seed": self.root_seed,
+            "task": self.task,
+            "task_version": self.task_version,
+            "dataset": self.dataset,
+            "method": self.method,
+            "method_version": self.method_version,
+            "method_origin": self.method_origin,
+            "params": self.params,
+            "budget": self.budget,
+            "seeds": self.seeds,
+            "root_seed": self.root_seed,
         }
 
     @property
@@ -112,7 +119,8 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
     root_seed = doc.get("root_seed", 0)
     for field, value in (("seeds", default_seeds), ("root_seed", root_seed)):
         if not isinstance(value, int) or isinstance(value, bool) or value < (1 if field == "seeds" else 0):
-            raise SuiteError(f"{where}: field {field!r} must be a {'positive' if field == 'seeds' else 'non-negative'} integer, got {value!r}")
+            kind = "positive" if field == "seeds" else "non-negative"
+            raise SuiteError(f"{where}: field {field!r} must be a {kind} integer, got {value!r}")
     runs_doc = doc.get("runs")
     if not isinstance(runs_doc, list) or not runs_doc:
         raise SuiteError(f"{where}: field 'runs' must be a non-empty list of [[runs]] tables")
@@ -157,19 +165,29 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
                 spec = get_method(m, task.name)
             except PluginError as e:
                 raise SuiteError(f"{at}.methods: {e}") from None
-            for k, p in enumerate(_tables(params_doc.get(m), f"{at}.params.{m}")):
+            for p in _tables(params_doc.get(m), f"{at}.params.{m}"):
                 try:
                     params = spec.resolve_params(p)
                 except PluginError as e:
                     raise SuiteError(f"{at}.params.{m}: {e}") from None
                 for d in datasets:
                     for budget in budgets:
-                        out.append(RunSpec(
-                            task=task.name, task_version=task.version, dataset=d, method=m,
-                            method_version=spec.version, method_origin=spec.origin, params=params,
-                            budget=budget, seeds=run_seeds, root_seed=root_seed, vmap_seeds=vmap_seeds,
-                            suite=name,
-                        ))
+                        out.append(
+                            RunSpec(
+                                task=task.name,
+                                task_version=task.version,
+                                dataset=d,
+                                method=m,
+                                method_version=spec.version,
+                                method_origin=spec.origin,
+                                params=params,
+                                budget=budget,
+                                seeds=run_seeds,
+                                root_seed=root_seed,
+                                vmap_seeds=vmap_seeds,
+                                suite=name,
+                            )
+                        )
     seen = {}
     for r in out:
         if r.config_hash in seen:

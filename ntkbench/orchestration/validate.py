@@ -36,8 +36,12 @@ def validate_result_file(path: Path, origins: dict[tuple[str, str], str] | None 
         return [f"{path}: not valid JSON: {e}"]
     except OSError as e:
         return [f"{path}: cannot read: {e}"]
-    return validate_record(record, str(path), current_task_versions=task_versions(),
-                           known_origins=origins if origins is not None else _known_origins())
+    return validate_record(
+        record,
+        str(path),
+        current_task_versions=task_versions(),
+        known_origins=origins if origins is not None else _known_origins(),
+    )
 
 
 def compare_metrics(claimed: dict, measured: dict, where: str) -> list[str]:
@@ -48,8 +52,10 @@ def compare_metrics(claimed: dict, measured: dict, where: str) -> list[str]:
         elif name not in claimed:
             errors.append(f"{where}: metric {name!r} is produced by the rerun but missing from the file")
         elif not _same(claimed[name], measured[name]):
-            errors.append(f"{where}: field 'metrics.{name}' differs from the rerun: file "
-                          f"{_short(claimed[name])} vs rerun {_short(measured[name])}")
+            errors.append(
+                f"{where}: field 'metrics.{name}' differs from the rerun: file "
+                f"{_short(claimed[name])} vs rerun {_short(measured[name])}"
+            )
     return errors
 
 
@@ -70,14 +76,27 @@ def _short(m) -> str:
 def rerun_result(path: Path, data_dir=None) -> list[str]:
     """Re-execute the run a result file describes; compare its metrics exactly."""
     from ntkbench.orchestration.runner import execute_one
-    from ntkbench.results import to_jsonable
     from ntkbench.orchestration.suites import RunSpec
+    from ntkbench.results import to_jsonable
 
     record = json.loads(path.read_text())
     if record.get("derived"):
         return []  # derived from other results, each of which is rerun on its own
-    fields = {k: record[k] for k in ("task", "task_version", "dataset", "method", "method_version",
-                                     "method_origin", "params", "budget", "seeds", "root_seed")}
+    fields = {
+        k: record[k]
+        for k in (
+            "task",
+            "task_version",
+            "dataset",
+            "method",
+            "method_version",
+            "method_origin",
+            "params",
+            "budget",
+            "seeds",
+            "root_seed",
+        )
+    }
     run = RunSpec(**fields, vmap_seeds=record.get("vmap_seeds"))
     fresh = execute_one(run, path.parent, data_dir, log=lambda msg: None)
     if fresh["status"] != "ok":

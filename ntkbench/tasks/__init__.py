@@ -33,8 +33,10 @@ def _load_tasks() -> None:
         if inspect.isclass(obj) and issubclass(obj, Task):
             obj = obj()
         if not isinstance(obj, Task):
-            raise TypeError(f"entry point {ep.name!r} ({ep.value}) from {dist} in group {ENTRY_POINT_GROUP!r} "
-                            "is not a Task (an instance, a subclass, or a module defining TASK)")
+            raise TypeError(
+                f"entry point {ep.name!r} ({ep.value}) from {dist} in group {ENTRY_POINT_GROUP!r} "
+                "is not a Task (an instance, a subclass, or a module defining TASK)"
+            )
         register_task(obj)
 
 
@@ -44,8 +46,12 @@ TASKS: Registry[str, Task] = Registry("task", error=KeyError, load=_load_tasks)
 def register_task(task: Task) -> Task:
     if not task.name:
         raise TypeError(f"{type(task).__qualname__} sets no `name`")
-    TASKS.add(task.name, task, same=lambda a, b: type(a) is type(b),
-              describe=lambda t: f"{type(t).__module__}.{type(t).__qualname__}")
+    TASKS.add(
+        task.name,
+        task,
+        same=lambda a, b: type(a) is type(b),
+        describe=lambda t: f"{type(t).__module__}.{type(t).__qualname__}",
+    )
     return task
 
 
@@ -61,5 +67,16 @@ def task_versions() -> dict[str, int]:
     return {name: t.version for name, t in TASKS.items()}
 
 
-__all__ = ["ContractError", "MetricSpec", "RunContext", "Task", "TaskOutput", "TASKS", "BUILTIN", "get_task",
-           "all_tasks", "register_task", "task_versions"]
+__all__ = [
+    "ContractError",
+    "MetricSpec",
+    "RunContext",
+    "Task",
+    "TaskOutput",
+    "TASKS",
+    "BUILTIN",
+    "get_task",
+    "all_tasks",
+    "register_task",
+    "task_versions",
+]

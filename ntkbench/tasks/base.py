@@ -12,7 +12,8 @@ import inspect
 import re
 import sys
 import traceback
-from typing import Annotated, Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar
 
 from annotated_types import Ge, Gt, Le
 
@@ -116,8 +117,11 @@ class Task:
     def headline(self, record: dict) -> tuple[str, dict] | None:
         """(metric name, metric) a result is summarised and ranked by: the last metric matching a
         headline spec, in the order the task wrote them."""
-        found = [(k, v) for k, v in (record.get("metrics") or {}).items()
-                 if isinstance(v, dict) and (spec := self.metric_spec(k)) is not None and spec.headline]
+        found = [
+            (k, v)
+            for k, v in (record.get("metrics") or {}).items()
+            if isinstance(v, dict) and (spec := self.metric_spec(k)) is not None and spec.headline
+        ]
         return found[-1] if found else None
 
     def figures(self, records: list[dict]) -> list[Any]:
@@ -139,7 +143,9 @@ def method_failure(spec: MethodSpec, exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     mine = [f for f in frames if "/jax/" not in f.filename and "/flax/" not in f.filename][-3:]
     where = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in mine)
-    return f"method {spec.name!r} from {spec.origin} failed: {type(exc).__name__}: {exc}" + (f" [at {where}]" if where else "")
+    return f"method {spec.name!r} from {spec.origin} failed: {type(exc).__name__}: {exc}" + (
+        f" [at {where}]" if where else ""
+    )
 
 
 # Field types for `Budget` dataclasses: checked by `ntkbench.typecheck` before anything compiles.

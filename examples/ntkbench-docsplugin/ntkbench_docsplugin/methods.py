@@ -26,6 +26,7 @@ def _mlp(num_classes, input_shape, width, depth):
 
 # --- sample_complexity -------------------------------------------------------------------------
 
+
 @nb.method("docs-rf-ridge", task="sample_complexity", version="0.1.0")
 def rf_ridge(key, train: nb.Split, *, features=1024, ridge=1e-3, scale=1.0):
     """Random ReLU features (Gaussian weights) + ridge regression on one-hot targets."""
@@ -48,6 +49,7 @@ def rf_ridge(key, train: nb.Split, *, features=1024, ridge=1e-3, scale=1.0):
 
 
 # --- forgetting --------------------------------------------------------------------------------
+
 
 @nb.method("docs-l2-anchor", task="forgetting", version="0.1.0")
 def l2_anchor(info: nb.StreamInfo, *, width=256, depth=2, lr=0.05, strength=0.01):
@@ -73,18 +75,21 @@ def l2_anchor(info: nb.StreamInfo, *, width=256, depth=2, lr=0.05, strength=0.01
             return ce + 0.5 * weight * sq
 
         data = nb.Split(task.x, task.y, info.num_classes)
-        params, _ = nb.train_params(key, loss_fn, state["params"], data, optimizer=optax.sgd(lr),
-                                    epochs=info.epochs, batch_size=info.batch_size)
+        params, _ = nb.train_params(
+            key, loss_fn, state["params"], data, optimizer=optax.sgd(lr), epochs=info.epochs, batch_size=info.batch_size
+        )
         return {"params": params, "anchor": params, "tasks_seen": state["tasks_seen"] + 1.0}
 
     def predict(state, x, task_id):
         return apply(state["params"], x)
 
-    return nb.Learner(init=init, learn=learn, predict=predict,
-                      network=lambda state: nnx.merge(graphdef, state["params"]))
+    return nb.Learner(
+        init=init, learn=learn, predict=predict, network=lambda state: nnx.merge(graphdef, state["params"])
+    )
 
 
 # --- distillation ------------------------------------------------------------------------------
+
 
 @nb.method("docs-class-means", task="distillation", version="0.1.0")
 def class_means(key, train: nb.Split, ipc: int):
@@ -106,9 +111,21 @@ def class_means(key, train: nb.Split, ipc: int):
 
 # --- adversarial -------------------------------------------------------------------------------
 
+
 @nb.method("docs-fgsm-mlp", task="adversarial", version="0.1.0")
-def fgsm_mlp(key, train: nb.Split, threat: nb.ThreatModel, *, width=128, depth=2, lr=1e-3, steps=400,
-             batch_size=64, adv_weight=0.5, step_scale=1.25):
+def fgsm_mlp(
+    key,
+    train: nb.Split,
+    threat: nb.ThreatModel,
+    *,
+    width=128,
+    depth=2,
+    lr=1e-3,
+    steps=400,
+    batch_size=64,
+    adv_weight=0.5,
+    step_scale=1.25,
+):
     """ReLU MLP, Adam; loss = (1−w)·CE(clean) + w·CE(FGSM from a random start in the threat model)."""
     model_fn = _mlp(train.num_classes, train.input_shape, width, depth)
     k_init, k_train = jax.random.split(key)
@@ -126,6 +143,7 @@ def fgsm_mlp(key, train: nb.Split, threat: nb.ThreatModel, *, width=128, depth=2
         x_adv = jax.lax.stop_gradient(x_adv)
         return (1.0 - adv_weight) * ce(params, xb, yb) + adv_weight * ce(params, x_adv, yb)
 
-    params, _ = nb.train_params(k_train, loss_fn, params0, train, optimizer=optax.adam(lr), steps=steps,
-                                batch_size=batch_size)
+    params, _ = nb.train_params(
+        k_train, loss_fn, params0, train, optimizer=optax.adam(lr), steps=steps, batch_size=batch_size
+    )
     return nb.Classifier(nnx.merge(graphdef, params), init=nnx.merge(graphdef, params0))

@@ -27,5 +27,8 @@ def figures(records: list[dict]) -> list[Chart]:
             series.append(Series(label, tuple(curve), group=i))
     if not series:
         series = grouped(records, ("eps", "epsilon"), "robust_acc")
-    return [Chart("robust accuracy vs eps (worst case over attacks)", "eps", "robust accuracy (%)",
-                  tuple(series))] if series else []
+    return (
+        [Chart("robust accuracy vs eps (worst case over attacks)", "eps", "robust accuracy (%)", tuple(series))]
+        if series
+        else []
+    )

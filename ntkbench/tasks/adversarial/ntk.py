@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -62,8 +63,10 @@ def _binary_subset(rng, x, y, classes, n, first: bool):
         per = n // 2
         ia, ib = np.flatnonzero(y == a), np.flatnonzero(y == b)
         if len(ia) < per or len(ib) < n - per:
-            raise ValueError(f"ntk view: classes {a}, {b} have {len(ia)}, {len(ib)} training points; "
-                             f"ntk_train_points = {n} needs {per}, {n - per}")
+            raise ValueError(
+                f"ntk view: classes {a}, {b} have {len(ia)}, {len(ib)} training points; "
+                f"ntk_train_points = {n} needs {per}, {n - per}"
+            )
         idx = np.sort(np.concatenate([rng.choice(ia, per, replace=False), rng.choice(ib, n - per, replace=False)]))
     return np.asarray(x[idx], np.float32), (np.asarray(y[idx]) == b).astype(np.int32)
 
@@ -95,20 +98,41 @@ def eigen_features(ds, budget: dict[str, Any], threat, root_seed: int) -> dict[s
     key = jax.random.fold_in(jax.random.key(root_seed), FEATURE_TAG)
 
     def accs(w):
-        rep = evaluate_attacks(Partial(fn, Xj, jnp.asarray(w)), xt, yt01, threat, key, attacks=("pgd",),
-                               attack_kwargs={"pgd": {"steps": steps}})
+        rep = evaluate_attacks(
+            Partial(fn, Xj, jnp.asarray(w)),
+            xt,
+            yt01,
+            threat,
+            key,
+            attacks=("pgd",),
+            attack_kwargs={"pgd": {"steps": steps}},
+        )
         return rep.accs["clean"], rep.accs["pgd"]
 
     features = []
     for i in range(top):
         clean, robust = accs(W[:, i])
-        features.append({"index": i + 1, "eigenvalue": float(lam[i]), "label_energy": float(proj[i] ** 2 / np.sum(Y ** 2)),
-                         "usefulness": clean, "robustness": robust})
+        features.append(
+            {
+                "index": i + 1,
+                "eigenvalue": float(lam[i]),
+                "label_energy": float(proj[i] ** 2 / np.sum(Y**2)),
+                "usefulness": clean,
+                "robustness": robust,
+            }
+        )
     krr_clean, krr_robust = accs(alpha)
-    return {"kernel": KERNEL, "classes": classes, "labels": f"-1 for class {classes[0]}, +1 for class {classes[1]}",
-            "train_points": len(X), "test_points": len(xt), "attack": f"pgd, {steps} steps, step 2.5*eps/steps, random start",
-            "features": features, "eigenvalue_share_top": float(np.sum(lam[:top]) / np.sum(lam)),
-            "krr": {"ridge": float(budget["ntk_ridge"]), "clean_acc": krr_clean, "robust_acc": krr_robust}}
+    return {
+        "kernel": KERNEL,
+        "classes": classes,
+        "labels": f"-1 for class {classes[0]}, +1 for class {classes[1]}",
+        "train_points": len(X),
+        "test_points": len(xt),
+        "attack": f"pgd, {steps} steps, step 2.5*eps/steps, random start",
+        "features": features,
+        "eigenvalue_share_top": float(np.sum(lam[:top]) / np.sum(lam)),
+        "krr": {"ridge": float(budget["ntk_ridge"]), "clean_acc": krr_clean, "robust_acc": krr_robust},
+    }
 
 
 def kernel_distances(predictors, probe) -> dict[str, Any]:
@@ -116,13 +140,22 @@ def kernel_distances(predictors, probe) -> dict[str, Any]:
     for p in predictors:
         model, init = getattr(p, "model", None), getattr(p, "init", None)
         if not isinstance(model, nnx.Module) or not isinstance(init, nnx.Module):
-            return {"available": False, "reason": "the predictor is not a Classifier(model, init) of NNX modules "
-                                                  "(e.g. a kernel machine: its kernel does not move)"}
+            return {
+                "available": False,
+                "reason": "the predictor is not a Classifier(model, init) of NNX modules "
+                "(e.g. a kernel machine: its kernel does not move)",
+            }
         k0 = empirical_ntk(init, probe)
         k1 = empirical_ntk(model, probe)
         per_seed.append(float(kernel_distance(jnp.asarray(k0), jnp.asarray(k1))))
-    return {"available": True, "probe_points": int(probe.shape[0]), "kernel": "empirical NTK, trace over logits / C",
-            "per_seed": per_seed, "mean": float(np.mean(per_seed)), "std": float(np.std(per_seed))}
+    return {
+        "available": True,
+        "probe_points": int(probe.shape[0]),
+        "kernel": "empirical NTK, trace over logits / C",
+        "per_seed": per_seed,
+        "mean": float(np.mean(per_seed)),
+        "std": float(np.std(per_seed)),
+    }
 
 
 def ntk_view(ds, budget, threat, root_seed, predictors, x_test, log=lambda m: None) -> dict[str, Any]:
@@ -137,6 +170,8 @@ def ntk_view(ds, budget, threat, root_seed, predictors, x_test, log=lambda m: No
     use = ", ".join(f"{r['usefulness']:.0f}" for r in f)
     rob = ", ".join(f"{r['robustness']:.0f}" for r in f)
     dist = f"{kd['mean']:.3f}" if kd["available"] else "n/a"
-    log(f"NTK view: eigen-feature usefulness {use}; robustness {rob}; kernel distance init->trained {dist} "
-        f"({t2 - t0:.1f}s)")
+    log(
+        f"NTK view: eigen-feature usefulness {use}; robustness {rob}; kernel distance init->trained {dist} "
+        f"({t2 - t0:.1f}s)"
+    )
     return view

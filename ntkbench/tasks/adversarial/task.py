@@ -1,6 +1,5 @@
 """The `adversarial` task: the protocol (see the package docstring) as a `Task`."""
 
-
 from __future__ import annotations
 
 import dataclasses
@@ -31,8 +30,8 @@ METRICS = (
     MetricSpec("robust_acc@eps=<eps>", unit="%", description="worst case over the attacks at another eps"),
     MetricSpec("robust_acc@<attack>", unit="%", description="accuracy under one attack"),
 )
-EPS = {"linf": {"mnist": 0.3, "fashion_mnist": 0.1, "cifar10": 8 / 255, "mnist1d": 0.1},
-       "l2": {"cifar10": 0.5}}
+EPS = {"linf": {"mnist": 0.3, "fashion_mnist": 0.1, "cifar10": 8 / 255, "mnist1d": 0.1}, "l2": {"cifar10": 0.5}}
+
 
 class _NotAPytree(Exception):
     """The method's predictor cannot leave a compiled program: seeds run in turn, eagerly."""
@@ -63,8 +62,10 @@ def resolve_threat(ds, budget: dict[str, Any]) -> tuple[ThreatModel, dict[str, A
     eps = budget["eps"]
     if eps is None:
         if ds.name not in EPS[norm]:
-            raise ValueError(f"budget field 'eps': the protocol has no {norm} eps for dataset {ds.name!r} "
-                             f"(it has {EPS[norm]}); set eps in the budget")
+            raise ValueError(
+                f"budget field 'eps': the protocol has no {norm} eps for dataset {ds.name!r} "
+                f"(it has {EPS[norm]}); set eps in the budget"
+            )
         eps = EPS[norm][ds.name]
     box = budget["box"]
     lo_d = float(min(np.min(ds.x_train), np.min(ds.x_test)))
@@ -81,21 +82,34 @@ def resolve_threat(ds, budget: dict[str, Any]) -> tuple[ThreatModel, dict[str, A
     else:
         raise ValueError(f"budget field 'box': 'auto', 'unbounded', 'data' or [lo, hi], got {box!r}")
     threat = ThreatModel(norm, float(eps), float(lo), float(hi))
-    info = {"norm": norm, "eps": float(eps), "box": box if isinstance(box, str) else "given",
-            "lower": None if np.isinf(lo) else float(lo), "upper": None if np.isinf(hi) else float(hi),
-            "data_range": [lo_d, hi_d]}
+    info = {
+        "norm": norm,
+        "eps": float(eps),
+        "box": box if isinstance(box, str) else "given",
+        "lower": None if np.isinf(lo) else float(lo),
+        "upper": None if np.isinf(hi) else float(hi),
+        "data_range": [lo_d, hi_d],
+    }
     return threat, info
 
 
 def attack_settings(budget: dict[str, Any], num_classes: int) -> dict[str, dict]:
-    pgd: dict[str, Any] = {"steps": int(budget["pgd_steps"]), "restarts": int(budget["pgd_restarts"]),
-                           "random_start": True}
+    pgd: dict[str, Any] = {
+        "steps": int(budget["pgd_steps"]),
+        "restarts": int(budget["pgd_restarts"]),
+        "random_start": True,
+    }
     if budget["pgd_step_size"] is not None:
         pgd["step_size"] = float(budget["pgd_step_size"])
-    return {"fgsm": {}, "pgd": pgd,
-            "apgd-ce": {"n_iter": int(budget["apgd_iters"]), "restarts": int(budget["apgd_restarts"])},
-            "apgd-t": {"n_iter": int(budget["apgd_t_iters"]),
-                       "n_target_classes": min(int(budget["apgd_t_targets"]), num_classes - 1)}}
+    return {
+        "fgsm": {},
+        "pgd": pgd,
+        "apgd-ce": {"n_iter": int(budget["apgd_iters"]), "restarts": int(budget["apgd_restarts"])},
+        "apgd-t": {
+            "n_iter": int(budget["apgd_t_iters"]),
+            "n_target_classes": min(int(budget["apgd_t_targets"]), num_classes - 1),
+        },
+    }
 
 
 class Adversarial(Task):
@@ -111,9 +125,16 @@ class Adversarial(Task):
         threat, threat_info = resolve_threat(ds, budget)
         x_tr, y_tr = np.asarray(ds.x_train), np.asarray(ds.y_train)
         if budget["train_examples"] is not None:
-            idx = np.sort(np.asarray(class_balanced_indices(
-                jax.random.fold_in(jax.random.key(ctx.root_seed), SUBSET_TAG), y_tr,
-                int(budget["train_examples"]), ds.num_classes)))
+            idx = np.sort(
+                np.asarray(
+                    class_balanced_indices(
+                        jax.random.fold_in(jax.random.key(ctx.root_seed), SUBSET_TAG),
+                        y_tr,
+                        int(budget["train_examples"]),
+                        ds.num_classes,
+                    )
+                )
+            )
             x_tr, y_tr = x_tr[idx], y_tr[idx]
         train = Split(jnp.asarray(x_tr), jnp.asarray(y_tr, jnp.int32), ds.num_classes)
         n_test = min(int(budget["test_points"]), len(ds.y_test))
@@ -130,15 +151,30 @@ class Adversarial(Task):
             fn = logits_fn_of(pred)
             self._check_logits(fn, x_test, ds.num_classes, who, s)
             t0 = time.perf_counter()
-            rep = evaluate_attacks(fn, x_test, y_test, threat, attack_keys[s], attacks=ATTACKS,
-                                   batch_size=int(budget["attack_batch"]), attack_kwargs=settings)
+            rep = evaluate_attacks(
+                fn,
+                x_test,
+                y_test,
+                threat,
+                attack_keys[s],
+                attacks=ATTACKS,
+                batch_size=int(budget["attack_batch"]),
+                attack_kwargs=settings,
+            )
             for k in accs:
                 accs[k].append(rep.accs[k])
             curve = {threat.eps: rep.accs["robust"]}
             for e in sweep:
-                curve[e] = evaluate_attacks(fn, x_test, y_test, dataclasses.replace(threat, eps=e), attack_keys[s],
-                                            attacks=ATTACKS, batch_size=int(budget["attack_batch"]),
-                                            attack_kwargs=settings).accs["robust"]
+                curve[e] = evaluate_attacks(
+                    fn,
+                    x_test,
+                    y_test,
+                    dataclasses.replace(threat, eps=e),
+                    attack_keys[s],
+                    attacks=ATTACKS,
+                    batch_size=int(budget["attack_batch"]),
+                    attack_kwargs=settings,
+                ).accs["robust"]
             seconds.append(time.perf_counter() - t0)
             ctx.timing.run_seconds += seconds[-1]
             seed_flags = list(rep.flags)
@@ -147,20 +183,33 @@ class Adversarial(Task):
             flags += [f"{f} [seed {s}]" for f in seed_flags]
             curves.append(curve)
             zero_grad.append(rep.zero_grad_frac)
-            ctx.log(f"seed {s}: clean {rep.accs['clean']:.1f}, " + ", ".join(
-                f"{a} {rep.accs[a]:.1f}" for a in ATTACKS) + f", robust {rep.accs['robust']:.1f} "
-                f"({seconds[-1]:.1f}s){' FLAGS: ' + '; '.join(seed_flags) if seed_flags else ''}")
+            ctx.log(
+                f"seed {s}: clean {rep.accs['clean']:.1f}, "
+                + ", ".join(f"{a} {rep.accs[a]:.1f}" for a in ATTACKS)
+                + f", robust {rep.accs['robust']:.1f} "
+                f"({seconds[-1]:.1f}s){' FLAGS: ' + '; '.join(seed_flags) if seed_flags else ''}"
+            )
 
         metrics = {"clean_acc": metric(accs["clean"])}
         metrics.update({f"robust_acc@{a}": metric(accs[a]) for a in ATTACKS})
         metrics.update({f"robust_acc@eps={e:g}": metric([c[e] for c in curves]) for e in sweep})
         metrics["robust_acc"] = metric(accs["robust"])
 
-        ntk = ntk_view(ds, budget, threat, ctx.root_seed, predictors, x_test, log=ctx.log) \
-            if budget["ntk_view"] else {"available": False, "reason": "budget ntk_view = false"}
-        extra = {"flags": flags, "threat": threat_info, "attacks": settings, "test_points": n_test,
-                 "train_examples": int(train.n), "seeds_mode": mode, "zero_grad_frac": zero_grad,
-                 "attack_seconds": seconds}
+        ntk = (
+            ntk_view(ds, budget, threat, ctx.root_seed, predictors, x_test, log=ctx.log)
+            if budget["ntk_view"]
+            else {"available": False, "reason": "budget ntk_view = false"}
+        )
+        extra = {
+            "flags": flags,
+            "threat": threat_info,
+            "attacks": settings,
+            "test_points": n_test,
+            "train_examples": int(train.n),
+            "seeds_mode": mode,
+            "zero_grad_frac": zero_grad,
+            "attack_seconds": seconds,
+        }
         return TaskOutput(metrics=metrics, ntk=ntk, extra=extra)
 
     def _train(self, ctx: RunContext, train: Split, threat: ThreatModel, who: str):
@@ -178,14 +227,16 @@ class Adversarial(Task):
         keys = seed_keys(ctx.root_seed, ctx.seeds, METHOD_TAG)
         try:
             stacked, timing = run_seeds(one_seed, keys, vmap=ctx.vmap_seeds)
-        except _NotAPytree:
+        except _NotAPytree:  # not an error: the fallback path for closures
             t0 = time.perf_counter()
             preds = [spec.fn(k, train, threat, **ctx.params) for k in keys]
             if not all(callable(p) for p in preds):
-                raise ContractError(f"{who} must return a predictor (x -> logits)")
+                raise ContractError(f"{who} must return a predictor (x -> logits)") from None
             ctx.timing.run_seconds += time.perf_counter() - t0
-            ctx.log(f"trained {ctx.seeds} seeds in turn, eagerly (the predictor is not a pytree) "
-                    f"in {time.perf_counter() - t0:.1f}s")
+            ctx.log(
+                f"trained {ctx.seeds} seeds in turn, eagerly (the predictor is not a pytree) "
+                f"in {time.perf_counter() - t0:.1f}s"
+            )
             return preds, "in turn, eager (predictor is not a pytree of arrays)"
         ctx.timing.add(timing)
         ctx.log(f"trained {ctx.seeds} seeds (compile {timing.compile_seconds:.1f}s, run {timing.run_seconds:.1f}s)")
@@ -194,13 +245,12 @@ class Adversarial(Task):
 
     @staticmethod
     def _check_logits(fn, x, num_classes, who, seed):
-        logits = _forward(fn, x[:min(len(x), 500)])
+        logits = _forward(fn, x[: min(len(x), 500)])
         want = (min(len(x), 500), num_classes)
         if tuple(logits.shape) != want:
             raise ContractError(f"{who}: predictor returned logits of shape {tuple(logits.shape)}, expected {want}")
         if not bool(jnp.all(jnp.isfinite(logits))):
             raise ContractError(f"{who} returned non-finite logits (NaN/inf) on clean test inputs for seed {seed}")
-
 
     def figures(self, records: list[dict]) -> list[Any]:
         return figures.figures(records)

@@ -56,6 +56,7 @@ MODES = ("single", "multiple")
 
 # ---------------------------------------------------------------- parametric, one example (*spatial, C)
 
+
 def brightness(x, b):
     return x + b
 
@@ -150,6 +151,7 @@ def resample_1d(x, s):
 
 # ---------------------------------------------------------------- random, one example
 
+
 def _u(key):
     return jax.random.uniform(key, ())
 
@@ -164,8 +166,10 @@ def _color(key, x):
 def _crop(key, x):
     spatial = x.shape[:-1]
     keys = jax.random.split(key, len(spatial))
-    shifts = [jax.random.randint(k, (), -int(n * RATIO_CROP_PAD + 0.5), int(n * RATIO_CROP_PAD + 0.5) + 1)
-              for k, n in zip(keys, spatial)]
+    shifts = [
+        jax.random.randint(k, (), -int(n * RATIO_CROP_PAD + 0.5), int(n * RATIO_CROP_PAD + 0.5) + 1)
+        for k, n in zip(keys, spatial)
+    ]
     return translate(x, shifts)
 
 

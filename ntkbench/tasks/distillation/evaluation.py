@@ -40,8 +40,16 @@ from ntkbench.kernels import gram, krr_fit_predict
 from ntkbench.tasks.distillation.augment import augment_batch, default_strategy
 
 EVAL_CHUNK_IMAGES = 1000  # test images in flight at once, over all vmapped networks
-EVAL_FIELDS = ("eval_networks", "eval_epochs", "eval_batch_size", "eval_lr", "eval_momentum", "eval_weight_decay",
-               "soft_label_loss", "augment")
+EVAL_FIELDS = (
+    "eval_networks",
+    "eval_epochs",
+    "eval_batch_size",
+    "eval_lr",
+    "eval_momentum",
+    "eval_weight_decay",
+    "soft_label_loss",
+    "augment",
+)
 AUGMENTS = ("none", "dsa")
 DSA_MODE = "single"  # DSA's default aug_mode 'S': one operation of the strategy per minibatch
 
@@ -51,8 +59,7 @@ def eval_archs(num_classes: int, budget: dict) -> dict[str, models.Arch]:
     data) and the DC MLP (two hidden layers of `eval_width`, ReLU)."""
     w, d = int(budget["eval_width"]), int(budget["eval_depth"])
     return {
-        "convnet": models.convnet(num_classes, (w,) * d, kernel_size=3, padding="SAME", pool="avg",
-                                     norm="instance"),
+        "convnet": models.convnet(num_classes, (w,) * d, kernel_size=3, padding="SAME", pool="avg", norm="instance"),
         "mlp": models.mlp(num_classes, (w, w)),
     }
 
@@ -72,8 +79,12 @@ def augmentation(input_shape, budget: dict) -> dict:
         raise ValueError(f"budget field 'augment' must be one of {AUGMENTS}, got {name!r}")
     if name == "none":
         return {"augment": "none"}
-    return {"augment": "dsa", "strategy": default_strategy((None, *input_shape)), "mode": DSA_MODE,
-            "applied_to": "every training minibatch of the evaluation networks (convnet, mlp), per-example parameters"}
+    return {
+        "augment": "dsa",
+        "strategy": default_strategy((None, *input_shape)),
+        "mode": DSA_MODE,
+        "applied_to": "every training minibatch of the evaluation networks (convnet, mlp), per-example parameters",
+    }
 
 
 class NetworkEval:
@@ -87,8 +98,10 @@ class NetworkEval:
         steps_per_epoch = n_syn // self.batch
         decay_at = (self.epochs // 2) * steps_per_epoch
         sched = optax.piecewise_constant_schedule(float(budget["eval_lr"]), {decay_at: 0.1} if decay_at > 0 else {})
-        self.optimizer = optax.chain(optax.add_decayed_weights(float(budget["eval_weight_decay"])),
-                                     optax.sgd(sched, momentum=float(budget["eval_momentum"])))
+        self.optimizer = optax.chain(
+            optax.add_decayed_weights(float(budget["eval_weight_decay"])),
+            optax.sgd(sched, momentum=float(budget["eval_momentum"])),
+        )
         self.loss_of = soft_loss(budget["soft_label_loss"]) if soft else cross_entropy
         self.model_fn = lambda rngs: models.Network(arch, self.input_shape, rngs=rngs)
         self.graphdef = build(self.model_fn, jax.random.key(0))[0]
@@ -111,8 +124,15 @@ class NetworkEval:
                 x = augment_batch(k, x, aug["strategy"], aug["mode"])
             return self.loss_of(nnx.merge(graphdef, p)(x), y)
 
-        params, losses = train_params(k_train, loss, params, Split(x_syn, y_syn, self.num_classes),
-                                         optimizer=self.optimizer, epochs=self.epochs, batch_size=self.batch)
+        params, losses = train_params(
+            k_train,
+            loss,
+            params,
+            Split(x_syn, y_syn, self.num_classes),
+            optimizer=self.optimizer,
+            epochs=self.epochs,
+            batch_size=self.batch,
+        )
         logits = predict_in_chunks(lambda xb: nnx.merge(graphdef, params)(xb), x_test, chunk)
         return (logits.argmax(-1) == y_test).mean() * 100.0, losses[-1]
 
@@ -156,12 +176,15 @@ def kernel_arch(num_classes: int, input_shape, budget: dict):
     archs = eval_archs(num_classes, budget)
     if budget["kernel"] == "fc":
         arch = archs["mlp"].replace(parameterization="ntk")
-        return arch, (f"fc: infinite-width kernel of the MLP {len(arch.widths)}x{arch.widths[0]} ReLU "
-                      "(NTK parameterisation)")
+        return arch, (
+            f"fc: infinite-width kernel of the MLP {len(arch.widths)}x{arch.widths[0]} ReLU (NTK parameterisation)"
+        )
     if budget["kernel"] == "conv":
         arch = archs["convnet"].replace(norm=None, parameterization="ntk")
-        return arch, (f"conv: infinite-width kernel of the ConvNet-{len(arch.widths)} (kernel 3, ReLU, 2x avg "
-                      f"pool) without instance norm, on inputs {tuple(input_shape)}")
+        return arch, (
+            f"conv: infinite-width kernel of the ConvNet-{len(arch.widths)} (kernel 3, ReLU, 2x avg "
+            f"pool) without instance norm, on inputs {tuple(input_shape)}"
+        )
     raise ValueError(f"budget field 'kernel' must be 'fc' or 'conv', got {budget['kernel']!r}")
 
 

@@ -4,7 +4,6 @@ The method contract, `fn(key, train, ipc, *, ...) -> (x_syn, y_syn)`, is in the 
 (`ntkbench/tasks/distillation/__init__.py`); this task has no `contract.py`.
 """
 
-
 from __future__ import annotations
 
 import json
@@ -19,25 +18,38 @@ from ntkbench.data.subsets import class_balanced_subset
 from ntkbench.engine.seeds import run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.kernels import kernel_fn
+from ntkbench.preview import encode_preview
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
-from ntkbench.preview import encode_preview
 from ntkbench.tasks.distillation import figures
 from ntkbench.tasks.distillation.budget import Budget
-from ntkbench.tasks.distillation.evaluation import (NetworkEval, augmentation, eval_archs, kernel_arch, krr_accuracy,
-                                                   label_targets)
+from ntkbench.tasks.distillation.evaluation import (
+    NetworkEval,
+    augmentation,
+    eval_archs,
+    kernel_arch,
+    krr_accuracy,
+    label_targets,
+)
 from ntkbench.tasks.distillation.published import PUBLISHED
 
 METHOD_TAG, EVAL_TAG = 1, 2
 BASELINE_VERSION = "1"  # of `random_real_subset` (part of the baseline's cache key)
 EVALUATIONS = ("convnet", "mlp", "krr")
 METRICS = (
-    MetricSpec("test_acc@convnet", unit="%", headline=True,
-               description="ConvNet-3 trained from scratch on the synthetic set (the DC protocol)"),
+    MetricSpec(
+        "test_acc@convnet",
+        unit="%",
+        headline=True,
+        description="ConvNet-3 trained from scratch on the synthetic set (the DC protocol)",
+    ),
     MetricSpec("test_acc@<evaluation>", unit="%", description="another evaluation model trained on the synthetic set"),
-    MetricSpec("gain_over_random@convnet", unit="points",
-               description="over a class-balanced random real subset of equal size"),
+    MetricSpec(
+        "gain_over_random@convnet", unit="points", description="over a class-balanced random real subset of equal size"
+    ),
 )
+
+
 def random_real_subset(key, train: Split, ipc: int):
     """The `gain_over_random` baseline: a class-balanced random real subset of ipc per class, drawn
     with the same function (and, in `Distillation.random_baseline`, the same keys) as the
@@ -52,17 +64,22 @@ def check_shapes(who: str, out, ipc: int, num_classes: int, input_shape) -> bool
     x, y = out
     want = ipc * num_classes
     if x.ndim < 1 or x.shape[0] != want:
-        raise ContractError(f"{who} returned {x.shape[0] if x.ndim else 0} examples, expected ipc {ipc} × "
-                            f"{num_classes} classes = {want}")
+        raise ContractError(
+            f"{who} returned {x.shape[0] if x.ndim else 0} examples, expected ipc {ipc} × "
+            f"{num_classes} classes = {want}"
+        )
     if tuple(x.shape[1:]) != tuple(input_shape):
-        raise ContractError(f"{who} returned examples of shape {tuple(x.shape[1:])}, expected the input shape "
-                            f"{tuple(input_shape)}")
+        raise ContractError(
+            f"{who} returned examples of shape {tuple(x.shape[1:])}, expected the input shape {tuple(input_shape)}"
+        )
     if y.shape == (want,) and jnp.issubdtype(y.dtype, jnp.integer):
         return False
     if y.shape == (want, num_classes) and jnp.issubdtype(y.dtype, jnp.floating):
         return True
-    raise ContractError(f"{who} returned labels of shape {tuple(y.shape)} ({y.dtype}); expected int labels "
-                        f"({want},) or soft labels ({want}, {num_classes})")
+    raise ContractError(
+        f"{who} returned labels of shape {tuple(y.shape)} ({y.dtype}); expected int labels "
+        f"({want},) or soft labels ({want}, {num_classes})"
+    )
 
 
 def check_values(who: str, x, y, ipc: int, num_classes: int, soft: bool) -> None:
@@ -75,8 +92,9 @@ def check_values(who: str, x, y, ipc: int, num_classes: int, soft: bool) -> None
                 raise ContractError(f"{who} returned labels outside 0..{num_classes - 1} (seed {s})")
             counts = np.bincount(y[s], minlength=num_classes)
             if np.any(counts != ipc):
-                raise ContractError(f"{who} returned {counts.tolist()} examples per class, expected ipc {ipc} of "
-                                    f"each class (seed {s})")
+                raise ContractError(
+                    f"{who} returned {counts.tolist()} examples per class, expected ipc {ipc} of each class (seed {s})"
+                )
 
 
 class Distillation(Task):
@@ -108,20 +126,27 @@ class Distillation(Task):
         ipc, C = int(budget["ipc"]), ds.num_classes
         counts = np.bincount(ds.y_train, minlength=C)
         if ipc < 1 or ipc > counts.min():
-            raise ValueError(f"budget field 'ipc': {ipc} is outside 1..{counts.min()} (the smallest class of {ds.name!r})")
+            raise ValueError(
+                f"budget field 'ipc': {ipc} is outside 1..{counts.min()} (the smallest class of {ds.name!r})"
+            )
         n_test = budget["test_points"] or len(ds.y_test)
         test = (jnp.asarray(ds.x_test[:n_test]), jnp.asarray(ds.y_test[:n_test]))
         train = Split(jnp.asarray(ds.x_train), jnp.asarray(ds.y_train), C)
 
         who = f"method {spec.name!r} from {spec.origin}"
         x_syn, y_syn, soft, t_distill = self.distill(spec.fn, who, ctx.params, train, ipc, ctx)
-        ctx.log(f"distilled {ipc}x{C} ({'soft' if soft else 'hard'} labels) in {t_distill.run_seconds:.1f}s "
-                f"(+{t_distill.compile_seconds:.1f}s compile)")
+        ctx.log(
+            f"distilled {ipc}x{C} ({'soft' if soft else 'hard'} labels) in {t_distill.run_seconds:.1f}s "
+            f"(+{t_distill.compile_seconds:.1f}s compile)"
+        )
         t0 = time.perf_counter()
         mine = self.evaluate(x_syn, y_syn, soft, ds, test, budget, ctx)
         eval_seconds = time.perf_counter() - t0
-        ctx.log("evaluation: " + ", ".join(f"{k} {np.mean(v):.1f}" for k, v in mine.items() if k != "networks")
-                + f" ({eval_seconds:.1f}s)")
+        ctx.log(
+            "evaluation: "
+            + ", ".join(f"{k} {np.mean(v):.1f}" for k, v in mine.items() if k != "networks")
+            + f" ({eval_seconds:.1f}s)"
+        )
 
         base = self.random_baseline(ds, train, test, ipc, budget, ctx, mine, x_syn, y_syn, soft)
         metrics = {f"test_acc@{k}": metric(v) for k, v in mine.items() if k != "networks"}
@@ -148,7 +173,9 @@ class Distillation(Task):
             out = fn(key, train, ipc, **params)
             kind["soft"] = check_shapes(who, out, ipc, train.num_classes, train.input_shape)
             x, y = out
-            return jnp.asarray(x, jnp.float32), (jnp.asarray(y, jnp.float32) if kind["soft"] else jnp.asarray(y, jnp.int32))
+            return jnp.asarray(x, jnp.float32), (
+                jnp.asarray(y, jnp.float32) if kind["soft"] else jnp.asarray(y, jnp.int32)
+            )
 
         keys = seed_keys(ctx.root_seed, ctx.seeds, METHOD_TAG)
         (x, y), timing = run_seeds(one_seed, keys, vmap=ctx.vmap_seeds)
@@ -168,8 +195,9 @@ class Distillation(Task):
                 continue
             t0 = time.perf_counter()
             ev = NetworkEval(archs[name], ds.input_shape, n_syn, soft, budget)
-            per_net = [ev.accuracies(eval_keys[s], jnp.asarray(x_syn[s]), jnp.asarray(y_syn[s]), *test)[0]
-                       for s in range(S)]
+            per_net = [
+                ev.accuracies(eval_keys[s], jnp.asarray(x_syn[s]), jnp.asarray(y_syn[s]), *test)[0] for s in range(S)
+            ]
             ctx.timing.compile_seconds += ev.compile_seconds
             ctx.timing.run_seconds += time.perf_counter() - t0 - ev.compile_seconds
             out[name] = [float(a.mean()) for a in per_net]
@@ -178,13 +206,25 @@ class Distillation(Task):
             arch = kernel_arch(C, ds.input_shape, budget)[0]
             for kind in ("ntk", "nngp"):
                 k = kernel_fn(arch, ds.input_shape, kind)
-                out[f"krr-{kind}"] = [krr_accuracy(k, x_syn[s], label_targets(y_syn[s], C), *test,
-                                                   ridge=float(budget["krr_ridge"])) for s in range(S)]
+                out[f"krr-{kind}"] = [
+                    krr_accuracy(k, x_syn[s], label_targets(y_syn[s], C), *test, ridge=float(budget["krr_ridge"]))
+                    for s in range(S)
+                ]
         return out
 
     def _random_key(self, ds, budget, ctx) -> str:
-        return json.dumps([ds.meta.get("fingerprint") or ds.fingerprint(), budget, ctx.seeds, ctx.root_seed,
-                           "random_real_subset", BASELINE_VERSION], sort_keys=True, default=str)
+        return json.dumps(
+            [
+                ds.meta.get("fingerprint") or ds.fingerprint(),
+                budget,
+                ctx.seeds,
+                ctx.root_seed,
+                "random_real_subset",
+                BASELINE_VERSION,
+            ],
+            sort_keys=True,
+            default=str,
+        )
 
     def random_baseline(self, ds, train, test, ipc, budget, ctx, mine, x_syn, y_syn, soft) -> dict[str, Any]:
         """The evaluation of `random_real_subset` with the same seeds, keys and evaluation as a
@@ -192,8 +232,16 @@ class Distillation(Task):
         whose sets are exactly the baseline's, e.g. the reference `random`, is its own baseline)."""
         key = self._random_key(ds, budget, ctx)
         if key not in self._random_cache:
-            sub = RunContext(method=ctx.method, dataset=ds, params={}, budget=budget, seeds=ctx.seeds,
-                             root_seed=ctx.root_seed, vmap_seeds=True, log=ctx.log)
+            sub = RunContext(
+                method=ctx.method,
+                dataset=ds,
+                params={},
+                budget=budget,
+                seeds=ctx.seeds,
+                root_seed=ctx.root_seed,
+                vmap_seeds=True,
+                log=ctx.log,
+            )
             x, y, b_soft, _ = self.distill(random_real_subset, "the random-subset baseline", {}, train, ipc, sub)
             same = not soft and not b_soft and np.array_equal(x, x_syn) and np.array_equal(y, y_syn)
             self._random_cache[key] = mine if same else self.evaluate(x, y, b_soft, ds, test, budget, sub)
@@ -208,9 +256,10 @@ class Distillation(Task):
         for label, res in (("synthetic", mine), ("random_subset", base)):
             view[label] = {k: float(np.mean(res[k])) for k in ("krr-ntk", "krr-nngp", *finite)}
             view[label]["finite_minus_krr_ntk"] = {k: float(np.mean(res[k]) - np.mean(res["krr-ntk"])) for k in finite}
-        view["kernel_gain_over_random"] = {k: view["synthetic"][k] - view["random_subset"][k] for k in ("krr-ntk", "krr-nngp")}
+        view["kernel_gain_over_random"] = {
+            k: view["synthetic"][k] - view["random_subset"][k] for k in ("krr-ntk", "krr-nngp")
+        }
         return view
-
 
     def figures(self, records: list[dict]) -> list[Any]:
         return figures.figures(records)

@@ -37,7 +37,8 @@ succeeds and the result's `ntk` says the view is unavailable.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import jax
 
@@ -83,4 +84,4 @@ class Learner:
     init: Callable[[jax.Array], Any]
     learn: Callable[[Any, jax.Array, TaskData], Any]
     predict: Callable[[Any, jax.Array, jax.Array], jax.Array]
-    network: Optional[Callable[[Any], Any]] = None
+    network: Callable[[Any], Any] | None = None

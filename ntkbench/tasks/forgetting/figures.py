@@ -16,8 +16,18 @@ def figures(records: list[dict]) -> list[Chart]:
             n_cols = max(len(r) for r in values)
             if not n_cols:
                 continue
-            hm = Heatmap(rows=tuple(str(i + 1) for i in range(len(values))),
-                         cols=tuple(str(j + 1) for j in range(n_cols)), values=values)
-            out.append(Chart(f"{label}: accuracy matrix R (mean over seeds, %)", "evaluated on task j",
-                             "after training task i", kind="heatmap", heatmap=hm))
+            hm = Heatmap(
+                rows=tuple(str(i + 1) for i in range(len(values))),
+                cols=tuple(str(j + 1) for j in range(n_cols)),
+                values=values,
+            )
+            out.append(
+                Chart(
+                    f"{label}: accuracy matrix R (mean over seeds, %)",
+                    "evaluated on task j",
+                    "after training task i",
+                    kind="heatmap",
+                    heatmap=hm,
+                )
+            )
     return out

@@ -59,7 +59,7 @@ class NTKView:
         p_x = np.concatenate([self.probes[j][0] for j in old])
         sizes = [len(self.probes[j][1]) for j in old]
         both = empirical_ntk(model, np.concatenate([p_x, xk]), xk, batch_size=self.batch_size)  # one compile
-        k_pk, k_kk = both[: len(p_x)], both[len(p_x):]
+        k_pk, k_kk = both[: len(p_x)], both[len(p_x) :]
         k_kk = 0.5 * (k_kk + k_kk.T)
         lam = self.ridge * float(np.mean(np.diagonal(k_kk)))  # relative ridge, as an absolute λ
         fk = np.asarray(model(jnp.asarray(xk)))
@@ -69,8 +69,11 @@ class NTKView:
         for kind, resid in (("logits", onehot - fk), ("softmax", onehot - _softmax(fk, mk))):
             resid = np.where(mk, resid, 0.0)
             with jax.enable_x64(True):  # float64, as the numpy arrays
-                alpha = np.asarray(krr_solve(np.asarray(k_kk, np.float64), np.asarray(resid, np.float64),
-                                             ridge=lam, diag_reg="absolute"))
+                alpha = np.asarray(
+                    krr_solve(
+                        np.asarray(k_kk, np.float64), np.asarray(resid, np.float64), ridge=lam, diag_reg="absolute"
+                    )
+                )
             deltas[kind] = k_pk @ alpha
         offsets = np.cumsum([0] + sizes)
         self.pending = []
@@ -78,8 +81,13 @@ class NTKView:
             sl = slice(offsets[i], offsets[i + 1])
             _, y, m = self.probes[j]
             before = _acc(f_p[sl], y, m)
-            row = {"k": k + 1, "j": j + 1, "probe_points": sizes[i], "acc_before_probe": before,
-                   "delta_f_norm": float(np.sqrt(np.mean(np.sum(deltas["logits"][sl] ** 2, -1))))}
+            row = {
+                "k": k + 1,
+                "j": j + 1,
+                "probe_points": sizes[i],
+                "acc_before_probe": before,
+                "delta_f_norm": float(np.sqrt(np.mean(np.sum(deltas["logits"][sl] ** 2, -1)))),
+            }
             for kind, d in deltas.items():
                 row[f"predicted_drop@{kind}"] = before - _acc(f_p[sl] + d[sl], y, m)
             self.pending.append(row)

@@ -1,6 +1,5 @@
 """The `forgetting` task: the protocol (see the package docstring) as a `Task`."""
 
-
 from __future__ import annotations
 
 import time
@@ -26,6 +25,7 @@ from ntkbench.tasks.forgetting.published import PUBLISHED
 SUBSET_TAG, METHOD_TAG = 0, 1
 GUARD_WHY = "a forgetting learner sees only the current task's training data (no future task, no test split)"
 
+
 class Forgetting(Task):
     name = "forgetting"
     version = 1
@@ -39,10 +39,19 @@ class Forgetting(Task):
         if kind == "split":
             setting = setting or "task-il"
         elif setting not in (None, "domain-il"):
-            raise ValueError(f"budget field 'setting': stream {kind!r} is domain-incremental; 'setting' applies to split streams only")
+            raise ValueError(
+                f"budget field 'setting': stream {kind!r} is domain-incremental; "
+                "'setting' applies to split streams only"
+            )
         if budget["train_examples"] is not None:
-            idx = np.asarray(class_balanced_indices(jax.random.fold_in(jax.random.key(root_seed), SUBSET_TAG),
-                                                    ds.y_train, int(budget["train_examples"]), ds.num_classes))
+            idx = np.asarray(
+                class_balanced_indices(
+                    jax.random.fold_in(jax.random.key(root_seed), SUBSET_TAG),
+                    ds.y_train,
+                    int(budget["train_examples"]),
+                    ds.num_classes,
+                )
+            )
             ds = ds.replace(x_train=np.asarray(ds.x_train)[np.sort(idx)], y_train=np.asarray(ds.y_train)[np.sort(idx)])
         if budget["test_examples"] is not None:
             n = int(budget["test_examples"])
@@ -60,19 +69,38 @@ class Forgetting(Task):
         stream = self.build_stream(ctx.dataset, budget, ctx.root_seed)
         T, C = stream.num_tasks, stream.num_classes
         task_il = stream.setting == "task-il"
-        info = StreamInfo(input_shape=tuple(stream.tasks[0].input_shape), num_classes=C, num_tasks=T,
-                          setting=stream.setting, epochs=int(budget["epochs"]), batch_size=int(budget["batch_size"]),
-                          max_train_per_task=max(len(t.y_train) for t in stream), task_id_at_test=task_il)
+        info = StreamInfo(
+            input_shape=tuple(stream.tasks[0].input_shape),
+            num_classes=C,
+            num_tasks=T,
+            setting=stream.setting,
+            epochs=int(budget["epochs"]),
+            batch_size=int(budget["batch_size"]),
+            max_train_per_task=max(len(t.y_train) for t in stream),
+            task_id_at_test=task_il,
+        )
         who = f"method {spec.name!r} from {spec.origin}"
         guard = lambda: forbid_data_access(who, GUARD_WHY)
         with guard():
             learner = spec.fn(info, **ctx.params)
-        if not isinstance(learner, Learner) and not all(callable(getattr(learner, a, None)) for a in ("init", "learn", "predict")):
-            raise ContractError(f"{who} must return an ntkbench Learner (init, learn, predict), got {type(learner).__name__}")
+        if not isinstance(learner, Learner) and not all(
+            callable(getattr(learner, a, None)) for a in ("init", "learn", "predict")
+        ):
+            raise ContractError(
+                f"{who} must return an ntkbench Learner (init, learn, predict), got {type(learner).__name__}"
+            )
 
         masks = stream.logit_masks()
-        train = [TaskData(x=jnp.asarray(t.x_train), y=jnp.asarray(t.y_train, jnp.int32), task_id=jnp.int32(i),
-                          classes=jnp.asarray(t.class_mask), logit_mask=jnp.asarray(masks[i])) for i, t in enumerate(stream)]
+        train = [
+            TaskData(
+                x=jnp.asarray(t.x_train),
+                y=jnp.asarray(t.y_train, jnp.int32),
+                task_id=jnp.int32(i),
+                classes=jnp.asarray(t.class_mask),
+                logit_mask=jnp.asarray(masks[i]),
+            )
+            for i, t in enumerate(stream)
+        ]
         tests = tuple((jnp.asarray(t.x_test), jnp.asarray(t.y_test, jnp.int32)) for t in stream)
         eval_ids = [i if task_il else -1 for i in range(T)]
 
@@ -81,7 +109,9 @@ class Forgetting(Task):
             for j, (x, y) in enumerate(tests):
                 logits = predict_in_chunks(lambda xb: learner.predict(state, xb, jnp.int32(eval_ids[j])), x)
                 if tuple(logits.shape) != (x.shape[0], C):
-                    raise ContractError(f"{who}: predict returned logits of shape {tuple(logits.shape)}, expected {(x.shape[0], C)}")
+                    raise ContractError(
+                        f"{who}: predict returned logits of shape {tuple(logits.shape)}, expected {(x.shape[0], C)}"
+                    )
                 finite.append(jnp.all(jnp.isfinite(logits)))
                 pred = jnp.where(jnp.asarray(masks[j]), logits, -jnp.inf).argmax(-1)
                 accs.append((pred == y).mean() * 100.0)
@@ -111,23 +141,44 @@ class Forgetting(Task):
                 R[:, t] = checked_eval(state, f"after task {t + 1}")
                 if ntk is not None and t > 0:
                     ntk.after(learner.network(jax.tree.map(lambda a: a[0], state)), R[0], t)
-                ctx.log(f"task {t + 1}/{T}: acc on tasks 1..{t + 1} = "
-                        f"{', '.join(f'{v:.1f}' for v in R[:, t, :t + 1].mean(0))}  ({time.perf_counter() - t0:.1f}s)")
+                ctx.log(
+                    f"task {t + 1}/{T}: acc on tasks 1..{t + 1} = "
+                    f"{', '.join(f'{v:.1f}' for v in R[:, t, : t + 1].mean(0))}  ({time.perf_counter() - t0:.1f}s)"
+                )
 
         per_seed = [forgetting_metrics(R[s], b[s]) for s in range(S)]
         metrics = {m: metric([p[m] for p in per_seed]) for m in METRICS}
         metrics["acc_matrix"] = {"per_seed": R.tolist(), "mean": R.mean(0).tolist(), "std": R.std(0).tolist()}
         metrics["acc_init"] = {"per_seed": b.tolist(), "mean": b.mean(0).tolist(), "std": b.std(0).tolist()}
-        view: dict[str, Any] = {"available": False, "reason": "the method exposes no network (Learner.network)"
-                                if learner.network is None else "budget ntk_view = false"}
+        view: dict[str, Any] = {
+            "available": False,
+            "reason": "the method exposes no network (Learner.network)"
+            if learner.network is None
+            else "budget ntk_view = false",
+        }
         if ntk is not None:
-            view = {"available": True, "seeds": "first seed only (seed 0)", "kernel": "empirical NTK, trace over logits / C",
-                    "ridge": budget["ntk_ridge"], "probe_per_task": budget["ntk_probe"],
-                    "train_points": budget["ntk_train_points"], **ntk.summary()}
+            view = {
+                "available": True,
+                "seeds": "first seed only (seed 0)",
+                "kernel": "empirical NTK, trace over logits / C",
+                "ridge": budget["ntk_ridge"],
+                "probe_per_task": budget["ntk_probe"],
+                "train_points": budget["ntk_train_points"],
+                **ntk.summary(),
+            }
         meta = {k: v for k, v in stream.meta.items() if k != "permutations"}
-        extra = {"stream": {"kind": stream.name, "setting": stream.setting, "num_tasks": T, "fingerprint": stream.fingerprint(),
-                            "train_per_task": [len(t.y_train) for t in stream], "test_per_task": [len(t.y_test) for t in stream],
-                            "classes": [list(t.classes) for t in stream], "meta": meta}}
+        extra = {
+            "stream": {
+                "kind": stream.name,
+                "setting": stream.setting,
+                "num_tasks": T,
+                "fingerprint": stream.fingerprint(),
+                "train_per_task": [len(t.y_train) for t in stream],
+                "test_per_task": [len(t.y_test) for t in stream],
+                "classes": [list(t.classes) for t in stream],
+                "meta": meta,
+            }
+        }
         return TaskOutput(metrics=metrics, ntk=view, extra=extra)
 
     def _ntk_view(self, stream: Stream, budget, learner: Learner, root_seed: int, task_il: bool):
@@ -142,7 +193,6 @@ class Forgetting(Task):
             idx = np.sort(rng.permutation(len(t.y_train))[: int(budget["ntk_train_points"])])
             points.append((np.asarray(t.x_train[idx]), np.asarray(t.y_train[idx]), masks[i]))
         return NTKView(probes, points, stream.num_classes, float(budget["ntk_ridge"]))
-
 
     def figures(self, records: list[dict]) -> list[Any]:
         return figures.figures(records)

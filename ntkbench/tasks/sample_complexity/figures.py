@@ -29,7 +29,9 @@ def infinite_curves(ntk: object) -> dict[str, list[Point]]:
     inf_curve = as_dict(curves).get("infinite") if isinstance(curves, dict) else None
     if isinstance(inf_curve, dict) and isinstance(inf_curve.get("n"), list) and isinstance(inf_curve.get("mean"), list):
         stds = inf_curve["std"] if isinstance(inf_curve.get("std"), list) else [None] * len(inf_curve["n"])
-        out[""] += [p for n, m, s in zip(inf_curve["n"], inf_curve["mean"], stds) if (p := point(n, {"mean": m, "std": s}))]
+        out[""] += [
+            p for n, m, s in zip(inf_curve["n"], inf_curve["mean"], stds) if (p := point(n, {"mean": m, "std": s}))
+        ]
     elif isinstance(inf_curve, list):
         out[""] += [p for c in inf_curve if isinstance(c, dict) and (p := point(c.get("n"), c))]
     return {k: sorted(set(v)) for k, v in out.items() if v}
@@ -47,5 +49,12 @@ def figures(records: list[dict]) -> list[Chart]:
     if not series:
         return []
     note = " — dashed: infinite width" if any(s.dashed for s in series) else ""
-    return [Chart(f"test accuracy vs n (mean ± std over seeds){note}", "training examples n", "test accuracy (%)",
-                  tuple(series), log_x=True)]
+    return [
+        Chart(
+            f"test accuracy vs n (mean ± std over seeds){note}",
+            "training examples n",
+            "test accuracy (%)",
+            tuple(series),
+            log_x=True,
+        )
+    ]

@@ -10,12 +10,27 @@ from ntkbench.tasks.base import MetricSpec
 
 METRICS = (
     MetricSpec("test_acc@n=<n>", unit="%", headline=True, description="test accuracy with n training examples"),
-    MetricSpec("n_star@<target>", unit="examples", higher_is_better=False, missing="> n_max",
-               description="smallest n whose mean accuracy reaches the target (log-n interpolation)"),
-    MetricSpec("n_star@<target>@d=<d>", unit="examples", higher_is_better=False, missing="> n_max",
-               description="n*(target) on lza-<d>, copied into the derived exponent result"),
-    MetricSpec("alpha@<target>", unit="", higher_is_better=False, headline=True,
-               description="exponent α of n* ∝ d^α over the lza-<d> grid (derived)"),
+    MetricSpec(
+        "n_star@<target>",
+        unit="examples",
+        higher_is_better=False,
+        missing="> n_max",
+        description="smallest n whose mean accuracy reaches the target (log-n interpolation)",
+    ),
+    MetricSpec(
+        "n_star@<target>@d=<d>",
+        unit="examples",
+        higher_is_better=False,
+        missing="> n_max",
+        description="n*(target) on lza-<d>, copied into the derived exponent result",
+    ),
+    MetricSpec(
+        "alpha@<target>",
+        unit="",
+        higher_is_better=False,
+        headline=True,
+        description="exponent α of n* ∝ d^α over the lza-<d> grid (derived)",
+    ),
 )
 
 

@@ -42,8 +42,16 @@ def ntk_view(ctx: RunContext, grid, acc_by_n, x_train, x_test, y_test) -> dict:
         finite = float(acc_by_n[n][:seeds].mean())
         gap[name] = finite - infinite[name]["mean"]
         energy[f"n={n}"], align[f"n={n}"] = metric(shares), metric(aligns)
-        ctx.log(f"n={n}: infinite-width NTK {infinite[name]['mean']:.1f} (finite − infinite {gap[name]:+.1f}), "
-                f"top-{budget['ntk_top_k']} label energy {energy[f'n={n}']['mean']:.2f}")
-    return {"kernel": "ntk", "arch": arch.__dict__ | {"widths": list(arch.widths), "dense": list(arch.dense)},
-            "seeds": seeds, "infinite": infinite, "finite_minus_infinite": gap,
-            f"label_energy_top{budget['ntk_top_k']}": energy, "kernel_target_alignment": align}
+        ctx.log(
+            f"n={n}: infinite-width NTK {infinite[name]['mean']:.1f} (finite − infinite {gap[name]:+.1f}), "
+            f"top-{budget['ntk_top_k']} label energy {energy[f'n={n}']['mean']:.2f}"
+        )
+    return {
+        "kernel": "ntk",
+        "arch": arch.__dict__ | {"widths": list(arch.widths), "dense": list(arch.dense)},
+        "seeds": seeds,
+        "infinite": infinite,
+        "finite_minus_infinite": gap,
+        f"label_energy_top{budget['ntk_top_k']}": energy,
+        "kernel_target_alignment": align,
+    }

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 _MNIST1D = "greydanus/mnist1d README (Greydanus & Kobak 2024), test accuracy with 4000 training examples"
 _FULL = {"n": [4000], "targets": [60.0], "ntk_view": False}
-PUBLISHED = tuple([
-    {"name": f"{data}-{m}", "task": "sample_complexity", "dataset": data, "method": m,
-     "params": {}, "budget": _FULL, "metric": "test_acc@n=4000", "value": value, "tolerance": 5.0, "seeds": 3,
-     "source": _MNIST1D + (" (shuffled)" if "shuffled" in data else ""),
-     "hardware": "any; 2 CPU cores: ~1 min (mlp) / ~3 min (cnn) for 3 seeds"}
-    for data, m, value in (("mnist1d", "mlp", 68.0), ("mnist1d", "cnn", 94.0),
-                           ("mnist1d-shuffled", "mlp", 68.0), ("mnist1d-shuffled", "cnn", 56.0))
-])
+PUBLISHED = tuple(
+    [
+        {
+            "name": f"{data}-{m}",
+            "task": "sample_complexity",
+            "dataset": data,
+            "method": m,
+            "params": {},
+            "budget": _FULL,
+            "metric": "test_acc@n=4000",
+            "value": value,
+            "tolerance": 5.0,
+            "seeds": 3,
+            "source": _MNIST1D + (" (shuffled)" if "shuffled" in data else ""),
+            "hardware": "any; 2 CPU cores: ~1 min (mlp) / ~3 min (cnn) for 3 seeds",
+        }
+        for data, m, value in (
+            ("mnist1d", "mlp", 68.0),
+            ("mnist1d", "cnn", 94.0),
+            ("mnist1d-shuffled", "mlp", 68.0),
+            ("mnist1d-shuffled", "cnn", 56.0),
+        )
+    ]
+)

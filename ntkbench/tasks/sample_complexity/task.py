@@ -38,20 +38,28 @@ class SampleComplexity(Task):
         grid = sorted(int(n) for n in budget["n"])
         too_big = [n for n in grid if n > len(ds.y_train)]
         if too_big:
-            raise ValueError(f"budget field 'n': {too_big[0]} exceeds the {len(ds.y_train)} training examples of {ds.name!r}")
+            raise ValueError(
+                f"budget field 'n': {too_big[0]} exceeds the {len(ds.y_train)} training examples of {ds.name!r}"
+            )
 
         acc_by_n: dict[int, np.ndarray] = {}
         for n in grid:
+
             def one_seed(key, n=n):
                 idx = class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes)
                 train = Split(x_train[idx], y_train[idx], ds.num_classes)
                 predictor = spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params)
                 if not callable(predictor):
-                    raise ContractError(f"method {spec.name!r} must return a predictor (x -> logits), got {type(predictor).__name__}")
+                    raise ContractError(
+                        f"method {spec.name!r} must return a predictor (x -> logits), got {type(predictor).__name__}"
+                    )
                 logits = predict_in_chunks(predictor, x_test) if spec.jittable else jnp.asarray(predictor(x_test))
                 want = (x_test.shape[0], ds.num_classes)
                 if tuple(logits.shape) != want:
-                    raise ContractError(f"method {spec.name!r}: predictor returned logits of shape {tuple(logits.shape)}, expected {want}")
+                    raise ContractError(
+                        f"method {spec.name!r}: predictor returned logits of shape {tuple(logits.shape)}, "
+                        f"expected {want}"
+                    )
                 finite = jnp.all(jnp.isfinite(logits))
                 return (logits.argmax(-1) == y_test).mean() * 100.0, finite
 
@@ -60,10 +68,14 @@ class SampleComplexity(Task):
             ctx.timing.add(timing)
             bad = [i for i, f in enumerate(np.asarray(finite)) if not f]
             if bad:
-                raise ContractError(f"method {spec.name!r} returned non-finite logits (NaN/inf) at n={n} for seeds {bad}")
+                raise ContractError(
+                    f"method {spec.name!r} returned non-finite logits (NaN/inf) at n={n} for seeds {bad}"
+                )
             acc_by_n[n] = np.asarray(accs, float)
-            ctx.log(f"n={n}: {acc_by_n[n].mean():.1f} ± {acc_by_n[n].std():.1f}  "
-                    f"(compile {timing.compile_seconds:.1f}s, run {timing.run_seconds:.1f}s)")
+            ctx.log(
+                f"n={n}: {acc_by_n[n].mean():.1f} ± {acc_by_n[n].std():.1f}  "
+                f"(compile {timing.compile_seconds:.1f}s, run {timing.run_seconds:.1f}s)"
+            )
 
         metrics = {f"test_acc@n={n}": metric(a) for n, a in acc_by_n.items()}
         mean_curve = [acc_by_n[n].mean() for n in grid]
@@ -78,7 +90,16 @@ class SampleComplexity(Task):
         groups: dict[str, list[dict]] = {}
         for r in records:
             if r["status"] == "ok" and r["dataset"].startswith("lza-"):
-                key = repr((r["method"], r["method_version"], sorted(r["params"].items()), r["budget"], r["seeds"], r["root_seed"]))
+                key = repr(
+                    (
+                        r["method"],
+                        r["method_version"],
+                        sorted(r["params"].items()),
+                        r["budget"],
+                        r["seeds"],
+                        r["root_seed"],
+                    )
+                )
                 groups.setdefault(key, []).append(r)
         derived = []
         for group in groups.values():
@@ -90,13 +111,23 @@ class SampleComplexity(Task):
             for target in group[0]["budget"]["targets"]:
                 name = f"n_star@{target_label(target)}"
                 seeds = group[0]["seeds"]
-                per_seed = [fit_exponent(dims, [r["metrics"][name]["per_seed"][s] for r in group]) for s in range(seeds)]
+                per_seed = [
+                    fit_exponent(dims, [r["metrics"][name]["per_seed"][s] for r in group]) for s in range(seeds)
+                ]
                 metrics[f"alpha@{target_label(target)}"] = metric(
-                    per_seed, mean=fit_exponent(dims, [r["metrics"][name]["mean"] for r in group]))
+                    per_seed, mean=fit_exponent(dims, [r["metrics"][name]["mean"] for r in group])
+                )
                 for d, r in zip(dims, group):
                     metrics[f"{name}@d={d}"] = r["metrics"][name]
-            derived.append({"dataset": "lza", "source_runs": [r["config_hash"] for r in group], "dims": dims,
-                            "template": group[0], "metrics": metrics})
+            derived.append(
+                {
+                    "dataset": "lza",
+                    "source_runs": [r["config_hash"] for r in group],
+                    "dims": dims,
+                    "template": group[0],
+                    "metrics": metrics,
+                }
+            )
         return derived
 
     def figures(self, records: list[dict]) -> list[Any]:
