@@ -5,8 +5,9 @@ class). Names are unique within a task (`ntk-krr` is both a forgetting learner a
 classifier); a run always names its task, so it finds the right one. Its parameters are the
 keyword-only arguments of the function (of `__init__` for a class) and their defaults, each
 checked against the type of its default (`ntkbench.typecheck`). Installed packages expose their
-methods through the entry-point group `ntkbench.methods`; an entry point may name a module
-(its decorators register the methods) or a decorated object. The origin of a method is the distribution that ships its module.
+methods through the entry-point group `ntkbench.methods`; an entry point may name a module (its
+decorators register the methods) or a decorated object. The origin of a method is the
+distribution that ships its module.
 """
 
 from __future__ import annotations
