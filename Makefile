@@ -14,9 +14,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test,lint]'
 	touch $(STAMP)
 
+# The quick suite into runs/ (git-ignored: a fresh clone always runs it), compared with the
+# committed reference results, and its leaderboard in runs/leaderboard/.
 run: install
-	$(BIN)/ntkbench run suites/quick.toml
-	$(BIN)/ntkbench leaderboard --results results --out leaderboard
+	$(BIN)/ntkbench run suites/quick.toml --out runs
+	$(BIN)/ntkbench compare runs results
+	$(BIN)/ntkbench leaderboard --results runs --out runs/leaderboard
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -126,6 +126,17 @@ def cmd_validate(args) -> int:
     return 2 if suite_errors else 1 if errors else 0
 
 
+def cmd_compare(args) -> int:
+    from ntkbench.orchestration.compare import compare_dirs
+
+    for d in (args.runs, args.reference):
+        if not d.is_dir():
+            print(f"error: {d} is not a directory of result files", file=sys.stderr)
+            return 2
+    compare_dirs(args.runs, args.reference, tolerance=args.tolerance)
+    return 0
+
+
 def cmd_leaderboard(args) -> int:
     from ntkbench.leaderboard import build_site
 
@@ -204,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, default=Path("results"))
     s.add_argument("--force", action="store_true")
     s.set_defaults(fn=cmd_reproduce)
+
+    s = sub.add_parser("compare", parents=[common], help="fresh result files against reference ones")
+    s.add_argument("runs", type=Path, help="result files of a fresh run (e.g. runs/)")
+    s.add_argument("reference", type=Path, help="reference result files (e.g. the committed results/)")
+    s.add_argument("--tolerance", type=float, default=0.5, help="allowed difference of a mean (default 0.5)")
+    s.set_defaults(fn=cmd_compare)
 
     s = sub.add_parser("leaderboard", parents=[common], help="build the static site from result files")
     s.add_argument("--results", type=Path, default=Path("results"))
