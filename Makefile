@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml requirements.lock
 # The quick suite into runs/ (git-ignored: a fresh clone always runs it), compared with the
 # committed reference results, and its leaderboard in runs/leaderboard/.
 run: install
-	$(BIN)/ntkbench run suites/quick.toml --out runs
-	$(BIN)/ntkbench compare runs results
+	$(BIN)/ntkbench run suites/quick.toml --out runs --reference results
 	$(BIN)/ntkbench leaderboard --results runs --out runs/leaderboard
 
 test: install

@@ -107,6 +107,16 @@ def cmd_run(args) -> int:
     outcomes = execute(runs, args.out, data_dir=_data_dir(args), force=args.force)
     print()
     print(summary_table(outcomes))
+    if args.reference is not None:
+        from ntkbench.orchestration.compare import compare_dirs
+
+        if Path(args.reference).resolve() == Path(args.out).resolve():
+            print(f"note: --reference {args.reference} is the output folder itself; nothing to compare")
+        elif Path(args.reference).is_dir():
+            print()
+            compare_dirs(Path(args.out), Path(args.reference))
+        else:
+            print(f"note: no reference results in {args.reference}")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
@@ -124,17 +134,6 @@ def cmd_validate(args) -> int:
     if not errors and not suite_errors:
         print("ok")
     return 2 if suite_errors else 1 if errors else 0
-
-
-def cmd_compare(args) -> int:
-    from ntkbench.orchestration.compare import compare_dirs
-
-    for d in (args.runs, args.reference):
-        if not d.is_dir():
-            print(f"error: {d} is not a directory of result files", file=sys.stderr)
-            return 2
-    compare_dirs(args.runs, args.reference, tolerance=args.tolerance)
-    return 0
 
 
 def cmd_leaderboard(args) -> int:
@@ -206,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=_positive_int, help="override the number of seeds")
     s.add_argument("--out", type=Path, default=Path("results"))
     s.add_argument("--force", action="store_true", help="rerun runs whose result file exists")
+    s.add_argument(
+        "--reference",
+        type=Path,
+        help="after the runs, compare them with the result files in this folder "
+        "(same path = same configuration): identical / within tolerance / differs",
+    )
     s.add_argument("--shard", help="I/N: run the I-th of N deterministic shards (0-based)")
     s.set_defaults(fn=cmd_run)
 
@@ -215,12 +220,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, default=Path("results"))
     s.add_argument("--force", action="store_true")
     s.set_defaults(fn=cmd_reproduce)
-
-    s = sub.add_parser("compare", parents=[common], help="fresh result files against reference ones")
-    s.add_argument("runs", type=Path, help="result files of a fresh run (e.g. runs/)")
-    s.add_argument("reference", type=Path, help="reference result files (e.g. the committed results/)")
-    s.add_argument("--tolerance", type=float, default=0.5, help="allowed difference of a mean (default 0.5)")
-    s.set_defaults(fn=cmd_compare)
 
     s = sub.add_parser("leaderboard", parents=[common], help="build the static site from result files")
     s.add_argument("--results", type=Path, default=Path("results"))

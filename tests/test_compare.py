@@ -1,8 +1,8 @@
-"""`ntkbench compare`: fresh result files against reference ones, paired by path."""
+"""`ntkbench run --reference DIR`: fresh result files against reference ones, paired by path."""
 
 import json
 
-from ntkbench import cli
+from ntkbench.orchestration.compare import compare_dirs
 
 
 def _write(root, rel, metrics, status="ok"):
@@ -21,15 +21,11 @@ def test_compare_names_each_verdict(tmp_path, capsys):
     _write(runs, "t/d/moved/c.json", {"test_acc@n=100": {"mean": 75.0}, "n_star@60": {"mean": None}})
     _write(ref, "t/d/moved/c.json", {"test_acc@n=100": {"mean": 70.0}, "n_star@60": {"mean": None}})
     _write(runs, "t/d/fresh/d.json", acc)
-    assert cli.main(["compare", str(runs), str(ref)]) == 0
+    counts = compare_dirs(runs, ref)
     out = capsys.readouterr().out
     assert "t/d/same" in out and "identical" in out
     assert "t/d/close                                        within tolerance" in out
     assert "t/d/moved                                        differs: test_acc@n=100" in out
     assert "new (no reference)" in out
     assert "1 differs, 1 identical, 1 new, 1 within tolerance" in out
-
-
-def test_compare_refuses_a_missing_directory(tmp_path, capsys):
-    assert cli.main(["compare", str(tmp_path / "nope"), str(tmp_path)]) == 2
-    assert "not a directory" in capsys.readouterr().err
+    assert counts == {"identical": 1, "within tolerance": 1, "differs": 1, "new": 1}

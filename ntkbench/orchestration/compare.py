@@ -1,4 +1,4 @@
-"""`ntkbench compare RUNS REFERENCE`: fresh result files against committed reference ones.
+"""`ntkbench run --out runs --reference results`: fresh result files against committed reference ones.
 
 Files pair up by path (`<task>/<dataset>/<method>/<config hash>.json`), so only the same
 configuration is compared. Each pair is `identical` (every metric equal), `within tolerance`
@@ -41,10 +41,14 @@ def compare_record(run: dict, ref: dict, tolerance: float) -> tuple[str, list[st
     return ("differs", moved) if moved else ("within tolerance", [])
 
 
-def compare_dirs(runs: Path, reference: Path, *, tolerance: float = 0.5, stream: TextIO = sys.stdout) -> dict[str, int]:
-    """Print one line per result file of `runs`; returns the count of each verdict."""
+def compare_dirs(
+    runs: Path, reference: Path, *, tolerance: float = 0.5, only: list[Path] | None = None, stream: TextIO = sys.stdout
+) -> dict[str, int]:
+    """Print one line per result file of `runs` (or of `only`, files under `runs`); returns the
+    count of each verdict."""
     counts: dict[str, int] = {}
-    for path in sorted(p for p in Path(runs).rglob("*.json") if not p.name.startswith(".")):
+    paths = only if only is not None else [p for p in Path(runs).rglob("*.json") if not p.name.startswith(".")]
+    for path in sorted(set(paths)):
         rel = path.relative_to(runs)
         if rel.parts and rel.parts[0] == "leaderboard":
             continue
