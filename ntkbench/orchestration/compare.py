@@ -42,10 +42,11 @@ def compare_record(run: dict, ref: dict, tolerance: float) -> tuple[str, list[st
 
 
 def compare_dirs(
-    runs: Path, reference: Path, *, tolerance: float = 0.5, only: list[Path] | None = None, stream: TextIO = sys.stdout
+    runs: Path, reference: Path, *, tolerance: float = 0.5, only: list[Path] | None = None, stream: TextIO | None = None
 ) -> dict[str, int]:
     """Print one line per result file of `runs` (or of `only`, files under `runs`); returns the
     count of each verdict."""
+    stream = stream or sys.stdout
     counts: dict[str, int] = {}
     paths = only if only is not None else [p for p in Path(runs).rglob("*.json") if not p.name.startswith(".")]
     for path in sorted(set(paths)):
