@@ -136,7 +136,7 @@ def test_killed_run_leaves_no_partial_file_and_resumes(plugin, tmp_path):
     proc.wait()
     assert not [p for p in out.rglob("*") if p.is_file()], "a killed run left a file behind"
     done = ntkbench("run", suite, "--out", out, "--only", "*toy-linear*", env_extra=env)
-    assert "1 runs: 1 ok" in done.stdout
+    assert "1 run: 1 ok" in done.stdout
     assert len(list(iter_results(out))) == 1
 
 

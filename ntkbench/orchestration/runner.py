@@ -8,7 +8,10 @@ killed midway leaves no file and the next `ntkbench run` redoes exactly that run
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
+import textwrap
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -19,7 +22,7 @@ from ntkbench.data import load_dataset
 from ntkbench.orchestration.suites import RunSpec
 from ntkbench.provenance import now_utc, provenance
 from ntkbench.registry import PluginError, get_method
-from ntkbench.results import SCHEMA, config_hash, iter_results, result_path, write_json_atomic
+from ntkbench.results import SCHEMA, config_hash, iter_results, result_path, to_jsonable, write_json_atomic
 from ntkbench.tasks import RunContext, get_task
 from ntkbench.tasks.base import method_failure
 
@@ -32,6 +35,32 @@ class Outcome:
     seconds: float = 0.0
     headline: str = ""
     error: str = ""
+    rerun_failed: bool = False  # an earlier result file of this run had status "failed"
+
+
+# Held while a result file is written: a hard exit on a second Ctrl-C (ntkbench.cli) waits for it.
+WRITE_LOCK = threading.Lock()
+
+
+def _write(path: Path, record: dict) -> None:
+    with WRITE_LOCK:
+        write_json_atomic(path, record)
+
+
+def _existing_status(path: Path) -> str | None:
+    """The status of the result file at `path` ("ok", "failed"), None where there is none, or
+    "unreadable" (a file that is not a result: it is rerun and overwritten)."""
+    if not path.exists():
+        return None
+    try:
+        status = json.loads(path.read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return "unreadable"
+    return status if isinstance(status, str) else "unreadable"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def base_record(run: RunSpec) -> dict:
@@ -86,9 +115,9 @@ def _raised_in_plugin(exc: BaseException, spec) -> bool:
 
 
 def headline(record: dict) -> str:
-    """One line for the progress log: the error, or the task's headline metric."""
+    """For the progress log: the error (in full), or the task's headline metric."""
     if record["status"] != "ok":
-        return (record.get("error") or "")[:100]
+        return record.get("error") or ""
     found = get_task(record["task"]).headline(record)
     if not found:
         return ""
@@ -97,32 +126,73 @@ def headline(record: dict) -> str:
 
 
 def execute(
-    runs: list[RunSpec], out_dir: str | Path, *, data_dir=None, force: bool = False, stream: TextIO = sys.stdout
+    runs: list[RunSpec],
+    out_dir: str | Path,
+    *,
+    data_dir=None,
+    force: bool = False,
+    stream: TextIO | None = None,
 ) -> list[Outcome]:
+    """Run each spec whose result file is missing or failed (all of them with `force`); a result
+    with status "ok" is skipped. A progress bar with an ETA goes to stderr when it is a terminal."""
+    from tqdm import tqdm
+
+    stream = sys.stdout if stream is None else stream  # the current stdout, not the one at import
     out_dir = Path(out_dir)
     outcomes: list[Outcome] = []
     total = len(runs)
-    for i, run in enumerate(runs, 1):
-        path = result_path(out_dir, run.task, run.dataset, run.method, run.config_hash)
-        label = f"[{i}/{total}] {run.task}/{run.dataset}/{run.method} ({run.seeds} seeds)"
-        if path.exists() and not force:
-            print(f"{label}: exists, skipped ({path})", file=stream, flush=True)
-            outcomes.append(Outcome(run, "skipped", path))
-            continue
-        print(f"{label} ...", file=stream, flush=True)
-        t0 = time.perf_counter()
-        record = execute_one(run, out_dir, data_dir, log=lambda msg: print(f"    {msg}", file=stream, flush=True))
-        write_json_atomic(path, record)
-        seconds = time.perf_counter() - t0
-        o = Outcome(run, record["status"], path, seconds, headline(record), record.get("error") or "")
-        print(f"    {o.status} in {seconds:.1f}s  {o.headline}", file=stream, flush=True)
-        outcomes.append(o)
+    bar = tqdm(total=total, unit="run", file=sys.stderr, disable=not _isatty(sys.stderr), leave=False)
+    try:
+        for i, run in enumerate(runs, 1):
+            outcomes.append(_execute_step(i, total, run, out_dir, data_dir, force, stream))
+            bar.update(1)
+    finally:
+        bar.close()
     aggregate(runs, out_dir, stream=stream)
     return outcomes
 
 
-def aggregate(runs: list[RunSpec], out_dir: Path, stream: TextIO = sys.stdout) -> list[Path]:
-    """Derived results (task.aggregate) over the result files of the tasks this suite touched."""
+def _isatty(f) -> bool:
+    try:
+        return f.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _execute_step(i, total, run, out_dir: Path, data_dir, force: bool, stream: TextIO) -> Outcome:
+    path = result_path(out_dir, run.task, run.dataset, run.method, run.config_hash)
+    label = f"[{i}/{total}] {run.task}/{run.dataset}/{run.method} ({plural(run.seeds, 'seed')})"
+    existing = _existing_status(path)
+    if existing == "ok" and not force:
+        print(f"{label}: exists, skipped ({path})", file=stream, flush=True)
+        return Outcome(run, "skipped", path)
+    rerun_failed = existing == "failed" and not force
+    print(f"{label} ..." + (" (rerun: the earlier result failed)" if rerun_failed else ""), file=stream, flush=True)
+    t0 = time.perf_counter()
+    record = execute_one(run, out_dir, data_dir, log=lambda msg: print(f"    {msg}", file=stream, flush=True))
+    _write(path, record)
+    seconds = time.perf_counter() - t0
+    o = Outcome(run, record["status"], path, seconds, headline(record), record.get("error") or "", rerun_failed)
+    if o.status == "ok":
+        print(f"    {o.status} in {seconds:.1f}s  {o.headline}", file=stream, flush=True)
+    else:
+        print(f"    {o.status} in {seconds:.1f}s", file=stream, flush=True)
+        print(_indented(o.error, "      "), file=stream, flush=True)
+    return o
+
+
+def _indented(text: str, prefix: str, width: int = 100) -> str:
+    """`text` in full, wrapped at `width` and indented (long words, e.g. paths, are not broken)."""
+    lines = []
+    for para in text.splitlines() or [""]:
+        lines += textwrap.wrap(para, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return "\n".join(prefix + line for line in lines)
+
+
+def aggregate(runs: list[RunSpec], out_dir: Path, stream: TextIO | None = None) -> list[Path]:
+    """Derived results (task.aggregate) over the result files of the tasks this suite touched;
+    a derived file whose content (all but provenance) is unchanged is not rewritten."""
+    stream = sys.stdout if stream is None else stream
     written = []
     for task_name in sorted({r.task for r in runs}):
         task = get_task(task_name)
@@ -176,26 +246,63 @@ def aggregate(runs: list[RunSpec], out_dir: Path, stream: TextIO = sys.stdout) -
                 }
             )
             path = result_path(out_dir, record["task"], record["dataset"], record["method"], record["config_hash"])
-            write_json_atomic(path, record)
-            print(f"derived {record['task']}/{record['dataset']}/{record['method']}: " + headline(record), file=stream)
+            name = f"{record['task']}/{record['dataset']}/{record['method']}"
+            if _same_content(path, record):
+                print(f"derived {name}: unchanged", file=stream)
+                continue
+            _write(path, record)
+            print(f"derived {name}: " + headline(record), file=stream)
             written.append(path)
     return written
 
 
+# Fields of a derived record that say when and where it was made, not what it says.
+VOLATILE_FIELDS = ("provenance",)
+
+
+def _same_content(path: Path, record: dict) -> bool:
+    """Whether the file at `path` already holds `record`, up to provenance (a rerun that derives
+    the same numbers leaves the committed file alone)."""
+    if not path.exists():
+        return False
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(old, dict):
+        return False
+    new = json.loads(json.dumps(to_jsonable(record), sort_keys=True, allow_nan=False))
+    strip = lambda r: {k: v for k, v in r.items() if k not in VOLATILE_FIELDS}
+    return strip(old) == strip(new)
+
+
 def summary_table(outcomes: list[Outcome]) -> str:
+    """One row per run; a failed run's error in full under its row."""
     rows = [("run", "status", "seconds", "headline")]
+    errors: dict[int, str] = {}
     for o in outcomes:
+        if o.status == "failed":
+            errors[len(rows)] = o.error or o.headline
         rows.append(
             (
                 f"{o.run.task}/{o.run.dataset}/{o.run.method}",
                 o.status,
                 f"{o.seconds:.1f}" if o.status != "skipped" else "-",
-                o.headline or o.error[:80],
+                o.headline if o.status != "failed" else "(error below)",
             )
         )
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = []
+    for k, r in enumerate(rows):
+        lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+        if k in errors:
+            lines.append(_indented(errors[k], "    "))
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "failed", "skipped")}
-    lines.append(f"{len(outcomes)} runs: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped")
+    line = f"{plural(len(outcomes), 'run')}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped"
+    reruns = sum(o.rerun_failed for o in outcomes)
+    if reruns:
+        line += f"; {reruns} earlier {'failure' if reruns == 1 else 'failures'} rerun"
+    lines.append(line)
     return "\n".join(lines)

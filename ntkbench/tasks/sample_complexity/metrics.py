@@ -51,10 +51,13 @@ def n_star(ns, accs, target: float) -> float | None:
 
 
 def fit_exponent(ds, ys) -> float | None:
-    """Slope of log y against log d (least squares); None with fewer than two points."""
+    """Slope of log y against log d (least squares); None with fewer than two points, exactly 0.0
+    where every y is the same (a flat curve; np.polyfit would give a last-digit +-1e-16)."""
     pts = [(math.log(d), math.log(y)) for d, y in zip(ds, ys) if y is not None]
     if len(pts) < 2:
         return None
+    if len({y for d, y in zip(ds, ys) if y is not None}) == 1:
+        return 0.0
     x, y = np.array(pts).T
     return float(np.polyfit(x, y, 1)[0])
 
