@@ -226,8 +226,25 @@ def _same_definition(a: MethodSpec, b: MethodSpec) -> bool:
     return a.module == b.module and getattr(a.fn, "__qualname__", None) == getattr(b.fn, "__qualname__", None)
 
 
+# (task, name) -> why the name is refused: two installed packages define it.
+_COLLISIONS: dict[tuple[str, str], str] = {}
+
+
 def register(spec: MethodSpec) -> None:
-    METHODS.add((spec.task, spec.name), spec, same=_same_definition, describe=lambda s: s.where)
+    """Register a method. A name already taken by another package's method is a collision: this
+    registration is skipped with a warning naming both packages, and the name is refused (only a
+    suite naming it fails). A duplicate within one package (ntkbench's own included) is an error."""
+    key = (spec.task, spec.name)
+    old = METHODS._items.get(key)
+    if old is not None and old is not spec and not _same_definition(old, spec) and old.origin != spec.origin:
+        msg = (
+            f"method {spec.name!r} of task {spec.task!r} is defined by two packages: {old.where} and "
+            f"{spec.where}; the one from {spec.origin} was skipped and the name cannot be used until one of them "
+            f"is renamed or one package is uninstalled (pip uninstall {spec.origin}, or pip uninstall {old.origin})"
+        )
+        _COLLISIONS[key] = msg  # `ntkbench list`, `run` and `validate` print it as a warning
+        return
+    METHODS.add(key, spec, same=_same_definition, describe=lambda s: s.where)
 
 
 def _load_methods() -> None:
@@ -257,6 +274,9 @@ METHODS: Registry[tuple[str, str], MethodSpec] = Registry("method", error=Plugin
 def get_method(name: str, task: str | None = None) -> MethodSpec:
     """The method `name` of `task` (task may be omitted where the name is unambiguous)."""
     found = [s for (t, n), s in METHODS.items() if n == name and (task is None or t == task)]
+    collided = [msg for (t, n), msg in _COLLISIONS.items() if n == name and (task is None or t == task)]
+    if collided:
+        raise PluginError("; ".join(collided))
     if len(found) == 1:
         return found[0]
     if found:
@@ -282,5 +302,6 @@ def all_methods() -> list[MethodSpec]:
 
 
 def plugin_load_errors() -> list[str]:
+    """Plugins that failed to load, and method names two packages define (each refused)."""
     load_plugins()
-    return list(_LOAD_ERRORS)
+    return list(_LOAD_ERRORS) + list(_COLLISIONS.values())

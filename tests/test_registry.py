@@ -5,21 +5,28 @@ from ntkbench.orchestration.suites import SuiteError, expand_suite
 from ntkbench.registry import PluginError, get_method
 
 
-def test_duplicate_name_names_both_origins():
+def test_duplicate_name_names_both_origins(monkeypatch):
+    """Another package's method under a taken name is skipped (no error at import: every other
+    command keeps working); the name is refused with a message naming both packages."""
+    from ntkbench import registry
+
     spec = get_method("mlp")
+    monkeypatch.setattr(registry, "_COLLISIONS", {})
+
+    @nb.method("mlp", task="sample_complexity", version="9")
+    def mlp(key, train):
+        pass
+
     with pytest.raises(PluginError) as e:
-
-        @nb.method("mlp", task="sample_complexity", version="9")
-        def mlp(key, train):
-            pass
-
+        get_method("mlp")
     msg = str(e.value)
     assert (
-        "defined twice" in msg
+        "defined by two packages" in msg
         and "sample_complexity" in msg
         and "ntkbench (ntkbench.methods.sample_complexity.mlp)" in msg
     )
-    assert "test_registry" in msg
+    assert "test_registry" in msg and "uninstall" in msg
+    monkeypatch.undo()
     assert get_method("mlp") is spec
 
 
