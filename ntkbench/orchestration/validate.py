@@ -34,14 +34,67 @@ def validate_result_file(path: Path, origins: dict[tuple[str, str], str] | None 
         record = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         return [f"{path}: not valid JSON: {e}"]
-    except OSError as e:
+    except (OSError, UnicodeDecodeError) as e:
         return [f"{path}: cannot read: {e}"]
-    return validate_record(
-        record,
-        str(path),
-        current_task_versions=task_versions(),
-        known_origins=origins if origins is not None else _known_origins(),
-    )
+    shape = field_type_errors(record, str(path))
+    if shape:
+        return shape
+    try:
+        return validate_record(
+            record,
+            str(path),
+            current_task_versions=task_versions(),
+            known_origins=origins if origins is not None else _known_origins(),
+        )
+    except Exception as e:  # a malformed file is reported, never a traceback
+        return [f"{path}: malformed result file ({type(e).__name__}: {e})"]
+
+
+# The JSON type each field of a result file must have (None: null allowed).
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "schema": (str,),
+    "task": (str,),
+    "task_version": (int,),
+    "dataset": (str,),
+    "method": (str,),
+    "method_version": (str,),
+    "method_origin": (str,),
+    "params": (dict,),
+    "budget": (dict,),
+    "seeds": (int,),
+    "root_seed": (int,),
+    "dataset_fingerprint": (str, type(None)),
+    "metrics": (dict,),
+    "ntk": (dict, type(None)),
+    "status": (str,),
+    "error": (str, type(None)),
+    "provenance": (dict,),
+    "config_hash": (str,),
+}
+_JSON_NAMES = {str: "a string", int: "an integer", dict: "an object", type(None): "null", list: "a list"}
+
+
+def _json_type(value) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float):
+        return "a number"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def field_type_errors(record, where: str) -> list[str]:
+    """Fields of the wrong JSON type (e.g. `metrics` a string), each naming the file and field."""
+    if not isinstance(record, dict):
+        return [f"{where}: top level must be a JSON object, got {_json_type(record)}"]
+    errors = []
+    for name, kinds in FIELD_TYPES.items():
+        if name not in record:
+            continue
+        value = record[name]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            want = " or ".join(_JSON_NAMES[k] for k in kinds)
+            errors.append(f"{where}: field {name!r} must be {want}, got {_json_type(value)} {json.dumps(value)[:60]}")
+    return errors
 
 
 def compare_metrics(claimed: dict, measured: dict, where: str) -> list[str]:
@@ -116,15 +169,20 @@ def validate_paths(paths, *, rerun: bool = False, data_dir=None, suite_errors: l
         if not path.exists():
             errors.append(f"{path}: no such file or directory")
             continue
-        if path.suffix == ".toml":
+        if path.is_file() and path.suffix == ".toml":
             try:
                 load_suite(path)
             except SuiteError as e:
                 (suite_errors if suite_errors is not None else errors).append(str(e))
             continue
-        for f in _result_files(path):
-            if f.suffix != ".json":
-                continue
+        if path.is_file() and path.suffix != ".json":
+            errors.append(f"{path}: not a result file (.json) or a suite (.toml)")
+            continue
+        files = [f for f in _result_files(path) if f.suffix == ".json"]
+        if not files:
+            errors.append(f"{path}: no result files (*.json) in this folder")
+            continue
+        for f in files:
             origins = origins if origins is not None else _known_origins()
             problems = validate_result_file(f, origins)
             errors += problems
