@@ -103,6 +103,7 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     text = json.dumps(to_jsonable(obj), indent=1, sort_keys=True, allow_nan=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600; a result file is as readable as any other
         with os.fdopen(fd, "w") as f:
             f.write(text + "\n")
             f.flush()
@@ -111,6 +112,12 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def read_result(path: str | Path) -> dict:
