@@ -6,16 +6,57 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
+import socket
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
-DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "suites" / "quick.toml"
+# The suites ship inside the package (ntkbench/suites; `suites/` at the repository root links to it).
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+DEFAULT_SUITE = SUITES_DIR / "quick.toml"
+INTERRUPTED = "interrupted; finished runs are saved, rerun to resume"
+
+
+class UsageError(Exception):
+    """A command-line argument that is wrong before anything runs (exit 2)."""
 
 
 def _data_dir(args) -> Path:
     from ntkbench.data import default_data_dir
 
-    return Path(args.data_dir) if args.data_dir else default_data_dir()
+    given = getattr(args, "data_dir", None) or os.environ.get("NTKBENCH_DATA_DIR")
+    return Path(given) if given else default_data_dir()
+
+
+def check_suite_paths(paths) -> None:
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            raise UsageError(f"suite {p} is a folder; name a suite file (.toml) in it")
+        if not p.is_file():
+            raise UsageError(f"suite {p}: no such file")
+
+
+def check_out_dir(out) -> None:
+    """--out must be a folder (or not exist yet, under a folder) that we may write: a temporary
+    file is created and deleted there (in its closest existing ancestor when it does not exist)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"--out {out}: {probe} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=probe, prefix=".ntkbench-write-test"):
+            pass
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write to {probe} ({e.strerror or e})") from None
 
 
 def cmd_list(args) -> int:
@@ -57,17 +98,30 @@ def cmd_list(args) -> int:
         print(json.dumps(info, indent=1, default=str))
         return 0
     print("Tasks:")
-    for t in info["tasks"]:
-        print(f"  {t['name']} (v{t['version']})  {t['summary']}")
+    print(_columns([[t["name"], f"(v{t['version']})", t["summary"]] for t in info["tasks"]]))
     print("Datasets:")
-    for d in info["datasets"]:
-        print(f"  {d['name']:<18} {d['description']}")
+    print(_columns([[d["name"], d["description"]] for d in info["datasets"]]))
     print("Methods:")
-    for m in info["methods"]:
-        print(f"  {m['name']:<12} {m['task']:<18} v{m['version']:<6} from {m['origin']:<12} {m['description']}")
+    rows = [
+        [m["name"], m["task"], f"v{m['version']}", f"from {m['origin']}", m["description"]] for m in info["methods"]
+    ]
+    print(_columns(rows))
     for e in info["plugin_errors"]:
         print(f"warning: {e}", file=sys.stderr)
     return 0
+
+
+def _columns(rows: list[list[str]], indent: str = "  ") -> str:
+    """Rows aligned in columns as wide as their widest cell (the last column is not padded)."""
+    if not rows:
+        return ""
+    n = max(len(r) for r in rows)
+    widths = [max(len(str(r[c])) for r in rows if c < len(r)) for c in range(n)]
+    out = []
+    for r in rows:
+        cells = [str(v).ljust(widths[c]) if c < len(r) - 1 else str(v) for c, v in enumerate(r)]
+        out.append((indent + " ".join(cells)).rstrip())
+    return "\n".join(out)
 
 
 def list_task(name: str) -> int:
@@ -92,11 +146,23 @@ def list_task(name: str) -> int:
     return 0
 
 
+def _warn_plugin_problems() -> None:
+    from ntkbench.registry import plugin_load_errors
+
+    for e in plugin_load_errors():
+        print(f"warning: {e}", file=sys.stderr)
+
+
 def cmd_run(args) -> int:
     from ntkbench.orchestration.runner import execute, summary_table
     from ntkbench.orchestration.suites import load_suite, select
 
     suites = args.suites or [DEFAULT_SUITE]
+    check_suite_paths(suites)
+    check_out_dir(args.out)
+    if args.reference is not None and Path(args.reference).exists() and not Path(args.reference).is_dir():
+        raise UsageError(f"--reference {args.reference} is a file, not a folder")
+    _warn_plugin_problems()
     runs = []
     for s in suites:
         runs += load_suite(s, seeds=args.seeds)
@@ -125,6 +191,7 @@ def cmd_validate(args) -> int:
     1: a result file is invalid."""
     from ntkbench.orchestration.validate import validate_paths
 
+    _warn_plugin_problems()
     suite_errors: list[str] = []
     errors = validate_paths(
         args.paths or ["results"], rerun=args.rerun, data_dir=_data_dir(args), suite_errors=suite_errors
@@ -137,6 +204,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_leaderboard(args) -> int:
+    if not Path(args.results).is_dir():
+        raise UsageError(f"--results {args.results}: no such folder")
+    check_out_dir(args.out)
     from ntkbench.leaderboard import build_site
 
     index = build_site(args.results, args.out)
@@ -184,27 +254,37 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ntkbench")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    data_help = "datasets directory (default: $NTKBENCH_DATA_DIR, else ~/.cache/ntkbench)"
+    p = argparse.ArgumentParser(prog="ntkbench", description=__doc__)
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    p.add_argument("--data-dir", default=os.environ.get("NTKBENCH_DATA_DIR"), help=data_help)
+    # The subcommands accept --data-dir too; SUPPRESS: given there it wins, not given it leaves
+    # the top-level value alone (a default here would overwrite `ntkbench --data-dir X cmd`).
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir",
-        default=os.environ.get("NTKBENCH_DATA_DIR"),
-        help="datasets directory (default: $NTKBENCH_DATA_DIR, else ~/.cache/ntkbench)",
-    )
-    p = argparse.ArgumentParser(prog="ntkbench", description=__doc__, parents=[common])
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=data_help)
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("list", parents=[common], help="tasks, datasets and methods; `list TASK`: one task in full")
     s.add_argument("task", nargs="?", help="show this task's protocol, budget fields and metrics")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print everything as JSON")
     s.set_defaults(fn=cmd_list)
 
-    s = sub.add_parser("run", parents=[common], help="run suites (default: suites/quick.toml)")
-    s.add_argument("suites", nargs="*", type=Path)
+    s = sub.add_parser("run", parents=[common], help="run suites (default: the bundled quick suite)")
+    s.add_argument("suites", nargs="*", type=Path, help=f"suite files (.toml; default: {DEFAULT_SUITE})")
     s.add_argument("--only", help="glob over task/dataset/method/hash")
     s.add_argument("--seeds", type=_positive_int, help="override the number of seeds")
-    s.add_argument("--out", type=Path, default=Path("results"))
-    s.add_argument("--force", action="store_true", help="rerun runs whose result file exists")
+    s.add_argument("--out", type=Path, default=Path("results"), help="folder of result files (default: results)")
+    s.add_argument("--force", action="store_true", help="rerun runs whose result file exists (ok or failed)")
     s.add_argument(
         "--reference",
         type=Path,
@@ -215,31 +295,103 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("reproduce", parents=[common], help="published numbers vs measured")
-    s.add_argument("names", nargs="*")
-    s.add_argument("--list", action="store_true")
-    s.add_argument("--out", type=Path, default=Path("results"))
-    s.add_argument("--force", action="store_true")
+    s.add_argument("names", nargs="*", help="published results to reproduce (default: all; see --list)")
+    s.add_argument("--list", action="store_true", help="list the published results that can be reproduced")
+    s.add_argument("--out", type=Path, default=Path("results"), help="folder of result files (default: results)")
+    s.add_argument("--force", action="store_true", help="rerun runs whose result file exists")
     s.set_defaults(fn=cmd_reproduce)
 
     s = sub.add_parser("leaderboard", parents=[common], help="build the static site from result files")
-    s.add_argument("--results", type=Path, default=Path("results"))
-    s.add_argument("--out", type=Path, default=Path("leaderboard"))
+    s.add_argument("--results", type=Path, default=Path("results"), help="folder of result files (default: results)")
+    s.add_argument("--out", type=Path, default=Path("leaderboard"), help="folder of the site (default: leaderboard)")
     s.set_defaults(fn=cmd_leaderboard)
 
     s = sub.add_parser("validate", parents=[common], help="check result files and suites")
-    s.add_argument("paths", nargs="*")
+    s.add_argument(
+        "paths", nargs="*", help="result files (.json), folders of them, or suites (.toml); default: results"
+    )
     s.add_argument("--rerun", action="store_true", help="re-execute each result's run and compare metrics")
     s.set_defaults(fn=cmd_validate)
 
     s = sub.add_parser("data", parents=[common], help="local datasets")
     dsub = s.add_subparsers(dest="data_command", required=True)
-    d = dsub.add_parser("list", parents=[common])
+    d = dsub.add_parser("list", parents=[common], help="named datasets and where each comes from")
     d.set_defaults(fn=cmd_data)
-    d = dsub.add_parser("import", parents=[common])
-    d.add_argument("name")
-    d.add_argument("--from", dest="source", required=True, type=Path)
+    d = dsub.add_parser("import", parents=[common], help="import a dataset from local files")
+    d.add_argument("name", help="the dataset name (see `ntkbench data list`)")
+    d.add_argument("--from", dest="source", required=True, type=Path, help="the file or folder to import from")
     d.set_defaults(fn=cmd_data)
     return p
+
+
+class _Interrupts:
+    """Ctrl-C during `ntkbench run`.
+
+    The first SIGINT raises KeyboardInterrupt in the main thread (`main` prints a note and exits
+    130). Python runs that handler only between bytecodes, so while the main thread is inside a
+    long native call (an XLA compile) nothing would happen: a watcher thread, woken by the
+    signal's wakeup fd the moment it arrives, ends the process with 130 itself if the main thread
+    has not exited `grace` seconds later, or at once on a second Ctrl-C. It waits for a result
+    file being written (runner.WRITE_LOCK), so nothing is left half-written.
+    """
+
+    GRACE = 3.0  # seconds
+
+    def __init__(self, grace: float | None = None):
+        self.grace, self.count = self.GRACE if grace is None else grace, 0
+        self._r, self._w = socket.socketpair()
+        self._w.setblocking(False)
+        self._old_fd = signal.set_wakeup_fd(self._w.fileno(), warn_on_full_buffer=False)
+        self._old_handler = signal.signal(signal.SIGINT, self._handler)
+        threading.Thread(target=self._watch, name="ntkbench-interrupts", daemon=True).start()
+
+    def _handler(self, signum, frame):
+        raise KeyboardInterrupt
+
+    def _watch(self) -> None:
+        deadline = None
+        while True:
+            self._r.settimeout(None if deadline is None else max(0.0, deadline - _monotonic()))
+            try:
+                data = self._r.recv(64)
+            except TimeoutError:
+                self.hard_exit()
+                return
+            except OSError:
+                return
+            if not data:
+                return
+            for b in data:
+                if b != signal.SIGINT:
+                    continue
+                self.count += 1
+                if self.count >= 2:
+                    self.hard_exit()
+                    return
+                deadline = _monotonic() + self.grace
+
+    def hard_exit(self) -> None:
+        from ntkbench.orchestration.runner import WRITE_LOCK
+
+        WRITE_LOCK.acquire(timeout=10)
+        try:
+            sys.stdout.flush()
+        except Exception:
+            pass
+        os.write(2, f"\n{INTERRUPTED}\n".encode())
+        os._exit(130)
+
+    def close(self) -> None:
+        signal.signal(signal.SIGINT, self._old_handler)
+        signal.set_wakeup_fd(self._old_fd)
+        if self.count == 0:
+            self._w.close()  # the watcher reads EOF and ends; after a Ctrl-C it stays, to end a hung exit
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.monotonic()
 
 
 def main(argv=None) -> int:
@@ -247,14 +399,20 @@ def main(argv=None) -> int:
     from ntkbench.orchestration.suites import SuiteError
     from ntkbench.registry import PluginError
 
+    interrupts = None
+    if args.fn is cmd_run and threading.current_thread() is threading.main_thread():
+        interrupts = _Interrupts()
     try:
         return args.fn(args)
-    except (SuiteError, PluginError) as e:
+    except (SuiteError, PluginError, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; finished runs are saved, rerun to resume", file=sys.stderr)
+        print(f"\n{INTERRUPTED}", file=sys.stderr)
         return 130
+    finally:
+        if interrupts is not None:
+            interrupts.close()
 
 
 if __name__ == "__main__":
