@@ -81,13 +81,15 @@ def test_result_file_has_every_field(toy_results):
     assert ntkbench("validate", out).returncode == 0
 
 
-def test_second_run_skips_everything(plugin, toy_results):
+def test_second_run_skips_ok_results_and_reruns_failed_ones(plugin, toy_results):
     env, suite = plugin
     out, _ = toy_results
-    before = {p: p.stat().st_mtime_ns for p, _ in iter_results(out)}
+    ok_path = records_by_method(out)["toy-linear"][0]
+    before = ok_path.stat().st_mtime_ns
     proc = ntkbench("run", suite, "--out", out, env_extra=env)
-    assert "4 runs: 0 ok, 0 failed, 4 skipped" in proc.stdout
-    assert before == {p: p.stat().st_mtime_ns for p, _ in iter_results(out)}
+    assert "4 runs: 0 ok, 3 failed, 1 skipped; 3 earlier failures rerun" in proc.stdout
+    assert proc.returncode == 1
+    assert ok_path.stat().st_mtime_ns == before
 
 
 def test_same_suite_twice_is_bit_identical(plugin, toy_results, tmp_path):
