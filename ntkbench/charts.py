@@ -1,7 +1,7 @@
 """Charts as data: what a figure shows, with no drawing code and no ntkbench imports.
 
 A task (or the leaderboard on its behalf) describes its figures with these frozen dataclasses;
-a renderer (`ntkbench.leaderboard.plots.render`) turns each into inline SVG or HTML. Three kinds:
+a renderer (`ntkbench.leaderboard.plots.render`) turns each into inline SVG or HTML. Five kinds:
 
     Chart("acc vs n", "n", "acc (%)", series=(Series("mlp", ((250, 61.0, 0.5), (500, 70.2, None))),),
           log_x=True)                                             # kind="line"
@@ -9,6 +9,10 @@ a renderer (`ntkbench.leaderboard.plots.render`) turns each into inline SVG or H
           heatmap=Heatmap(rows=("1", "2"), cols=("1", "2"), values=((90.0, 10.0), (40.0, None))))
     Chart("first synthetic example per class", "", "", kind="images",
           images=(Image("class 0", (28, 28, 1), b"..."),))    # uint8 pixels, row-major
+    Chart("predicted vs measured drop", "predicted", "measured", series=(...), kind="scatter")  # points only
+    Chart("kernel distance", "", "", kind="table", table=Table(("method", "distance"), (("sgd", "0.07"),)))
+
+`caption` is a sentence under the chart (what a dashed line means, a fitted exponent, a correlation).
 
 Everything is immutable and hashable (tuples, bytes), so charts can be compared, cached and
 written out as data.
@@ -22,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, TypeGuard
 
-__all__ = ["Chart", "Heatmap", "Image", "Series"]
+__all__ = ["Chart", "Heatmap", "Image", "Series", "Table"]
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,26 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A small table of text cells (the page escapes them): a view with too few points for a chart."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Chart:
     title: str
     xlabel: str
     ylabel: str
     series: tuple[Series, ...] = ()
     log_x: bool = False
-    kind: Literal["line", "heatmap", "images"] = "line"
+    kind: Literal["line", "heatmap", "images", "scatter", "table"] = "line"
     heatmap: Heatmap | None = None
     images: tuple[Image, ...] = ()
+    log_y: bool = False
+    caption: str = ""
+    table: Table | None = None
 
 
 # ---- Helpers a task's `figures` hook uses to turn result records into series ----------------------
@@ -100,10 +115,57 @@ def ok_records(records: list[dict]) -> list[dict]:
     return [r for r in records if r.get("status") == "ok" and not r.get("derived")]
 
 
+def short_value(v: object, n: int = 18) -> str:
+    """A params/budget value in a label: long numeric lists as first…last, long text cut."""
+    if isinstance(v, list) and len(v) > 3 and all(is_number(t) for t in v):
+        return f"{compact(v[0])}…{compact(v[-1])}"
+    s = ",".join(compact(t) for t in v) if isinstance(v, list) else compact(v)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def differing(rec: dict, others: list[dict], where_: tuple[str, ...] = ("params", "budget")) -> list[str]:
+    """`key=value` for the params (then budget) entries of `rec` whose value is not the same in all
+    of `others` (the records it must be told apart from)."""
+    parts = []
+    for where in where_:
+        mine = as_dict(rec.get(where))
+        for k in sorted(mine, key=str):
+            if len({compact(as_dict(o.get(where)).get(k)) for o in others}) > 1:
+                parts.append(f"{k}={short_value(mine[k])}")
+    return parts
+
+
+def differing_params(rec: dict, others: list[dict]) -> list[str]:
+    return differing(rec, others, ("params",))[:3]
+
+
 def labels(records: list[dict]) -> list[str]:
-    """Method name, plus the config hash where one method has several configurations."""
+    """Method name, plus the params values (at most three; budget values where the params do not
+    tell the runs apart) that differ between the runs of the same method, e.g. "mlp (steps=6000)";
+    never a hash. Runs that differ in nothing else are
+    numbered."""
     methods = [str(r.get("method")) for r in records]
-    return [m if methods.count(m) == 1 else f"{m} [{str(r.get('config_hash'))[:6]}]" for m, r in zip(methods, records)]
+    out = []
+    for m, r in zip(methods, records):
+        same = [o for o, om in zip(records, methods) if om == m]
+        if len(same) == 1:
+            out.append(m)
+            continue
+        parts = differing_params(r, same)
+        if not parts or any(differing_params(o, same) == parts for o in same if o is not r):
+            parts = (parts + differing(r, same, ("budget",)))[:3]
+        out.append(
+            f"{m} ({', '.join(parts)})" if parts else f"{m} #{next(i for i, o in enumerate(same) if o is r) + 1}"
+        )
+    return out
+
+
+def common(records: list[dict], where: str) -> dict:
+    """The `where` ("params" or "budget") entries every record has with the same value."""
+    dicts = [as_dict(r.get(where)) for r in records]
+    if not dicts:
+        return {}
+    return {k: v for k, v in dicts[0].items() if all(k in d and compact(d[k]) == compact(v) for d in dicts[1:])}
 
 
 def point(x: object, m: object) -> Point | None:

@@ -236,7 +236,7 @@ def test_pages_are_well_formed_and_svgs_parse(site):
 def test_rows_show_status_provenance_and_published(site):
     page = read(site, "sample_complexity--mnist1d.html")
     assert "ValueError: &lt;b&gt;NaN&lt;/b&gt; loss at step 3" in page  # failed run with its error
-    assert "30.50 ± 0.50" in page and "&gt; n_max" in page
+    assert "30.50 ± 0.50" in page and "&gt; 4000" in page  # n* not reached: "> n_max", with the grid's n_max
     assert "<details>" in page and "threefry2x32" in page and "c1e5222+dirty" in page and "15.6" in page
     adv = read(site, "adversarial--mnist.html")
     assert "published 88.50 vs measured 88.50" in adv and 'class="badge good"' in adv
@@ -426,3 +426,149 @@ def test_distillation_previews_are_drawn(tmp_path):
     page = read(site, "distillation--mnist1d.html")
     assert "kip, ipc 1: first synthetic example per class" in page and "class 1</text>" in page
     assert "random, ipc 1: first synthetic" not in page and "&lt;script&gt;" not in page
+
+
+# -- ranked tables, censored and thin data, the NTK views -----------------------------------------
+
+
+def ranked_table(page: str, table_id: str = "r0") -> str:
+    return re.search(rf'<table class="sortable ranked" id="{table_id}">.*?</table>', page, flags=re.S).group(0)
+
+
+def ranked_methods(table: str) -> list[str]:
+    return [html_text(m) for m in re.findall(r'<td class="label"[^>]*>([^<]*)', table)]
+
+
+def html_text(s: str) -> str:
+    import html
+
+    return html.unescape(s).strip()
+
+
+def test_sections_lead_with_a_compact_ranked_table(site):
+    page = read(site, "sample_complexity--mnist1d.html")
+    table = ranked_table(page)
+    assert page.index('id="r0"') < page.index('id="t0"')  # ranked first, the full table below
+    assert "Ranked by <b>test_acc@n=4000</b> (higher is better)" in table  # the largest n in all rows
+    assert ranked_methods(table) == ["cnn", "mlp", EVIL, "broken"]  # the failed run unranked, last
+    assert "<b>60.50 ± 0.50</b>" in table and ">—</td>" in table
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+    assert heads == ["#", "method", "test_acc@n=4000 ↑", "seeds", "published"]  # no params/budget columns
+    visible = re.sub(r'title="[^"]*"', "", table)
+    assert "width=100" not in visible and "targets=" not in visible
+    assert "Common to every run here — params: " in page and "budget: n=250…4000 (5), targets=60.0,80.0" in page
+    adv = ranked_table(read(site, "adversarial--mnist.html"))
+    assert "88.50</span>" in adv and 'class="badge good"' in adv  # the published number beside
+    index = read(site, "index.html")
+    row = re.search(r'<a href="sample_complexity--mnist1d.html">.*?</tr>', index, flags=re.S).group(0)
+    assert "<b>v2only</b>" in row and "70.50 ± 0.50" in row and "test_acc@n=4000 ↑" in row  # the newest version
+
+
+def test_ranking_follows_the_metric_direction_and_labels_by_params(tmp_path):
+    from ntkbench.charts import labels
+
+    def derived(method, alpha, **kw):
+        return record(method=method, dataset="lza", derived=True, metrics={"alpha@80": metric(alpha)}, **kw)
+
+    recs = [
+        derived("cnn", [2.0, 2.2]),
+        derived("mlp", [0.5, 0.7], params={"width": 100}),
+        derived("mlp", [1.0, 1.2], params={"width": 200}),
+        record(method="a", metrics={"test_acc@n=1000": metric([50.0, 51.0]), "test_acc@n=4000": metric([70.0, 71.0])}),
+        record(method="b", metrics={"test_acc@n=4000": metric([80.0, 81.0]), "test_acc@n=8000": metric([90.0, 91])}),
+    ]
+    site = build_site(write_results(tmp_path / "r", recs), tmp_path / "s").parent
+    lza = ranked_table(read(site, "sample_complexity--lza.html"))
+    assert "alpha@80</b> (lower is better)" in lza
+    assert ranked_methods(lza) == ["mlp (width=100)", "mlp (width=200)", "cnn"]  # lower first
+    assert "<b>0.60 ± 0.10</b>" in lza
+    mnist = ranked_table(read(site, "sample_complexity--mnist1d.html"))
+    assert "Ranked by <b>test_acc@n=4000</b>" in mnist and ranked_methods(mnist) == ["b", "a"]
+    assert labels(recs[:3]) == ["cnn", "mlp (width=100)", "mlp (width=200)"]
+    twins = [
+        record(method="m", params={"lr": 0.1}, budget={"n": [100], "targets": [60.0, 80.0]}),
+        record(method="m", params={"lr": 0.1}),
+    ]
+    assert labels(twins) == ["m (n=100)", "m (n=250…4000)"]  # budget where the params do not differ
+    for p in site.glob("*.html"):
+        page = p.read_text(encoding="utf-8")
+        shown = "".join(re.findall(r"<svg.*?</svg>|<table class=\"sortable ranked\".*?</table>", page, flags=re.S))
+        assert not any(r["config_hash"][:6] in shown for r in recs), p.name  # never a hash
+
+
+def test_censored_n_star_one_seed_and_invalid_records(tmp_path):
+    grid = [250, 500, 1000, 2000, 4000]
+    good = record(
+        method="mlp",
+        metrics={
+            **curve(30),
+            "n_star@40": metric([250.0, 250.0]),  # reached at the smallest n: only "≤ 250" is known
+            "n_star@99": metric([None, None]),  # never reached: "> 4000"
+        },
+        grid=grid,
+    )
+    one = record(method="ntk-mlp", metrics={"test_acc@n=4000": metric([64.9])}, seeds=1, budget={"n": [4000]})
+    bad = record(method="tampered", metrics=curve(10))
+    bad["params"] = {"width": 1}  # the config hash no longer matches: a validation problem
+    site = build_site(write_results(tmp_path / "r", [good, one, bad]), tmp_path / "s").parent
+    page = read(site, "sample_complexity--mnist1d.html")
+    assert "≤ 250" in page and "&gt; 4000" in page
+    assert "64.90 (1 seed)" in page and "64.90 ± 0.00" not in page
+    svg = "".join(re.findall(r"<svg.*?</svg>", page, flags=re.S))
+    assert "mlp" in svg and "tampered" not in svg  # listed, marked, never plotted
+    assert "⚠ invalid" in ranked_table(page) and "Not plotted (validation problems" in page
+    assert ranked_methods(ranked_table(page))[-1].startswith("tampered")  # unranked
+
+
+def test_single_x_line_charts_become_tables_and_scatter_renders():
+    from ntkbench.charts import Chart, Series
+    from ntkbench.leaderboard.pages import figure_view
+    from ntkbench.leaderboard.plots import render
+
+    one_x = Chart("acc vs eps", "eps", "acc (%)", (Series("a", ((0.1, 50.0, 1.0),)), Series("b", ((0.1, 60.0, 0.0),))))
+    view = figure_view(one_x)
+    assert view["svg"] == "" and view["table"]["rows"] == (("a", "50.00 ± 1.00"), ("b", "60.00"))
+    scatter = Chart("s", "x", "y", (Series("a", ((1.0, 2.0, None), (3.0, 1.0, None))),), kind="scatter", caption="c")
+    svg = render(scatter)
+    assert svg.startswith('<svg class="chart"') and figure_view(scatter)["caption"] == "c"
+    loglog = render(Chart("n*", "d", "n*", (Series("a", ((8.0, 80.0, None), (18.0, 450.0, None))),), True, log_y=True))
+    assert "mathdefault" not in loglog and ">100<" in loglog.replace("</text>", "<")
+
+
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory) -> Path:
+    """The site of the committed results: the NTK views read their real `ntk` fields."""
+    root = Path(__file__).resolve().parents[1] / "results"
+    return build_site(root, tmp_path_factory.mktemp("committed")).parent
+
+
+def test_ntk_views_of_every_task(committed):
+    forgetting = read(committed, "forgetting--fashion_mnist.html")
+    assert "NTK view: predicted vs measured drop per task pair" in forgetting
+    assert "Spearman ρ" in forgetting and "sgd 0.62 / 0.47 / 0.07" in forgetting
+    assert "No NTK view: ntk-krr (the method exposes no network" in forgetting
+    distill = read(committed, "distillation--fashion_mnist.html")
+    assert "NTK view: kernel (KRR) vs trained networks" in distill and "random real subset, ipc 10" in distill
+    assert '<td>kip: its set</td><td class="num">85.12</td>' in distill  # KRR-NTK on KIP's synthetic set
+    adv = read(committed, "adversarial--fashion_mnist.html")
+    assert "NTK view: eigen-feature usefulness and robustness" in adv and "kernel distance" in adv
+    assert "0.067 (1 seed)" in adv and "n/a: the predictor is not a Classifier" in adv
+    assert "robust accuracy vs eps (worst case over attacks) (all at eps = 0.1)" in adv  # one x: a table
+    sc = read(committed, "sample_complexity--mnist1d.html")
+    assert "Dashed lines with open squares" in sc and "infinite width" in sc and "mlp (steps=3000) ∞" in sc
+    lza = read(committed, "sample_complexity--lza.html")
+    assert "n* against input dimension d (log-log)" in lza and "mlp n*(75) α=2.14" in lza
+    assert "mlp: α(75) = 2.14 ± 0.09" in lza and "mathdefault" not in lza
+    index = read(committed, "index.html")
+    assert "<b>multitask</b>" in index and "82.36 ± 0.31" in index
+
+
+def test_no_hash_in_any_legend_or_ranked_table(committed):
+    import json
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    hashes = {json.loads(p.read_text())["config_hash"][:6] for p in root.rglob("*.json")}
+    for p in committed.glob("*.html"):
+        page = p.read_text(encoding="utf-8")
+        shown = "".join(re.findall(r"<svg.*?</svg>|<table class=\"sortable ranked\".*?</table>", page, flags=re.S))
+        assert not any(h in shown for h in hashes), p.name

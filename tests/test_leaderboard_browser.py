@@ -77,7 +77,7 @@ def test_sorter_orders_rows(site):
     default = _methods_in_first_table(dom(page))
     assert default == sorted(default)
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", re.search(r'id="t0".*?</thead>', dom(page), flags=re.S).group(0))
-    col = heads.index("test_acc@n=250")
+    col = heads.index("test_acc@n=250 ↑")  # the head carries the direction arrow
     # descending: cnn (40.5) first, the failed run (no value) last
     by_acc = _methods_in_first_table(dom(page, f"#sort=t0:{col}:desc"))
     assert by_acc[0] == "cnn" and by_acc[-1] == "broken", by_acc

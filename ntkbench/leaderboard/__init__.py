@@ -73,10 +73,13 @@ def load_results(results_dir) -> tuple[list[dict], list[str]]:
 
 
 def figures(task: str, records: list[dict]) -> list:
-    """The task's own charts (its `figures` hook); none for a task this machine does not have."""
+    """The task's own charts (its `figures` hook) of the records without validation problems
+    (those are listed in the tables, marked, but never plotted); none for a task this machine
+    does not have."""
     from ntkbench.tasks import TASKS
 
-    return TASKS.get(task).figures(records) if task in TASKS else []
+    valid = [r for r in records if not r.get("_problems")]
+    return TASKS.get(task).figures(valid) if task in TASKS and valid else []
 
 
 def _published_for(rec: dict) -> list[dict]:
@@ -104,10 +107,30 @@ def sections_of(task: str, records: list[dict]) -> list[dict]:
         for v in sorted({r.get("task_version") for r in recs}, key=_version_key):
             vrecs = [r for r in recs if r.get("task_version") == v]
             title = f"{'Derived results — ' if derived else ''}{task} task_version {v}"
+            unplotted = [str(r.get("method")) for r in vrecs if r.get("_problems")]
             out.append(
-                {"title": title, "version": v, "records": vrecs, "figures": [] if derived else figures(task, vrecs)}
+                {
+                    "title": title,
+                    "version": v,
+                    "records": vrecs,
+                    "figures": figures(task, vrecs),
+                    "unplotted": unplotted,
+                }
             )
     return out
+
+
+def _best(task: str, sections: list[dict]) -> dict | None:
+    """The best run of the newest task version (runs first, derived results where there are none)."""
+    for s in sorted(sections, key=lambda s: (s["title"].startswith("Derived"), _neg(_version_key(s["version"])))):
+        if (best := pages.best_of(task, s["records"])) is not None:
+            return best
+    return None
+
+
+def _neg(key: tuple) -> tuple:
+    kind, num, text = key
+    return (kind, -num if isinstance(num, (int, float)) else 0, text)
 
 
 def build_site(results_dir, out_dir) -> Path:
@@ -139,6 +162,7 @@ def build_site(results_dir, out_dir) -> Path:
                 "derived": sum(1 for r in recs if r.get("derived")),
                 "methods": sorted({str(r.get("method")) for r in recs}),
                 "last_run": max((_start(r) for r in recs), default="") or None,
+                "best": _best(task, sections),
             }
         )
     index = out / "index.html"

@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ntkbench.charts import Chart
+from ntkbench.charts import Chart, Table, common, is_number, labels
 from ntkbench.leaderboard import plots
 from ntkbench.leaderboard.tables import (
     as_dict,
@@ -27,7 +27,9 @@ from ntkbench.leaderboard.tables import (
     fmt_num,
     metric_cell,
     metric_names,
+    metric_tip,
     params_summary,
+    ranking,
     reproduce_entries,
     reproduce_text,
     row_key,
@@ -130,6 +132,9 @@ def task_page(task: str, dataset: str, sections: list[dict], notes: list[str], t
     views = [
         {
             "title": s["title"],
+            "common": common_view(s["records"]),
+            "unplotted": s.get("unplotted", []),
+            "ranked": ranked_view(task, s["records"], f"r{i}"),
             "figures": [f for c in s["figures"] if (f := figure_view(c))],
             "table": table_view(s["records"], f"t{i}"),
         }
@@ -148,11 +153,116 @@ def task_page(task: str, dataset: str, sections: list[dict], notes: list[str], t
 
 
 def figure_view(chart: Chart) -> dict | None:
+    """What the template draws for one chart: PNG pictures, a table (a `table` chart, or a line
+    chart whose series all sit at one x: no line through a single x), or SVG; with its caption."""
     pictures = plots.pictures(chart)
+    chart = single_x_as_table(chart)
+    base = {"title": chart.title, "caption": chart.caption, "pictures": None, "svg": "", "table": None}
     if pictures:
-        return {"title": chart.title, "pictures": pictures, "svg": ""}
+        return {**base, "pictures": pictures}
+    if chart.kind == "table":
+        t = chart.table
+        return {**base, "table": {"columns": t.columns, "rows": t.rows}} if t is not None and t.rows else None
     svg = plots.render(chart)  # escaped by matplotlib's XML writer
-    return {"title": chart.title, "pictures": None, "svg": Markup(svg)} if svg else None
+    return {**base, "svg": Markup(svg)} if svg else None
+
+
+def single_x_as_table(chart: Chart) -> Chart:
+    """A line chart whose points all share one x becomes a table (series, y ± error)."""
+    xs = {p[0] for se in chart.series for p in se.points if is_number(p[0]) and is_number(p[1])}
+    if chart.kind != "line" or len(xs) != 1:
+        return chart
+    (x,) = xs
+    rows = tuple(
+        (se.label, fmt_num(p[1]) + (f" ± {fmt_num(p[2])}" if is_number(p[2]) and p[2] else ""))
+        for se in chart.series
+        for p in se.points
+        if is_number(p[1])
+    )
+    return Chart(
+        chart.title + f" (all at {chart.xlabel} = {x:g})",
+        chart.xlabel,
+        chart.ylabel,
+        kind="table",
+        table=Table(("run", chart.ylabel), rows),
+        caption=chart.caption,
+    )
+
+
+def common_view(records: list[dict]) -> dict:
+    """The params and budget every run of a section shares, shown once above its tables."""
+    return {
+        "params": params_summary(common(records, "params")),
+        "budget": budget_summary(common(records, "budget")),
+    }
+
+
+def ranked_view(task: str, records: list[dict], table_id: str) -> dict:
+    """The compact ranked table a section leads with: rank, method (+ differing params), the
+    headline metric, seeds and the published number."""
+    r = ranking(task, records)
+    name = r["metric"]
+    head = metric_head(task, name) if name else {"text": "—", "title": ""}
+    direction = {True: "higher is better", False: "lower is better", None: "no direction"}[r["higher"]]
+    recs = [row["rec"] for row in r["rows"]]
+    rows = []
+    for row, label in zip(r["rows"], labels(recs)):
+        rec = row["rec"]
+        m = as_dict(rec.get("metrics")).get(name) if name else None
+        text, sort = metric_cell(name, m, task, rec) if name else ("", None)
+        if rec.get("status") != "ok":
+            text = "failed"
+        rows.append(
+            {
+                "rank": row["rank"],
+                "best": row["best"],
+                "label": label,
+                "full_label": label + (f" — {params_summary(rec.get('params'))}" if rec.get("params") else ""),
+                "flags": flags_of(rec),
+                "problems": list(rec.get("_problems", [])),
+                "failed": rec.get("status") != "ok",
+                "value": text or "—",
+                "sort": "" if sort is None else repr(sort),
+                "tip": metric_tip(m),
+                "seeds": rec.get("seeds"),
+                "published": published_view(rec, name),
+            }
+        )
+    return {"id": table_id, "metric": name, "head": head, "direction": direction, "rows": rows}
+
+
+def published_view(rec: dict, metric: str | None) -> list[dict]:
+    """Published numbers for the ranked table: those for `metric` (or naming no metric) as the
+    number alone, others with their metric's name."""
+    out = []
+    for e in reproduce_entries(rec):
+        other = e.get("metric") not in (None, "", metric)
+        out.append(
+            {
+                "text": (f"{e.get('metric')}: " if other else "") + fmt_num(e.get("published")),
+                "verdict": str(e.get("verdict")),
+                "kind": verdict_kind(e.get("verdict")),
+                "title": "; ".join(str(x) for x in (reproduce_text(e), e.get("source")) if x),
+            }
+        )
+    return out
+
+
+def best_of(task: str, records: list[dict]) -> dict | None:
+    """The index's summary of a section: the best run's label, its headline value and metric."""
+    r = ranking(task, records)
+    best = [row for row in r["rows"] if row["rank"] == 1]
+    if not best or not r["metric"]:
+        return None
+    recs = [row["rec"] for row in r["rows"]]
+    label = labels(recs)[recs.index(best[0]["rec"])]
+    value = metric_cell(r["metric"], as_dict(best[0]["rec"].get("metrics")).get(r["metric"]), task, best[0]["rec"])[0]
+    arrow = {True: " ↑", False: " ↓", None: ""}[r["higher"]]
+    return {
+        "label": label + (f" (+{len(best) - 1} tied)" if len(best) > 1 else ""),
+        "value": value,
+        "metric": r["metric"] + arrow,
+    }
 
 
 _GOOD = ("pass", "passed", "ok", "reproduced", "match", "matches", "within", "agree", "agrees")
@@ -199,15 +309,8 @@ def record_view(rec: dict, names: list[str]) -> dict:
     error = error if len(error) <= 300 else error[:299] + "… (full text in details)"
     cells = []
     for n in names:
-        text, sort = metric_cell(n, metrics.get(n), rec.get("task"))
-        per_seed = as_dict(metrics.get(n)).get("per_seed")
-        cells.append(
-            {
-                "text": text,
-                "sort": "" if sort is None else repr(sort),
-                "tip": ", ".join(fmt_num(v) for v in per_seed) if isinstance(per_seed, list) else None,
-            }
-        )
+        text, sort = metric_cell(n, metrics.get(n), rec.get("task"), rec)
+        cells.append({"text": text, "sort": "" if sort is None else repr(sort), "tip": metric_tip(metrics.get(n))})
     return {
         "cls": "rec" + ("" if status == "ok" else " failed"),
         "method": rec.get("method"),

@@ -24,6 +24,7 @@ import matplotlib.style
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ntkbench.charts import Chart, Heatmap, Series
 from ntkbench.preview import png_data_uri
@@ -49,12 +50,12 @@ _NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
 def render(chart: Chart) -> str:
-    draw = {"line": _line, "heatmap": _heatmap, "images": _signals}.get(chart.kind)
+    draw = {"line": _line, "scatter": _line, "heatmap": _heatmap, "images": _signals}.get(chart.kind)
     if draw is None:
         return ""
     salt = hashlib.sha256(repr(chart).encode()).hexdigest()[:12]  # ids unique per chart on one page
     with mpl.style.context("default"), mpl.rc_context({**RC, "svg.hashsalt": f"ntkbench-{salt}"}):
-        fig = Figure(figsize=(8.6, 4.4) if chart.kind == "line" else (6.2, 4.4), layout="constrained")
+        fig = Figure(figsize=(8.6, 4.4) if chart.kind in ("line", "scatter") else (6.2, 4.4), layout="constrained")
         tips = draw(fig, chart, f"c{salt}")
         if tips is None:
             return ""
@@ -92,12 +93,20 @@ def _g(v: float) -> str:
     return f"{v:g}" if abs(v) < 1e5 else f"{v:.0e}"
 
 
-def _points(se: Series, log_x: bool) -> list[tuple[float, float, float | None]]:
-    return sorted((x, m, s if _finite(s) else None) for x, m, s in se.points if _finite(x, m) and (not log_x or x > 0))
+def _points(se: Series, log_x: bool, log_y: bool = False) -> list[tuple[float, float, float | None]]:
+    return sorted(
+        (x, m, s if _finite(s) else None)
+        for x, m, s in se.points
+        if _finite(x, m) and (not log_x or x > 0) and (not log_y or m > 0)
+    )
+
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def _line(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
-    series = [(se, p) for se in chart.series if (p := _points(se, chart.log_x))]
+    """Line chart, or (kind "scatter") points only, with error bars where given."""
+    series = [(se, p) for se in chart.series if (p := _points(se, chart.log_x, chart.log_y))]
     if not series:
         return None
     ax = fig.add_subplot()
@@ -106,7 +115,12 @@ def _line(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
         c = PALETTE[se.group % len(PALETTE)]
         x, m = np.array([t[0] for t in p]), np.array([t[1] for t in p])
         s = np.array([t[2] or 0.0 for t in p])
-        if se.dashed:
+        if chart.kind == "scatter":
+            if s.any():
+                ax.errorbar(x, m, yerr=s, fmt="none", ecolor=c, elinewidth=1, alpha=0.6)
+            marker = MARKERS[(i // len(PALETTE)) % len(MARKERS)] if not se.dashed else "s"
+            (h,) = ax.plot(x, m, marker, ls="none", color=c, ms=6, alpha=0.75, mfc="white" if se.dashed else c, mec=c)
+        elif se.dashed:
             if s.any():
                 ax.errorbar(x, m, yerr=s, fmt="none", ecolor=c, elinewidth=1)
             (h,) = ax.plot(x, m, "--s", color=c, lw=1.6, ms=5, mfc="white", mec=c)
@@ -119,17 +133,21 @@ def _line(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
             f"{_g(a)} → {b:.2f}" + (f" ± {e:.2f}" if e else "") for a, b, e in p
         )
         handles.append(h)
-        labels.append(_short(se.label))
-    if chart.log_x:
-        ax.set_xscale("log")
+        labels.append(_short(se.label, 40))
+    plain = FuncFormatter(lambda v, _: _g(v))  # mathtext is off: no "$10^{3}$" tick labels
+    for on, axis, scale in ((chart.log_x, ax.xaxis, ax.set_xscale), (chart.log_y, ax.yaxis, ax.set_yscale)):
+        if on:
+            scale("log")
+            axis.set_major_formatter(plain)
+            axis.set_minor_formatter(NullFormatter())
     xs = sorted({t[0] for _, p in series for t in p})
-    if len(xs) <= 8:
+    if len(xs) <= 8 and chart.kind == "line":
         ax.set_xticks(xs, [_g(v) for v in xs])
         ax.minorticks_off()
-    ax.grid(True, axis="y", color="#eee")
+    ax.grid(True, axis="both" if chart.kind == "scatter" else "y", color="#eee")
     ax.set_title(chart.title)
     ax.set_xlabel(chart.xlabel + (" (log scale)" if chart.log_x else ""))
-    ax.set_ylabel(chart.ylabel)
+    ax.set_ylabel(chart.ylabel + (" (log scale)" if chart.log_y else ""))
     fig.legend(handles, labels, loc="outside right upper")  # explicit labels: a leading "_" is kept
     return tips
 

@@ -26,13 +26,14 @@ def natural_key(s: str) -> list:
 
 def decimals(x: float) -> int:
     a = abs(x)
-    return 0 if a >= 1000 else 2 if a >= 0.1 or a == 0 else min(6, 1 - math.floor(math.log10(a)) + 1)
+    return 0 if a >= 1000 else 2 if a >= 0.1 or a < 1e-9 else min(6, 1 - math.floor(math.log10(a)) + 1)
 
 
 def fmt_num(x: Any, digits: int | None = None) -> str:
     if not is_number(x):
         return "—"
-    return f"{x:.{decimals(x) if digits is None else digits}f}"
+    d = decimals(x) if digits is None else digits
+    return f"{round(x, d) + 0.0:.{d}f}"  # + 0.0: no "-0.00"
 
 
 def is_scalar_metric(m: Any) -> bool:
@@ -53,16 +54,125 @@ def missing_text(task: str | None, name: str) -> str:
     return spec.missing if spec else "—"
 
 
-def metric_cell(name: str, m: Any, task: str | None = None) -> tuple[str, float | None]:
-    """('mean ± std', sort value) for one metric of one record."""
+def spec_of(task: object, name: str):
+    from ntkbench.tasks import TASKS
+
+    return TASKS.get(task).metric_spec(name) if isinstance(task, str) and task in TASKS else None
+
+
+def grid_of(rec: dict | None) -> list[float]:
+    """The record's grid of training-set sizes: its `grid`, else its budget's `n`."""
+    rec = rec or {}
+    for g in (rec.get("grid"), as_dict(rec.get("budget")).get("n")):
+        if isinstance(g, list) and g and all(is_number(v) for v in g):
+            return sorted(float(v) for v in g)
+    return []
+
+
+def is_n_star(name: str) -> bool:
+    return str(name).startswith("n_star@")
+
+
+def n_seeds(m: Any, rec: dict | None = None) -> int | None:
+    """How many seeds a metric's mean is over: its finite per-seed values, else the record's seeds."""
+    per_seed = as_dict(m).get("per_seed")
+    if isinstance(per_seed, list) and per_seed and not any(isinstance(v, list) for v in per_seed):
+        return sum(1 for v in per_seed if is_number(v))
+    seeds = (rec or {}).get("seeds")
+    return seeds if isinstance(seeds, int) and not isinstance(seeds, bool) else None
+
+
+def metric_cell(name: str, m: Any, task: str | None = None, rec: dict | None = None) -> tuple[str, float | None]:
+    """('mean ± std', sort value) for one metric of one record. Censored n*: a null mean reads
+    "> n_max" (with the grid's largest n where the record has a grid), a mean at the grid's smallest
+    n "≤ n_min"; a mean over one seed reads "(1 seed)" instead of "± 0.00"."""
     if not is_scalar_metric(m):
         return "", None
     mean, std = m.get("mean"), m.get("std")
+    grid = grid_of(rec) if is_n_star(name) else []
     if not is_number(mean):
+        if grid:
+            return f"> {compact_num(grid[-1])}", None
         return missing_text(task, name), None
+    if grid and mean <= grid[0] * (1 + 1e-9):
+        return f"≤ {compact_num(grid[0])}", float(mean)
     d = decimals(mean)
+    if n_seeds(m, rec) == 1:
+        return f"{fmt_num(mean, d)} (1 seed)", float(mean)
     text = fmt_num(mean, d) + (f" ± {fmt_num(std, d)}" if is_number(std) else "")
     return text, float(mean)
+
+
+def compact_num(x: float) -> str:
+    return f"{x:g}" if abs(x) < 1e6 else f"{x:.3g}"
+
+
+def metric_tip(m: Any) -> str | None:
+    """Hover text: the per-seed values, and the 95% confidence half-width where the file has `ci95`."""
+    m = as_dict(m)
+    per_seed, ci = m.get("per_seed"), m.get("ci95")
+    parts = []
+    if isinstance(per_seed, list) and not any(isinstance(v, list) for v in per_seed):
+        parts.append("per seed: " + ", ".join(fmt_num(v) for v in per_seed))
+    if is_number(ci):
+        parts.append(f"95% CI ± {fmt_num(ci)}")
+    elif isinstance(ci, list) and len(ci) == 2 and all(is_number(v) for v in ci):
+        parts.append(f"95% CI [{fmt_num(ci[0])}, {fmt_num(ci[1])}]")
+    return "; ".join(parts) or None
+
+
+# -- ranking --------------------------------------------------------------------------------------
+
+
+def metrics_of(rec: dict) -> dict:
+    return as_dict(rec.get("metrics"))
+
+
+def headline_name(task: object, records: list[dict]) -> str | None:
+    """The metric a section is ranked by: among the metrics matching a headline spec of the task,
+    the one present in all finished rows (else in the most), with the largest parameter (e.g.
+    `test_acc@n=<n>` at the largest n every row has)."""
+    rows = [r for r in records if r.get("status") == "ok"]
+    names = {
+        k
+        for r in rows
+        for k, m in metrics_of(r).items()
+        if is_scalar_metric(m) and (spec := spec_of(task, k)) is not None and spec.headline
+    }
+    if not names:
+        return None
+    count = {n: sum(1 for r in rows if n in metrics_of(r)) for n in names}
+    return max(names, key=lambda n: (count[n], natural_key(n)))
+
+
+def ranking(task: object, records: list[dict]) -> dict:
+    """{"metric", "higher" (True/False/None), "rows": [{"rec", "rank", "best"}]}: finished, valid
+    runs with a value ranked by the headline metric in its direction (ties share a rank); censored
+    values ("> n_max") after them; failed, invalid or unmeasured runs unranked at the end."""
+    name = headline_name(task, records)
+    spec = spec_of(task, name) if name else None
+    higher = spec.higher_is_better if spec else None
+    valued: list[tuple[float, dict]] = []
+    censored: list[dict] = []
+    rest: list[dict] = []
+    for rec in sorted(records, key=row_key):
+        m = metrics_of(rec).get(name) if name else None
+        ok = rec.get("status") == "ok" and not rec.get("_problems") and is_scalar_metric(m)
+        if ok and is_number(as_dict(m).get("mean")):
+            valued.append((float(as_dict(m)["mean"]), rec))
+        elif ok and (is_n_star(str(name)) or (spec is not None and spec.missing not in ("", "—"))):
+            censored.append(rec)
+        else:
+            rest.append(rec)
+    valued.sort(key=lambda t: -t[0] if higher in (True, None) else t[0])
+    rows, prev, rank = [], None, 0
+    for i, (v, rec) in enumerate(valued):
+        rank = rank if v == prev else i + 1
+        prev = v
+        rows.append({"rec": rec, "rank": rank, "best": rank == 1 and higher is not None})
+    rows += [{"rec": rec, "rank": len(valued) + 1, "best": False} for rec in censored]
+    rows += [{"rec": rec, "rank": None, "best": False} for rec in rest]
+    return {"metric": name, "higher": higher, "rows": rows}
 
 
 def budget_summary(budget: Any) -> str:
@@ -135,7 +245,7 @@ def rows(records: list[dict], names: list[str]) -> list[dict]:
         }
         for n in names:
             m = metrics.get(n)
-            row[n] = metric_cell(n, m, rec.get("task"))[0]
+            row[n] = metric_cell(n, m, rec.get("task"), rec)[0]
             row[f"{n} mean"] = as_dict(m).get("mean") if is_scalar_metric(m) else None
             row[f"{n} std"] = as_dict(m).get("std") if is_scalar_metric(m) else None
         row["status"] = str(rec.get("status"))

@@ -1,10 +1,13 @@
 """The leaderboard's charts for this task (data): accuracy vs images per class for each evaluation
-model, and the first synthetic example of each class."""
+model, the NTK view (kernel regression vs trained networks on the synthetic set and on the random
+real subset), and the first synthetic example of each class."""
 
 from __future__ import annotations
 
-from ntkbench.charts import Chart, Image, as_dict, grouped, labels, ok_records
+from ntkbench.charts import Chart, Image, Point, Series, Table, as_dict, compact, grouped, is_number, labels, ok_records
 from ntkbench.preview import decode_preview
+
+COLUMNS = ("krr-ntk", "krr-nngp", "convnet", "mlp")
 
 
 def figures(records: list[dict]) -> list[Chart]:
@@ -15,6 +18,7 @@ def figures(records: list[dict]) -> list[Chart]:
         for name in names
         if (s := grouped(records, ("ipc",), name))
     ]
+    charts += ntk_view(records)
     for rec, label in zip(records, labels(records)):
         p = decode_preview(rec.get("synthetic_preview"))  # untrusted: checked, or None
         if p is not None:
@@ -31,3 +35,58 @@ def figures(records: list[dict]) -> list[Chart]:
                 )
             )
     return charts
+
+
+def _acc(v: object) -> str:
+    return f"{v:.2f}" if is_number(v) else "—"
+
+
+def ntk_view(records: list[dict]) -> list[Chart]:
+    """One table row per run's synthetic set and one per distinct random real subset (the baseline,
+    shared by the runs of one budget); a scatter of ConvNet against KRR-NTK accuracy."""
+    rows, seen, kernels, missing = [], set(), set(), []
+    synth: list[tuple[str, Point]] = []
+    base: list[tuple[str, Point]] = []
+    for rec, label in zip(records, labels(records)):
+        ntk = as_dict(rec.get("ntk"))
+        if not ntk.get("available"):
+            if ntk:
+                missing.append(f"{label} ({ntk.get('reason') or 'unavailable'})")
+            continue
+        kernels.add(str(ntk.get("kernel")))
+        ipc = as_dict(rec.get("budget")).get("ipc")
+        for which, what in (("synthetic", f"{label}: its set"), ("random_subset", f"random real subset, ipc {ipc}")):
+            v = as_dict(ntk.get(which))
+            if not v or (which == "random_subset" and compact(v) in seen):
+                continue
+            seen.add(compact(v))
+            diff = as_dict(v.get("finite_minus_krr_ntk"))
+            rows.append((what, *(_acc(v.get(c)) for c in COLUMNS), _acc(diff.get("convnet")), _acc(diff.get("mlp"))))
+            if is_number(v.get("krr-ntk")) and is_number(v.get("convnet")):
+                pt = (float(v["krr-ntk"]), float(v["convnet"]), None)
+                (synth if which == "synthetic" else base).append((label, pt))
+    if not rows:
+        return []
+    caption = (
+        f"Kernel ridge regression with the infinite-width kernel ({'; '.join(sorted(kernels))}) fitted on the set"
+        " itself, against networks trained from scratch on it (test accuracy, %, mean over seeds). The random real"
+        " subset is the class-balanced baseline of the same size."
+        + (f" No NTK view: {'; '.join(missing)}." if missing else "")
+    )
+    table = Table(("set", "KRR-NTK", "KRR-NNGP", "ConvNet", "MLP", "ConvNet − KRR-NTK", "MLP − KRR-NTK"), tuple(rows))
+    out = [Chart("NTK view: kernel (KRR) vs trained networks", "", "", kind="table", table=table, caption=caption)]
+    series = [Series(f"{label} (synthetic)", (pt,), group=i) for i, (label, pt) in enumerate(synth)]
+    series += [Series("random real subset", tuple(pt for _, pt in base), dashed=True, group=len(synth))] if base else []
+    if len(series) > 1:
+        out.append(
+            Chart(
+                "NTK view: ConvNet vs kernel accuracy",
+                "KRR-NTK test accuracy (%)",
+                "ConvNet test accuracy (%)",
+                tuple(series),
+                kind="scatter",
+                caption="One point per set; open squares: the random real subset. Above the diagonal the network"
+                " beats the kernel on the same data.",
+            )
+        )
+    return out

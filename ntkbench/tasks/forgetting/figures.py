@@ -1,13 +1,70 @@
-"""The leaderboard's charts for this task: each run's T×T accuracy matrix as a heatmap (data)."""
+"""The leaderboard's charts for this task (data): the NTK view (predicted vs measured forgetting per
+task pair, with the Spearman rank correlations) and each run's T×T accuracy matrix as a heatmap."""
 
 from __future__ import annotations
 
-from ntkbench.charts import Chart, Heatmap, as_dict, is_number, labels, ok_records
+from ntkbench.charts import Chart, Heatmap, Series, as_dict, is_number, labels, ok_records
+
+PREDICTED, MEASURED, MEASURED_TEST = "predicted_drop@logits", "measured_drop_probe", "measured_drop_test"
 
 
 def figures(records: list[dict]) -> list[Chart]:
-    """R[i][j]: row i = after training task i, column j = evaluated on task j."""
     records = ok_records(records)
+    return ntk_view(records) + matrices(records)
+
+
+def _rho(corr: dict, a: str, b: str) -> str:
+    v = corr.get(f"spearman({a},{b})")
+    return f"{v:.2f}" if is_number(v) else "n/a"
+
+
+def ntk_view(records: list[dict]) -> list[Chart]:
+    """Per task pair (k, j): the linearised (empirical NTK) prediction of the drop on old task j
+    after training task k against the measured drop on the same probe; one series per run."""
+    series, rhos, missing = [], [], []
+    for i, (rec, label) in enumerate(zip(records, labels(records))):
+        ntk = as_dict(rec.get("ntk"))
+        pairs = ntk.get("pairs")
+        pairs = pairs if isinstance(pairs, list) else []
+        pts = tuple(
+            (float(p[PREDICTED]), float(p[MEASURED]), None)
+            for p in pairs
+            if isinstance(p, dict) and is_number(p.get(PREDICTED)) and is_number(p.get(MEASURED))
+        )
+        if not pts:
+            if ntk:
+                missing.append(f"{label} ({ntk.get('reason') or 'no task pairs'})")
+            continue
+        series.append(Series(label, pts, group=i))
+        corr = as_dict(ntk.get("rank_correlation"))
+        rhos.append(
+            f"{label} {_rho(corr, PREDICTED, MEASURED)} / {_rho(corr, PREDICTED, MEASURED_TEST)}"
+            f" / {_rho(corr, 'predicted_drop@softmax', MEASURED)}"
+        )
+    if not series:
+        return []
+    caption = (
+        "Spearman ρ over all task pairs, predicted drop (logit residual) vs measured drop on the probe / on the"
+        " whole test split / predicted with the softmax residual vs probe: "
+        + "; ".join(rhos)
+        + ". Predicted: accuracy change of the linearised network f + Δf, Δf = Θ(P, X_k)(Θ + λI)⁻¹ r_k with the"
+        " empirical NTK at the start of task k (first seed)."
+        + (f" No NTK view: {'; '.join(missing)}." if missing else "")
+    )
+    return [
+        Chart(
+            "NTK view: predicted vs measured drop per task pair (k, j)",
+            "predicted drop on old task j (points, linearised NTK)",
+            "measured drop on the probe (points)",
+            tuple(series),
+            kind="scatter",
+            caption=caption,
+        )
+    ]
+
+
+def matrices(records: list[dict]) -> list[Chart]:
+    """R[i][j]: row i = after training task i, column j = evaluated on task j."""
     out = []
     for rec, label in zip(records, labels(records)):
         m = as_dict(as_dict(rec.get("metrics")).get("acc_matrix")).get("mean")
