@@ -124,7 +124,7 @@ def test_compare_pair_paired_differences_and_t_test():
 def test_compare_pair_refuses_and_names_the_field():
     from ntkbench.orchestration.pairs import NotComparable, compare_pair
 
-    for field, value in (("budget", {"n": [200]}), ("seeds", 5), ("root_seed", 1), ("dataset", "fmnist")):
+    for field, value in (("budget", {"n": [200], "x": 1}), ("seeds", 5), ("root_seed", 1), ("dataset", "fmnist")):
         with pytest.raises(NotComparable, match=f"field '{field}' differs"):
             compare_pair(record("a", A), record("b", B, **{field: value}))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -49,20 +50,31 @@ def _scalar_per_seed(m: Any) -> list | None:
     return per_seed
 
 
+def _natural(name: str) -> list:
+    """Sort key: test_acc@n=250 before test_acc@n=1000."""
+    return [int(t) if i % 2 else t for i, t in enumerate(re.split(r"(\d+)", name))]
+
+
 def compare_pair(a: dict, b: dict) -> list[dict]:
     """One row per scalar metric both records report (sorted by name): per-seed differences B − A
     (None where either seed is missing), their mean over the paired seeds, the paired t statistic
     and p-value (None with fewer than 2 paired seeds, or with zero spread). Raises NotComparable."""
     field = incomparable_field(a, b)
     if field is not None:
-        raise NotComparable(f"not comparable: field {field!r} differs ({a.get(field)!r} vs {b.get(field)!r})")
+        va, vb = a.get(field), b.get(field)
+        if isinstance(va, dict) and isinstance(vb, dict):  # a budget: only the entries that differ
+            keys = sorted(k for k in set(va) | set(vb) if va.get(k, "—") != vb.get(k, "—"))
+            detail = "; ".join(f"{k}: {va.get(k, '—')!r} vs {vb.get(k, '—')!r}" for k in keys)
+        else:
+            detail = f"{va!r} vs {vb!r}"
+        raise NotComparable(f"not comparable: field {field!r} differs ({detail})")
     for rec, name in ((a, "A"), (b, "B")):
         if rec.get("status") != "ok":
             error = str(rec.get("error") or "").splitlines()[:1]
             raise NotComparable(f"not comparable: {name} is a {rec.get('status')!r} run ({''.join(error)})")
     ma, mb = a.get("metrics") or {}, b.get("metrics") or {}
     rows = []
-    for name in sorted(set(ma) & set(mb)):
+    for name in sorted(set(ma) & set(mb), key=_natural):
         sa, sb = _scalar_per_seed(ma[name]), _scalar_per_seed(mb[name])
         if sa is None or sb is None or len(sa) != len(sb):
             continue
@@ -82,7 +94,7 @@ def compare_pair(a: dict, b: dict) -> list[dict]:
 
 
 def _fmt(v: float | None) -> str:
-    return "—" if v is None else f"{v:+.3g}"
+    return "—" if v is None else f"{v:+.4g}"
 
 
 def format_rows(rows: list[dict]) -> list[str]:
@@ -116,8 +128,8 @@ def resolve(arg: str, results: Path) -> tuple[Path, dict]:
     )
     if len(found) != 1:
         listed = ", ".join(str(p.relative_to(results)) for p in found[:4]) + (" …" if len(found) > 4 else "")
-        what = f"{len(found)} result files ({listed}); give a file" if found else "no result file"
-        raise NotComparable(f"{arg}: {what} under {results}")
+        what = f"{len(found)} result files under {results} ({listed}); name one file" if found else ""
+        raise NotComparable(f"{arg}: {what or f'no result file under {results}'}")
     return found[0], read_result(found[0])
 
 
