@@ -214,6 +214,17 @@ def cmd_leaderboard(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    """Exit 0: the comparison printed; 2: a file or pattern that does not resolve, or two results
+    that are not comparable (one line naming the field that differs)."""
+    from ntkbench.orchestration.pairs import compare_main
+
+    status, lines = compare_main(args.a, args.b, args.results)
+    for line in lines:
+        print(f"error: {line}" if status else line, file=sys.stderr if status else sys.stdout)
+    return status
+
+
 def cmd_reproduce(args) -> int:
     from ntkbench.orchestration.reproduce import main as reproduce_main
 
@@ -312,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--rerun", action="store_true", help="re-execute each result's run and compare metrics")
     s.set_defaults(fn=cmd_validate)
+
+    s = sub.add_parser("compare", parents=[common], help="two methods' results seed by seed: B − A and a paired t-test")
+    s.add_argument("a", metavar="A", help="a result file, or a task/dataset/method glob under --results")
+    s.add_argument("b", metavar="B", help="the same for the other method")
+    s.add_argument("--results", type=Path, default=Path("results"), help="where patterns are resolved")
+    s.set_defaults(fn=cmd_compare)
 
     s = sub.add_parser("data", parents=[common], help="local datasets")
     dsub = s.add_subparsers(dest="data_command", required=True)

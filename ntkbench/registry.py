@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import hashlib
 import importlib
 import importlib.metadata as md
 import inspect
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -125,6 +127,9 @@ class MethodSpec:
     jittable: bool = True  # traceable under jit; False: the harness calls it eagerly, seed by seed
     description: str = ""
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # task-specific hooks
+    # sha256 of the method's module source (first 16 hex), recorded as `method_source` in results so
+    # that `ntkbench validate` can tell a result made by other code; None where the source is unavailable
+    source_hash: str | None = None
 
     @property
     def where(self) -> str:
@@ -173,6 +178,15 @@ def _origin_of(module: str) -> str:
     return dists[0] if dists else top
 
 
+def source_hash(module: str) -> str | None:
+    """sha256 of `inspect.getsource` of the module (first 16 hex digits); None if unavailable."""
+    try:
+        source = inspect.getsource(sys.modules[module])
+    except (KeyError, OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
 def _declared_params(fn: Callable) -> dict[str, Any]:
     target = fn.__init__ if inspect.isclass(fn) else fn
     params = {}
@@ -215,6 +229,7 @@ def method(
             jittable=jittable,
             description=description or (inspect.getdoc(fn) or "").split("\n")[0],
             extras=extras,
+            source_hash=source_hash(module),
         )
         register(spec)
         return fn

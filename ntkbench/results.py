@@ -18,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA = "ntkbench.result/1"
+SCHEMA = "ntkbench.result/2"
+# Schemas `validate_record` reads. 1: a metric is {per_seed, mean, std}, std the population std
+# (ddof=0). 2 (written now): std is the sample std (ddof=1) and `metric` adds ci95 (t interval).
+SCHEMAS = ("ntkbench.result/1", SCHEMA)
 CONFIG_FIELDS = (
     "task",
     "task_version",
@@ -86,14 +89,28 @@ def result_path(out_dir: str | Path, task: str, dataset: str, method: str, chash
 
 
 def metric(per_seed, mean: float | None = None) -> dict:
-    """{"per_seed", "mean", "std"} over seeds; None entries (e.g. a target never reached) are
-    left out of mean and std. `mean` may be given when the task defines it differently."""
+    """{"per_seed", "mean", "std", "ci95"} over seeds (schema 2).
+
+    None or non-finite entries (e.g. a target never reached) are left out of mean, std and ci95.
+    `std` is the sample standard deviation (ddof=1) of the present values and `ci95` the Student-t
+    95% interval [lo, hi] of their mean; both are None with fewer than 2 present values. `mean`
+    may be given when the task defines it differently (a derived metric, e.g. n* of the mean
+    curve); std and ci95 are still those of the present per-seed values, so such a mean need not
+    lie inside ci95.
+    """
     values = [None if v is None or not math.isfinite(float(v)) else float(v) for v in per_seed]
     present = [v for v in values if v is not None]
     if mean is None:
         mean = float(np.mean(present)) if present else None
-    std = float(np.std(present)) if present else None
-    return {"per_seed": values, "mean": mean, "std": std}
+    std: float | None = None
+    ci95: list[float] | None = None
+    if len(present) >= 2:
+        from scipy.stats import t as student_t  # here: scipy is slow to import, most readers never call this
+
+        centre, std = float(np.mean(present)), float(np.std(present, ddof=1))
+        half = float(student_t.ppf(0.975, len(present) - 1)) * std / math.sqrt(len(present))
+        ci95 = [centre - half, centre + half]
+    return {"per_seed": values, "mean": mean, "std": std, "ci95": ci95}
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> None:
@@ -140,23 +157,36 @@ def validate_record(
     current_task_versions: dict[str, int] | None = None,
     known_origins: dict[tuple[str, str], str] | None = None,
 ) -> list[str]:
-    """Problems with one result record, each naming `where` and the field."""
+    """Problems with one result record, each naming `where` and the field.
+
+    Both schemas in `SCHEMAS` are accepted. "ntkbench.result/1" (older files): each metric is
+    {per_seed, mean, std}, std being the population std (ddof=0), no ci95. "ntkbench.result/2"
+    (`SCHEMA`, written now): std is the sample std (ddof=1; null with fewer than 2 seeds) and a
+    metric built by `metric` carries `ci95`, [lo, hi] or null. Under either schema a metric is
+    {per_seed, mean, std} with an optional ci95 (a derived record keeps its source's schema
+    string), and the std values are not recomputed here (`validate --rerun` compares them).
+    """
     if not isinstance(record, dict):
         return [f"{where}: top level must be a JSON object"]
     errors = [f"{where}: missing field {f!r}" for f in REQUIRED_FIELDS if f not in record]
     if errors:
         return errors
-    if record["schema"] != SCHEMA:
-        errors.append(f"{where}: field 'schema' is {record['schema']!r}, expected {SCHEMA!r}")
+    if record["schema"] not in SCHEMAS:
+        errors.append(f"{where}: field 'schema' is {record['schema']!r}, expected one of {', '.join(SCHEMAS)}")
     if record["status"] not in ("ok", "failed"):
         errors.append(f"{where}: field 'status' must be 'ok' or 'failed', got {record['status']!r}")
     if record["status"] == "failed" and not record["error"]:
         errors.append(f"{where}: field 'error' must explain a failed run")
+    keys = {"per_seed", "mean", "std"}
     for name, m in (record["metrics"] or {}).items():
-        if not isinstance(m, dict) or set(m) != {"per_seed", "mean", "std"}:
-            errors.append(f"{where}: field 'metrics.{name}' must be {{per_seed, mean, std}}")
+        if not isinstance(m, dict) or not keys <= set(m) <= keys | {"ci95"}:
+            errors.append(f"{where}: field 'metrics.{name}' must be {{per_seed, mean, std[, ci95]}}")
         elif not isinstance(m["per_seed"], list):
             errors.append(f"{where}: field 'metrics.{name}.per_seed' must be a list")
+        elif m.get("ci95") is not None and not (
+            isinstance(m["ci95"], list) and len(m["ci95"]) == 2 and all(isinstance(v, int | float) for v in m["ci95"])
+        ):
+            errors.append(f"{where}: field 'metrics.{name}.ci95' must be [lo, hi] or null")
     prov = record["provenance"] if isinstance(record["provenance"], dict) else {}
     errors += [f"{where}: missing field 'provenance.{f}'" for f in PROVENANCE_FIELDS if f not in prov]
     try:

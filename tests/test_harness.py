@@ -77,7 +77,7 @@ def test_result_file_has_every_field(toy_results):
     assert rec["dataset_fingerprint"].startswith("sha256:")
     assert rec["provenance"]["compile_seconds"] > 0
     m = rec["metrics"]["test_acc@n=50"]
-    assert len(m["per_seed"]) == 2 and set(m) == {"per_seed", "mean", "std"}
+    assert len(m["per_seed"]) == 2 and set(m) == {"per_seed", "mean", "std", "ci95"}
     assert ntkbench("validate", out).returncode == 0
 
 

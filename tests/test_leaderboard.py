@@ -188,7 +188,8 @@ def test_task_versions_get_separate_tables(site):
     assert set(csv["task_version"]) == {1, 2}
     assert csv.loc[csv["method"] == "v2only", "table"].item() == "sample_complexity task_version 2"
     mlp = csv[csv["method"] == "mlp"].iloc[0]
-    assert mlp["test_acc@n=250 mean"] == pytest.approx(30.5) and mlp["test_acc@n=250 std"] == pytest.approx(0.5)
+    # metric([30, 31]): the sample std (ddof=1) since result schema 2
+    assert mlp["test_acc@n=250 mean"] == pytest.approx(30.5) and mlp["test_acc@n=250 std"] == pytest.approx(0.5**0.5)
 
 
 def test_hostile_strings_are_escaped(site):
@@ -236,7 +237,7 @@ def test_pages_are_well_formed_and_svgs_parse(site):
 def test_rows_show_status_provenance_and_published(site):
     page = read(site, "sample_complexity--mnist1d.html")
     assert "ValueError: &lt;b&gt;NaN&lt;/b&gt; loss at step 3" in page  # failed run with its error
-    assert "30.50 ± 0.50" in page and "&gt; 4000" in page  # n* not reached: "> n_max", with the grid's n_max
+    assert "30.50 ± 0.71" in page and "&gt; 4000" in page  # n* not reached: "> n_max", with the grid's n_max
     assert "<details>" in page and "threefry2x32" in page and "c1e5222+dirty" in page and "15.6" in page
     adv = read(site, "adversarial--mnist.html")
     assert "published 88.50 vs measured 88.50" in adv and 'class="badge good"' in adv

@@ -76,6 +76,7 @@ def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Callabl
     ctx = None
     try:
         spec = get_method(run.method, run.task)
+        record["method_source"] = spec.source_hash  # which code made it (not part of the config hash)
         dataset = load_dataset(run.dataset, data_dir)
         record["dataset_fingerprint"] = dataset.fingerprint()
         record["dataset_meta"] = dataset.meta
@@ -122,7 +123,9 @@ def headline(record: dict) -> str:
     if not found:
         return ""
     k, v = found
-    return f"{k} {v['mean']:.1f} ± {v['std']:.1f}" if v.get("mean") is not None else k
+    if v.get("mean") is None:
+        return k
+    return f"{k} {v['mean']:.1f}" + (f" ± {v['std']:.1f}" if v.get("std") is not None else "")  # no std: 1 seed
 
 
 def execute(
@@ -218,6 +221,7 @@ def aggregate(runs: list[RunSpec], out_dir: Path, stream: TextIO | None = None) 
                     "root_seed",
                 )
             }
+            record["schema"] = SCHEMA  # the derived metrics are computed now, with this schema's statistics
             record.update(
                 dataset=d.pop("dataset"),
                 dataset_fingerprint=None,

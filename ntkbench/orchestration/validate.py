@@ -157,6 +157,27 @@ def rerun_result(path: Path, data_dir=None) -> list[str]:
     return compare_metrics(record.get("metrics") or {}, to_jsonable(fresh["metrics"]), str(path))
 
 
+def _warn_method_source(path: Path) -> None:
+    """A warning on stderr (not an error) when a result's `method_source` is not the source hash of
+    the installed method: the result was made by another version of the plugin's code."""
+    import sys
+
+    from ntkbench.registry import PluginError, get_method
+
+    try:
+        record = json.loads(path.read_text())
+        recorded, task, name = record.get("method_source"), record["task"], record["method"]
+        installed = get_method(name, task).source_hash
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, PluginError):
+        return  # unreadable or an unknown method: validate_result_file reports what matters
+    if recorded and installed and recorded != installed:
+        print(
+            f"warning: {path}: method {name!r} ({task}) was run by code with source hash {recorded}, "
+            f"the installed one hashes to {installed} (the plugin's module changed since)",
+            file=sys.stderr,
+        )
+
+
 def validate_paths(paths, *, rerun: bool = False, data_dir=None, suite_errors: list[str] | None = None) -> list[str]:
     """Errors of result files (returned) and of suite files (appended to `suite_errors` when
     given, else returned with the rest)."""
@@ -186,6 +207,7 @@ def validate_paths(paths, *, rerun: bool = False, data_dir=None, suite_errors: l
             origins = origins if origins is not None else _known_origins()
             problems = validate_result_file(f, origins)
             errors += problems
+            _warn_method_source(f)
             if rerun and not problems:
                 errors += rerun_result(f, data_dir)
     return errors

@@ -148,8 +148,9 @@ class Forgetting(Task):
 
         per_seed = [forgetting_metrics(R[s], b[s]) for s in range(S)]
         metrics = {m: metric([p[m] for p in per_seed]) for m in METRICS}
-        metrics["acc_matrix"] = {"per_seed": R.tolist(), "mean": R.mean(0).tolist(), "std": R.std(0).tolist()}
-        metrics["acc_init"] = {"per_seed": b.tolist(), "mean": b.mean(0).tolist(), "std": b.std(0).tolist()}
+        # element-wise; std as in `metric`: the sample std (ddof=1), None with one seed
+        metrics["acc_matrix"] = {"per_seed": R.tolist(), "mean": R.mean(0).tolist(), "std": _sample_std(R)}
+        metrics["acc_init"] = {"per_seed": b.tolist(), "mean": b.mean(0).tolist(), "std": _sample_std(b)}
         view: dict[str, Any] = {
             "available": False,
             "reason": "the method exposes no network (Learner.network)"
@@ -199,3 +200,8 @@ class Forgetting(Task):
 
 
 TASK = Forgetting()
+
+
+def _sample_std(a: np.ndarray) -> list | None:
+    """Element-wise sample std over seeds (axis 0), ddof=1 as `metric` has it; None with one seed."""
+    return a.std(0, ddof=1).tolist() if a.shape[0] > 1 else None
