@@ -452,7 +452,7 @@ def test_sections_lead_with_a_compact_ranked_table(site):
     assert page.index('id="r0"') < page.index('id="t0"')  # ranked first, the full table below
     assert "Ranked by <b>test_acc@n=4000</b> (higher is better)" in table  # the largest n in all rows
     assert ranked_methods(table) == ["cnn", "mlp", EVIL, "broken"]  # the failed run unranked, last
-    assert "<b>60.50 ± 0.50</b>" in table and ">—</td>" in table
+    assert "<b>60.50 ± 0.71</b>" in table and ">—</td>" in table  # sample std (ddof=1)
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
     assert heads == ["#", "method", "test_acc@n=4000 ↑", "seeds", "published"]  # no params/budget columns
     visible = re.sub(r'title="[^"]*"', "", table)
@@ -462,7 +462,7 @@ def test_sections_lead_with_a_compact_ranked_table(site):
     assert "88.50</span>" in adv and 'class="badge good"' in adv  # the published number beside
     index = read(site, "index.html")
     row = re.search(r'<a href="sample_complexity--mnist1d.html">.*?</tr>', index, flags=re.S).group(0)
-    assert "<b>v2only</b>" in row and "70.50 ± 0.50" in row and "test_acc@n=4000 ↑" in row  # the newest version
+    assert "<b>v2only</b>" in row and "70.50 ± 0.71" in row and "test_acc@n=4000 ↑" in row  # the newest version
 
 
 def test_ranking_follows_the_metric_direction_and_labels_by_params(tmp_path):
@@ -482,7 +482,7 @@ def test_ranking_follows_the_metric_direction_and_labels_by_params(tmp_path):
     lza = ranked_table(read(site, "sample_complexity--lza.html"))
     assert "alpha@80</b> (lower is better)" in lza
     assert ranked_methods(lza) == ["mlp (width=100)", "mlp (width=200)", "cnn"]  # lower first
-    assert "<b>0.60 ± 0.10</b>" in lza
+    assert "<b>0.60 ± 0.14</b>" in lza  # sample std (ddof=1)
     mnist = ranked_table(read(site, "sample_complexity--mnist1d.html"))
     assert "Ranked by <b>test_acc@n=4000</b>" in mnist and ranked_methods(mnist) == ["b", "a"]
     assert labels(recs[:3]) == ["cnn", "mlp (width=100)", "mlp (width=200)"]
