@@ -6,17 +6,16 @@ import argparse
 import dataclasses
 import json
 import os
-import signal
-import socket
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
+from ntkbench.orchestration.interrupts import INTERRUPTED, Interrupts
+
 # The suites ship inside the package (ntkbench/suites; `suites/` at the repository root links to it).
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 DEFAULT_SUITE = SUITES_DIR / "quick.toml"
-INTERRUPTED = "interrupted; finished runs are saved, rerun to resume"
 
 
 class UsageError(Exception):
@@ -341,76 +340,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class _Interrupts:
-    """Ctrl-C during `ntkbench run`.
-
-    The first SIGINT raises KeyboardInterrupt in the main thread (`main` prints a note and exits
-    130). Python runs that handler only between bytecodes, so while the main thread is inside a
-    long native call (an XLA compile) nothing would happen: a watcher thread, woken by the
-    signal's wakeup fd the moment it arrives, ends the process with 130 itself if the main thread
-    has not exited `grace` seconds later, or at once on a second Ctrl-C. It waits for a result
-    file being written (runner.WRITE_LOCK), so nothing is left half-written.
-    """
-
-    GRACE = 3.0  # seconds
-
-    def __init__(self, grace: float | None = None):
-        self.grace, self.count = self.GRACE if grace is None else grace, 0
-        self._r, self._w = socket.socketpair()
-        self._w.setblocking(False)
-        self._old_fd = signal.set_wakeup_fd(self._w.fileno(), warn_on_full_buffer=False)
-        self._old_handler = signal.signal(signal.SIGINT, self._handler)
-        threading.Thread(target=self._watch, name="ntkbench-interrupts", daemon=True).start()
-
-    def _handler(self, signum, frame):
-        raise KeyboardInterrupt
-
-    def _watch(self) -> None:
-        deadline = None
-        while True:
-            self._r.settimeout(None if deadline is None else max(0.0, deadline - _monotonic()))
-            try:
-                data = self._r.recv(64)
-            except TimeoutError:
-                self.hard_exit()
-                return
-            except OSError:
-                return
-            if not data:
-                return
-            for b in data:
-                if b != signal.SIGINT:
-                    continue
-                self.count += 1
-                if self.count >= 2:
-                    self.hard_exit()
-                    return
-                deadline = _monotonic() + self.grace
-
-    def hard_exit(self) -> None:
-        from ntkbench.orchestration.runner import WRITE_LOCK
-
-        WRITE_LOCK.acquire(timeout=10)
-        try:
-            sys.stdout.flush()
-        except Exception:
-            pass
-        os.write(2, f"\n{INTERRUPTED}\n".encode())
-        os._exit(130)
-
-    def close(self) -> None:
-        signal.signal(signal.SIGINT, self._old_handler)
-        signal.set_wakeup_fd(self._old_fd)
-        if self.count == 0:
-            self._w.close()  # the watcher reads EOF and ends; after a Ctrl-C it stays, to end a hung exit
-
-
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()
-
-
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from ntkbench.orchestration.suites import SuiteError
@@ -418,7 +347,7 @@ def main(argv=None) -> int:
 
     interrupts = None
     if args.fn is cmd_run and threading.current_thread() is threading.main_thread():
-        interrupts = _Interrupts()
+        interrupts = Interrupts()
     try:
         return args.fn(args)
     except (SuiteError, PluginError, UsageError) as e:

@@ -206,7 +206,8 @@ from ntkbench import cli
 from ntkbench.orchestration import runner, suites
 from ntkbench.orchestration.suites import RunSpec
 
-cli._Interrupts.GRACE = 1.0
+from ntkbench.orchestration.interrupts import Interrupts
+Interrupts.GRACE = 1.0
 runs = [RunSpec("sample_complexity", 1, "mnist1d", m, "1", "x", {{}}, {{}}, 1, 0) for m in ("fast", "slow", "z")]
 suites.load_suite = lambda path, seeds=None: runs
 runner.aggregate = lambda *a, **k: []
