@@ -559,7 +559,7 @@ def test_ntk_views_of_every_task(committed):
     assert "Dashed lines with open squares" in sc and "infinite width" in sc and "mlp (steps=3000) ∞" in sc
     lza = read(committed, "sample_complexity--lza.html")
     assert "n* against input dimension d (log-log)" in lza and "mlp n*(75) α=2.14" in lza
-    assert "mlp: α(75) = 2.14 ± 0.09" in lza and "mathdefault" not in lza
+    assert "mlp: α(75) = 2.14 ± 0.10" in lza and "mathdefault" not in lza  # sample std of the 3 seeds
     index = read(committed, "index.html")
     assert "<b>multitask</b>" in index and "82.36 ± 0.31" in index
 
