@@ -169,6 +169,9 @@ def cmd_run(args) -> int:
     if not runs:
         print("no runs selected", file=sys.stderr)
         return 1
+    from ntkbench.engine.cache import enable_compile_cache
+
+    enable_compile_cache()  # compiled programs persist across runs ($NTKBENCH_COMPILE_CACHE=0: off)
     outcomes = execute(runs, args.out, data_dir=_data_dir(args), force=args.force)
     print()
     print(summary_table(outcomes))

@@ -1,0 +1,44 @@
+"""A persistent cache of compiled XLA programs, shared by every ntkbench process of a user.
+
+Most of a small run's time is compiling (each task's programs are the same from one run of a
+suite to the next), so `ntkbench run` turns on JAX's persistent compilation cache: a program
+compiled once is loaded from disk by the next process instead of being compiled again. It lives
+in `$NTKBENCH_COMPILE_CACHE` (default `~/.cache/ntkbench/jax-compile-cache`); set it to `0` to
+turn the cache off. Only programs that took at least a second to compile are stored. Results do
+not depend on it: a cached program is the same executable the compiler would produce.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jax
+
+ENV = "NTKBENCH_COMPILE_CACHE"
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when `$NTKBENCH_COMPILE_CACHE` is `0` (off)."""
+    value = os.environ.get(ENV, "")
+    if value.strip().lower() in ("0", "off", "false", "no"):
+        return None
+    return Path(value).expanduser() if value else Path.home() / ".cache" / "ntkbench" / "jax-compile-cache"
+
+
+def enable_compile_cache() -> Path | None:
+    """Point JAX's persistent compilation cache at `cache_dir()` (once per process; a folder the
+    user already configured through JAX's own flag is left alone). Returns the folder in use."""
+    configured = jax.config.values.get("jax_compilation_cache_dir")
+    if configured:
+        return Path(configured)
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only home: run without the cache rather than fail
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    return folder
