@@ -166,13 +166,14 @@ def cmd_run(args) -> int:
     for s in suites:
         runs += load_suite(s, seeds=args.seeds)
     runs = select(runs, args.only, args.shard)
+    executor = _executor(args, suites)  # checked before anything runs
     if not runs:
         print("no runs selected", file=sys.stderr)
         return 1
     from ntkbench.engine.cache import enable_compile_cache
 
     enable_compile_cache()  # compiled programs persist across runs ($NTKBENCH_COMPILE_CACHE=0: off)
-    outcomes = execute(runs, args.out, data_dir=_data_dir(args), force=args.force)
+    outcomes = execute(runs, args.out, data_dir=_data_dir(args), force=args.force, executor=executor)
     print()
     print(summary_table(outcomes))
     if args.reference is not None:
@@ -186,6 +187,45 @@ def cmd_run(args) -> int:
         else:
             print(f"note: no reference results in {args.reference}")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+SLURM_FLAGS = {  # --slurm-X flag -> [executor] field
+    "slurm_partition": "partition",
+    "slurm_time": "time_limit_min",
+    "slurm_gpus": "gpus_per_job",
+    "slurm_cpus": "cpus_per_job",
+    "slurm_mem": "mem_gb",
+    "slurm_account": "account",
+}
+
+
+def _executor(args, suites):
+    """The executor the flags and the suites' `[executor]` tables ask for (flags win)."""
+    from ntkbench.orchestration.executors import InProcess, Workers
+    from ntkbench.orchestration.suites import SuiteError, executor_table
+
+    named = [flag for flag in SLURM_FLAGS if getattr(args, flag) is not None]
+    flags = {SLURM_FLAGS[flag]: getattr(args, flag) for flag in named}
+    if args.executor == "local":
+        if named:
+            raise UsageError(f"--{named[0].replace('_', '-')} needs --executor slurm")
+        return InProcess() if args.jobs == 1 else Workers(args.jobs)
+    from ntkbench.orchestration.slurm import SlurmExecutor, SlurmOptions
+    from ntkbench.typecheck import ConfigError
+
+    tables = [(s, executor_table(s)) for s in suites]
+    given = [(s, t) for s, t in tables if t]
+    if len({json.dumps(t, sort_keys=True) for _, t in given}) > 1:
+        raise SuiteError(f"suites {given[0][0]} and {given[1][0]} have different [executor] tables; run them apart")
+    table = dict(given[0][1]) if given else {}
+    where = f"{given[0][0]}: executor" if given else "--slurm flags"
+    table.update(flags)
+    if args.jobs != 1:
+        table["max_jobs"] = args.jobs
+    try:
+        return SlurmExecutor(SlurmOptions.from_table(table, where=where))
+    except ConfigError as e:
+        raise SuiteError(str(e)) from None
 
 
 def cmd_validate(args) -> int:
@@ -305,6 +345,27 @@ def build_parser() -> argparse.ArgumentParser:
         "(same path = same configuration): identical / within tolerance / differs",
     )
     s.add_argument("--shard", help="I/N: run the I-th of N deterministic shards (0-based)")
+    s.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        help="runs at once: N worker processes (one per GPU when there are several); "
+        "with --executor slurm, at most N jobs at once (default 1)",
+    )
+    s.add_argument(
+        "--executor",
+        choices=("local", "slurm"),
+        default="local",
+        help="local (default): this machine; slurm: one Slurm job per run (a job array, through submitit), "
+        "options from the suite's [executor] table and the --slurm-* flags",
+    )
+    g = s.add_argument_group("Slurm (with --executor slurm; each overrides the suite's [executor] field)")
+    g.add_argument("--slurm-partition", help="partition (executor.partition)")
+    g.add_argument("--slurm-time", type=_positive_int, metavar="MIN", help="time limit per job, minutes")
+    g.add_argument("--slurm-gpus", type=int, metavar="N", help="GPUs per job")
+    g.add_argument("--slurm-cpus", type=_positive_int, metavar="N", help="CPUs per job")
+    g.add_argument("--slurm-mem", type=float, metavar="GB", help="memory per job, GB")
+    g.add_argument("--slurm-account", help="account to charge")
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("reproduce", parents=[common], help="published numbers vs measured")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import importlib.metadata as md
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -41,9 +42,19 @@ def now_utc() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def provenance(start_time: str, wall_seconds: float, compile_seconds: float) -> dict:
-    device = jax.devices()[0]
-    return {
+def slurm_job() -> dict | None:
+    """The Slurm job this process runs in (its id, array task included, and node), else None."""
+    env = os.environ
+    if "SLURM_JOB_ID" not in env:
+        return None
+    array = env.get("SLURM_ARRAY_JOB_ID")
+    job_id = f"{array}_{env['SLURM_ARRAY_TASK_ID']}" if array else env["SLURM_JOB_ID"]
+    return {"job_id": job_id, "node": env.get("SLURMD_NODENAME") or platform.node()}
+
+
+def provenance(start_time: str, wall_seconds: float, compile_seconds: float, *, devices: bool = True) -> dict:
+    """`devices=False`: backend and device None (asking JAX for them would start its backend)."""
+    record = {
         "ntkbench_version": _version("ntkbench"),
         "git_commit": git_commit(),
         "versions": {
@@ -52,8 +63,6 @@ def provenance(start_time: str, wall_seconds: float, compile_seconds: float) -> 
         },
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "backend": jax.default_backend(),
-        "device": f"{device.platform}:{getattr(device, 'device_kind', '?')} x{jax.device_count()}",
         "x64": bool(jax.config.values["jax_enable_x64"]),
         "dtype": "float64" if jax.config.values["jax_enable_x64"] else "float32",
         "prng_impl": str(jax.config.values["jax_default_prng_impl"]),
@@ -61,3 +70,12 @@ def provenance(start_time: str, wall_seconds: float, compile_seconds: float) -> 
         "wall_seconds": round(wall_seconds, 3),
         "compile_seconds": round(compile_seconds, 3),
     }
+    record["backend"] = record["device"] = None  # unknown: nothing ran here
+    if devices:
+        device = jax.devices()[0]
+        record["backend"] = jax.default_backend()
+        record["device"] = f"{device.platform}:{getattr(device, 'device_kind', '?')} x{jax.device_count()}"
+    job = slurm_job()
+    if job:
+        record["slurm"] = job
+    return record

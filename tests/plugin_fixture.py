@@ -33,6 +33,18 @@ def toy_linear(key, train, *, steps=100, lr=0.05):
     return nb.fit_classifier(key, model, train, optimizer=optax.sgd(lr), steps=steps, batch_size=32)
 
 
+@nb.method("toy-slow", task="sample_complexity", version="0.1")
+def toy_slow(key, train, *, steps=100, lr=0.05):
+    """toy-linear, after sleeping $TOYPLUG_SLEEP seconds (a run to interrupt midway)."""
+    import os, sys, time
+
+    seconds = float(os.environ.get("TOYPLUG_SLEEP", "0"))
+    if seconds:
+        print(f"toy-slow: sleeping {seconds} s", file=sys.stderr, flush=True)
+        time.sleep(seconds)
+    return toy_linear(key, train, steps=steps, lr=lr)
+
+
 @nb.method("toy-raises", task="sample_complexity", version="0.1")
 def toy_raises(key, train):
     raise RuntimeError("toy plugin exploded on purpose")

@@ -128,6 +128,48 @@ def headline(record: dict) -> str:
     return f"{k} {v['mean']:.1f}" + (f" ± {v['std']:.1f}" if v.get("std") is not None else "")  # no std: 1 seed
 
 
+def run_to_file(run: RunSpec, out_dir: Path, data_dir, log: Callable[[str], None]) -> dict:
+    """Execute one run and write its result file (atomically): what every executor does per run,
+    in this process, a worker process or a Slurm job. Returns the record written."""
+    record = execute_one(run, out_dir, data_dir, log=log)
+    _write(result_path(out_dir, run.task, run.dataset, run.method, run.config_hash), record)
+    return record
+
+
+def record_failure(step: Step, error: str, **provenance_extra) -> dict:
+    """Write the failed record of a run that died outside ntkbench's hands (a worker process
+    killed, a Slurm job cancelled or out of time), unless its process wrote an "ok" result first.
+    Written by the parent, which must not start JAX's backend (on a GPU it would take memory
+    the workers need): the provenance names no device."""
+    try:
+        done = json.loads(step.path.read_text())
+        if isinstance(done, dict) and done.get("status") == "ok" and done.get("config_hash") == step.run.config_hash:
+            return done
+    except (OSError, ValueError):
+        pass
+    record = base_record(step.run)
+    record.update(dataset_fingerprint=None, metrics={}, ntk={}, status="failed", error=error)
+    record["provenance"] = {**provenance(now_utc(), 0.0, 0.0, devices=False), **provenance_extra}
+    _write(step.path, record)
+    return record
+
+
+@dataclasses.dataclass
+class Step:
+    """One run to execute: its place in the suite, and the result file it will write."""
+
+    index: int
+    total: int
+    run: RunSpec
+    path: Path
+    rerun_failed: bool = False
+
+    @property
+    def label(self) -> str:
+        r = self.run
+        return f"[{self.index}/{self.total}] {r.task}/{r.dataset}/{r.method} ({plural(r.seeds, 'seed')})"
+
+
 def execute(
     runs: list[RunSpec],
     out_dir: str | Path,
@@ -135,24 +177,41 @@ def execute(
     data_dir=None,
     force: bool = False,
     stream: TextIO | None = None,
+    executor=None,
 ) -> list[Outcome]:
     """Run each spec whose result file is missing or failed (all of them with `force`); a result
-    with status "ok" is skipped. A progress bar with an ETA goes to stderr when it is a terminal."""
+    with status "ok" is skipped. `executor` (ntkbench.orchestration.executors) says where the runs
+    execute: by default one after another in this process. A progress bar with an ETA goes to
+    stderr when it is a terminal."""
     from tqdm import tqdm
+
+    from ntkbench.orchestration.executors import InProcess
 
     stream = sys.stdout if stream is None else stream  # the current stdout, not the one at import
     out_dir = Path(out_dir)
-    outcomes: list[Outcome] = []
-    total = len(runs)
-    bar = tqdm(total=total, unit="run", file=sys.stderr, disable=not _isatty(sys.stderr), leave=False)
+    executor = InProcess() if executor is None else executor
+    outcomes: dict[int, Outcome] = {}
+    steps = []
+    for i, run in enumerate(runs, 1):
+        path = result_path(out_dir, run.task, run.dataset, run.method, run.config_hash)
+        step = Step(i, len(runs), run, path)
+        existing = _existing_status(path)
+        if existing == "ok" and not force:
+            print(f"{step.label}: exists, skipped ({path})", file=stream, flush=True)
+            outcomes[i] = Outcome(run, "skipped", path)
+            continue
+        step.rerun_failed = existing == "failed" and not force
+        steps.append(step)
+    bar = tqdm(total=len(runs), unit="run", file=sys.stderr, disable=not _isatty(sys.stderr), leave=False)
+    bar.update(len(outcomes))
     try:
-        for i, run in enumerate(runs, 1):
-            outcomes.append(_execute_step(i, total, run, out_dir, data_dir, force, stream))
+        for step, record, seconds in executor.execute(steps, out_dir, data_dir, stream=stream, bar=bar):
+            outcomes[step.index] = _report(step, record, seconds, stream)
             bar.update(1)
     finally:
         bar.close()
     aggregate(runs, out_dir, stream=stream)
-    return outcomes
+    return [outcomes[i] for i in sorted(outcomes)]
 
 
 def _isatty(f) -> bool:
@@ -162,20 +221,10 @@ def _isatty(f) -> bool:
         return False
 
 
-def _execute_step(i, total, run, out_dir: Path, data_dir, force: bool, stream: TextIO) -> Outcome:
-    path = result_path(out_dir, run.task, run.dataset, run.method, run.config_hash)
-    label = f"[{i}/{total}] {run.task}/{run.dataset}/{run.method} ({plural(run.seeds, 'seed')})"
-    existing = _existing_status(path)
-    if existing == "ok" and not force:
-        print(f"{label}: exists, skipped ({path})", file=stream, flush=True)
-        return Outcome(run, "skipped", path)
-    rerun_failed = existing == "failed" and not force
-    print(f"{label} ..." + (" (rerun: the earlier result failed)" if rerun_failed else ""), file=stream, flush=True)
-    t0 = time.perf_counter()
-    record = execute_one(run, out_dir, data_dir, log=lambda msg: print(f"    {msg}", file=stream, flush=True))
-    _write(path, record)
-    seconds = time.perf_counter() - t0
-    o = Outcome(run, record["status"], path, seconds, headline(record), record.get("error") or "", rerun_failed)
+def _report(step: Step, record: dict, seconds: float, stream: TextIO) -> Outcome:
+    o = Outcome(
+        step.run, record["status"], step.path, seconds, headline(record), record.get("error") or "", step.rerun_failed
+    )
     if o.status == "ok":
         print(f"    {o.status} in {seconds:.1f}s  {o.headline}", file=stream, flush=True)
     else:

@@ -30,7 +30,7 @@ from ntkbench.registry import PluginError, get_method
 from ntkbench.results import config_hash
 from ntkbench.tasks import get_task
 
-SUITE_FIELDS = {"name", "description", "seeds", "root_seed", "runs", "hardware"}
+SUITE_FIELDS = {"name", "description", "seeds", "root_seed", "runs", "hardware", "executor"}
 RUN_FIELDS = {"task", "datasets", "methods", "budget", "params", "seeds", "vmap_seeds", "note"}
 
 
@@ -111,6 +111,15 @@ def load_suite(path: str | Path, *, seeds: int | None = None) -> list[RunSpec]:
     except tomllib.TOMLDecodeError as e:
         raise SuiteError(f"{where}: not valid TOML: {e}") from None
     return expand_suite(doc, where=where, seeds=seeds, name=doc.get("name", path.stem))
+
+
+def executor_table(path: str | Path) -> dict[str, Any]:
+    """The suite's `[executor]` table (options for `--executor slurm`), {} when it has none."""
+    doc = tomllib.loads(Path(path).read_text())
+    table = doc.get("executor", {})
+    if not isinstance(table, dict):
+        raise SuiteError(f"{path}: field 'executor' must be a table ([executor])")
+    return table
 
 
 def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str = "") -> list[RunSpec]:

@@ -1,0 +1,214 @@
+"""`ntkbench run --executor slurm`: the runs as one Slurm job array, submitted with submitit.
+
+Each array task runs one run (`executors.work`) and writes its result file into `--out`, which
+must be on a filesystem the nodes share. The submitting process waits, printing the count of
+pending / running / done / failed tasks as it changes, and reports each run as it finishes.
+
+A task that dies without writing its result (cancelled, out of time, node failure, preemption,
+out of memory) gets a failed result file written here, with Slurm's state and reason, so the next
+`ntkbench run` runs it again. States come from `scontrol show job`, which needs no accounting
+database (submitit's own watcher asks `sacct`, which many small clusters do not have, and only
+every few minutes).
+
+Options (`[executor]` in the suite, or `--slurm-*` flags, which win):
+
+    [executor]
+    partition = "gpu"
+    time_limit_min = 120     # per job
+    gpus_per_job = 1
+    cpus_per_job = 8
+    mem_gb = 32
+    max_jobs = 16            # at once (the array's % limit)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+from annotated_types import Ge, Gt
+
+from ntkbench.orchestration.runner import Step, record_failure
+
+EXECUTOR_FIELDS = ("partition", "time_limit_min", "gpus_per_job", "cpus_per_job", "mem_gb", "max_jobs", "account")
+
+
+@dataclasses.dataclass(frozen=True)
+class SlurmOptions:
+    partition: str | None = None
+    time_limit_min: Annotated[int, Gt(0)] = 60
+    gpus_per_job: Annotated[int, Ge(0)] = 0
+    cpus_per_job: Annotated[int, Gt(0)] = 1
+    mem_gb: Annotated[float, Gt(0)] | None = None
+    max_jobs: Annotated[int, Gt(0)] | None = None
+    account: str | None = None
+    poll_seconds: Annotated[float, Gt(0)] = 5.0
+    folder: str | None = None  # submitit's logs and pickles; default <out>/.slurm
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], *, where: str) -> SlurmOptions:
+        """From an `[executor]` suite table (and/or flags); errors name `where` and the field."""
+        from ntkbench.typecheck import make_budget
+
+        return make_budget(cls, table, where=where)
+
+
+def job_task(run, out_dir: str, data_dir: str | None):
+    """What one array task runs. `scancel` sends SIGTERM, which submitit's job wrapper ignores
+    (it waits for SIGUSR2 to checkpoint): a run cannot be checkpointed, so it ends at once, and
+    its result file, written atomically, is either whole or absent."""
+    from ntkbench.orchestration.executors import work
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    print(f"ntkbench: {run.run_id}", flush=True)
+    return work(run, out_dir, data_dir, echo=True)
+
+
+ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING", "SIGNALING"}
+
+
+def _task_ids(field: str) -> list[str]:
+    """ArrayTaskId values: "3", "3-9", "3-9%2", "1,4,6-7"."""
+    ids = []
+    for part in field.split("%")[0].split(","):
+        if "-" in part:
+            lo, hi = part.split("-")
+            ids += [str(k) for k in range(int(lo), int(hi) + 1)]
+        elif part:
+            ids.append(part)
+    return ids
+
+
+def array_states(array_id: str) -> dict[str, dict[str, str]]:
+    """{task id: {JobState, Reason, NodeList, ExitCode}} for the tasks of an array that slurmctld
+    still knows (finished ones for `MinJobAge` seconds), from one `scontrol show job` call."""
+    try:
+        out = subprocess.run(
+            ["scontrol", "show", "job", "-o", array_id], capture_output=True, text=True, timeout=60
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    states = {}
+    for line in out.splitlines():
+        fields: dict[str, str] = {m[1]: m[2] for m in re.finditer(r"(\w[\w/:]*)=(\S*)", line)}
+        for task in _task_ids(fields.get("ArrayTaskId", "")):
+            states[task] = fields
+    return states
+
+
+class SlurmExecutor:
+    """The runs as one job array; waits for it, with a live count."""
+
+    def __init__(self, options: SlurmOptions | None = None):
+        self.options = options or SlurmOptions()
+
+    def _submitit_executor(self, folder: Path, n: int):
+        import submitit
+
+        o = self.options
+        ex = submitit.SlurmExecutor(folder=folder, max_num_timeout=0)
+        params: dict[str, Any] = dict(
+            job_name="ntkbench", time=o.time_limit_min, cpus_per_task=o.cpus_per_job, ntasks_per_node=1, nodes=1
+        )
+        if o.partition:
+            params["partition"] = o.partition
+        if o.gpus_per_job:
+            params["gpus_per_node"] = o.gpus_per_job
+        if o.mem_gb:
+            params["mem"] = f"{int(o.mem_gb * 1024)}M"
+        if o.account:
+            params["account"] = o.account
+        params["array_parallelism"] = o.max_jobs or n
+        ex.update_parameters(**params)
+        return ex
+
+    def execute(self, steps: list[Step], out_dir: Path, data_dir, *, stream: TextIO, bar=None) -> Iterator:
+        if not steps:
+            return
+        out_dir = out_dir.resolve()
+        folder = Path(self.options.folder) if self.options.folder else out_dir / ".slurm"
+        ex = self._submitit_executor(folder, len(steps))
+        data = None if data_dir is None else str(Path(data_dir).resolve())
+        jobs = ex.map_array(job_task, [s.run for s in steps], [str(out_dir)] * len(steps), [data] * len(steps))
+        array_id = jobs[0].job_id.split("_")[0]
+        print(f"submitted {len(steps)} runs as Slurm job array {array_id} (logs: {folder})", file=stream, flush=True)
+        pending = {job.job_id.split("_")[1]: (step, job) for step, job in zip(steps, jobs)}
+        gone_since: dict[str, float] = {}
+        done = failed = 0
+        last = None
+        try:
+            while pending:
+                states = array_states(array_id)
+                for task, (step, job) in list(pending.items()):
+                    info = states.get(task, {})
+                    finished = self._finished(step, job, info, gone_since, task)
+                    if finished is None:
+                        continue
+                    record, seconds, lines = finished
+                    del pending[task]
+                    done += record["status"] == "ok"
+                    failed += record["status"] != "ok"
+                    print(f"{step.label} (Slurm job {job.job_id}{_on(info)})", file=stream, flush=True)
+                    for line in lines:
+                        print(f"    {line}", file=stream, flush=True)
+                    yield step, record, seconds
+                counts = self._counts(pending, states, done, failed)
+                if counts != last:
+                    print("slurm: " + ", ".join(f"{v} {k}" for k, v in counts.items()), file=stream, flush=True)
+                    if bar is not None:
+                        bar.set_postfix(counts, refresh=True)
+                    last = counts
+                if pending:
+                    time.sleep(self.options.poll_seconds)
+        except BaseException:  # Ctrl-C: the cluster would go on running what nobody waits for
+            if pending:
+                subprocess.run(["scancel", array_id], capture_output=True, timeout=60)
+                print(f"\ncancelled Slurm job array {array_id}", file=stream, flush=True)
+            raise
+
+    @staticmethod
+    def _counts(pending, states, done, failed) -> dict[str, int]:
+        running = sum(states.get(t, {}).get("JobState") in ("RUNNING", "COMPLETING") for t in pending)
+        return {"pending": len(pending) - running, "running": running, "done": done, "failed": failed}
+
+    def _finished(self, step: Step, job, info: dict, gone_since: dict, task: str):
+        """(record, seconds, log lines) once the task has ended, else None."""
+        state = info.get("JobState", "")
+        if job.paths.result_pickle.exists():
+            try:
+                return job.result()
+            except Exception as e:  # noqa: BLE001 - the job's Python failed outside the run (an import, the pickle)
+                error = f"Slurm job {job.job_id} failed outside the run: {str(e).strip().splitlines()[-1]}"
+                return record_failure(step, error, slurm=_job_info(job, info)), 0.0, []
+        if state in ACTIVE:
+            return None
+        # Not active and no result yet: the result pickle may still be on its way over a network
+        # filesystem, so a task that ended COMPLETED, or that slurmctld does not list, gets a grace.
+        now = time.monotonic()
+        first = gone_since.setdefault(task, now)
+        if state in ("", "COMPLETED") and now - first < 30.0:
+            return None
+        reason = info.get("Reason", "")
+        error = (
+            f"Slurm job {job.job_id} ended {state or 'without a result (slurmctld no longer lists it)'}"
+            + (f" (reason: {reason})" if reason and reason != "None" else "")
+            + (f", exit code {info['ExitCode']}" if info.get("ExitCode") not in (None, "0:0") else "")
+            + f"; its log: {job.paths.stderr}"
+        )
+        return record_failure(step, error, slurm=_job_info(job, info)), 0.0, []
+
+
+def _on(info: dict) -> str:
+    node = info.get("NodeList") or info.get("BatchHost")
+    return f" on {node}" if node and node != "(null)" else ""
+
+
+def _job_info(job, info: dict) -> dict:
+    node, state, reason = info.get("NodeList"), info.get("JobState"), info.get("Reason")
+    return {"job_id": job.job_id, "node": node, "state": state, "reason": reason}

@@ -1,0 +1,189 @@
+"""Runs executed elsewhere: worker processes (`--jobs N`) and a real Slurm cluster
+(`--executor slurm`) leave the same result files, with the same metrics to the bit, as the runs
+executed one after another in one process; a cancelled Slurm job is recorded as failed and the
+next `ntkbench run` completes it."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+from plugin_fixture import build_plugin
+
+from ntkbench.cli import DEFAULT_SUITE
+from ntkbench.results import iter_results
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ntkbench(*args, env_extra=None, **kw):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ntkbench.cli", *map(str, args)], capture_output=True, text=True, env=env, cwd=ROOT, **kw
+    )
+
+
+def by_run(out: Path) -> dict:
+    """{task/dataset/method/hash: record} of the non-derived results under `out`."""
+    return {
+        f"{r['task']}/{r['dataset']}/{r['method']}/{r['config_hash']}": r
+        for _, r in iter_results(out)
+        if not r.get("derived")
+    }
+
+
+def untimed(view):
+    """An NTK view without its timings ("seconds"): everything else must match to the bit."""
+    if isinstance(view, dict):
+        return {k: untimed(v) for k, v in view.items() if k != "seconds"}
+    if isinstance(view, list):
+        return [untimed(v) for v in view]
+    return view
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    ra, rb = by_run(a), by_run(b)
+    assert ra and set(ra) == set(rb)
+    for k in ra:
+        assert ra[k]["status"] == rb[k]["status"], k
+        assert ra[k]["metrics"] == rb[k]["metrics"], f"{k}: metrics differ"  # floats compared exactly
+        assert untimed(ra[k]["ntk"]) == untimed(rb[k]["ntk"]), f"{k}: NTK view differs"
+        assert ra[k]["error"] == rb[k]["error"], k
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plugin")
+    site, suite = build_plugin(root)
+    return {"PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}, suite
+
+
+def test_jobs_2_is_bit_identical_to_one_process(plugin, tmp_path):
+    env, suite = plugin
+    one = ntkbench("run", suite, "--out", tmp_path / "one", env_extra=env)
+    two = ntkbench("run", suite, "--out", tmp_path / "two", "--jobs", "2", env_extra=env)
+    assert "in 2 worker processes" in two.stdout, two.stdout + two.stderr
+    # the suite has methods that fail on purpose: both exit 1, with the same four files
+    assert one.returncode == two.returncode == 1, two.stderr
+    assert "4 runs: 1 ok, 3 failed" in two.stdout
+    assert_same_results(tmp_path / "one", tmp_path / "two")
+
+
+def test_jobs_flag_refuses_slurm_options_without_slurm(plugin, tmp_path):
+    env, suite = plugin
+    proc = ntkbench("run", suite, "--out", tmp_path, "--slurm-partition", "gpu", env_extra=env)
+    assert proc.returncode == 2 and "--slurm-partition needs --executor slurm" in proc.stderr
+
+
+def test_bad_executor_table_is_refused_before_anything_runs(plugin, tmp_path):
+    env, suite = plugin
+    bad = tmp_path / "bad.toml"
+    bad.write_text(Path(suite).read_text() + "\n[executor]\ntime_limit_min = 'soon'\n")
+    proc = ntkbench("run", bad, "--out", tmp_path / "out", "--executor", "slurm", env_extra=env)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{bad}: executor" in proc.stderr and "time_limit_min" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# ---- a real Slurm cluster (.ci/slurm.sh starts a one-node one; skipped where none answers) ----
+
+
+def _slurm_reason() -> str | None:
+    if shutil.which("sbatch") is None:
+        return "no Slurm here (sbatch not found; .ci/slurm.sh start sets up a one-node cluster)"
+    try:
+        info = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"sinfo failed: {e}"
+    states = info.stdout.split()
+    if info.returncode != 0 or not any(s.rstrip("*") in ("idle", "mixed", "allocated") for s in states):
+        return f"no Slurm node up (sinfo: {(info.stdout + info.stderr).strip() or 'nothing'})"
+    return None
+
+
+needs_slurm = pytest.mark.skipif(_slurm_reason() is not None, reason=str(_slurm_reason()))
+
+# A slice of the quick suite (two of its forgetting runs), polled every second.
+SLICE = "forgetting/mnist1d/e*"
+
+
+def _quick_suite_polled(tmp_path: Path) -> Path:
+    text = DEFAULT_SUITE.read_text()
+    assert "[executor]" not in text
+    suite = tmp_path / "quick.toml"
+    suite.write_text(text + "\n[executor]\npoll_seconds = 1.0\ntime_limit_min = 20\n")
+    assert tomllib.loads(suite.read_text())["name"] == tomllib.loads(text)["name"]
+    return suite
+
+
+@needs_slurm
+def test_slurm_slice_of_quick_suite_is_bit_identical_to_local(tmp_path):
+    suite = _quick_suite_polled(tmp_path)
+    local = ntkbench("run", suite, "--only", SLICE, "--out", tmp_path / "local")
+    assert local.returncode == 0, local.stdout + local.stderr
+    slurm = ntkbench("run", suite, "--only", SLICE, "--out", tmp_path / "slurm", "--executor", "slurm")
+    assert slurm.returncode == 0, slurm.stdout + slurm.stderr
+    assert "submitted 2 runs as Slurm job array" in slurm.stdout
+    assert "slurm: 0 pending, 0 running, 2 done, 0 failed" in slurm.stdout
+    assert_same_results(tmp_path / "local", tmp_path / "slurm")
+    for rec in by_run(tmp_path / "slurm").values():
+        job = rec["provenance"]["slurm"]
+        assert job["job_id"] and job["node"]
+    # already finished: nothing is submitted again
+    again = ntkbench("run", suite, "--only", SLICE, "--out", tmp_path / "slurm", "--executor", "slurm")
+    assert again.returncode == 0 and "submitted" not in again.stdout and "2 skipped" in again.stdout
+
+
+def _wait_for(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@needs_slurm
+def test_scancel_mid_run_is_recorded_as_failed_and_rerun(plugin, tmp_path):
+    env, _ = plugin
+    suite = tmp_path / "slow.toml"
+    suite.write_text(
+        'name = "slow"\nseeds = 1\n[[runs]]\ntask = "sample_complexity"\ndatasets = ["mnist1d"]\n'
+        'methods = ["toy-slow"]\nbudget = { n = [50], targets = [20.0] }\n'
+        "[executor]\npoll_seconds = 1.0\ntime_limit_min = 10\n"
+    )
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "ntkbench.cli", "run", str(suite), "--out", str(out), "--executor", "slurm"]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **env, "TOYPLUG_SLEEP": "120"}, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        logs = out / ".slurm"
+        # mid-run: the job has started the run (the method is sleeping inside it)
+        log = _wait_for(
+            lambda: next((p for p in logs.glob("*_log.err") if "toy-slow: sleeping" in p.read_text()), None),
+            120,
+            "the job to start its run",
+        )
+        job_id = log.name.split("_log")[0].rsplit("_", 1)[0]
+        subprocess.run(["scancel", job_id], check=True)
+        stdout, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stdout
+    (path, rec), *rest = list(iter_results(out))
+    assert not rest
+    assert rec["status"] == "failed" and "CANCELLED" in rec["error"], rec["error"]
+    assert rec["provenance"]["slurm"]["job_id"] == job_id
+    assert not [p for p in out.rglob("*.tmp")], "a half-written file was left behind"
+    # the next run submits it again and completes it
+    again = ntkbench("run", suite, "--out", out, "--executor", "slurm", env_extra=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "1 earlier failure rerun" in again.stdout
+    (_, rec), *_ = list(iter_results(out))
+    assert rec["status"] == "ok" and rec["provenance"]["slurm"]["job_id"] != job_id
