@@ -62,15 +62,34 @@ def plugin(tmp_path_factory):
     return {"PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}, suite
 
 
-def test_jobs_2_is_bit_identical_to_one_process(plugin, tmp_path):
+@pytest.fixture(scope="module")
+def one_process(plugin, tmp_path_factory):
+    """The toy suite run one run after another in one process, on one device."""
     env, suite = plugin
-    one = ntkbench("run", suite, "--out", tmp_path / "one", env_extra=env)
-    two = ntkbench("run", suite, "--out", tmp_path / "two", "--jobs", "2", env_extra=env)
+    out = tmp_path_factory.mktemp("one")
+    proc = ntkbench("run", suite, "--out", out, env_extra=env)
+    assert proc.returncode == 1 and "4 runs: 1 ok, 3 failed" in proc.stdout, proc.stdout + proc.stderr
+    return out
+
+
+def test_jobs_2_is_bit_identical_to_one_process(plugin, one_process, tmp_path):
+    env, suite = plugin
+    two = ntkbench("run", suite, "--out", tmp_path, "--jobs", "2", env_extra=env)
     assert "in 2 worker processes" in two.stdout, two.stdout + two.stderr
-    # the suite has methods that fail on purpose: both exit 1, with the same four files
-    assert one.returncode == two.returncode == 1, two.stderr
-    assert "4 runs: 1 ok, 3 failed" in two.stdout
-    assert_same_results(tmp_path / "one", tmp_path / "two")
+    # the suite has methods that fail on purpose: exit 1, with the same four files
+    assert two.returncode == 1 and "4 runs: 1 ok, 3 failed" in two.stdout, two.stderr
+    assert_same_results(one_process, tmp_path)
+
+
+def test_seeds_split_over_two_devices_match_one_device(plugin, one_process, tmp_path):
+    env, suite = plugin
+    flags = {**env, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    two = ntkbench("run", suite, "--out", tmp_path, "--only", "*toy-linear*", env_extra=flags)
+    assert two.returncode == 0, two.stdout + two.stderr
+    (rec,) = by_run(tmp_path).values()
+    assert rec["provenance"]["device"] == "cpu:cpu x2" and rec["vmap_seeds"] and rec["seeds"] == 2
+    ref = next(r for r in by_run(one_process).values() if r["method"] == "toy-linear")
+    assert rec["metrics"] == ref["metrics"]
 
 
 def test_jobs_flag_refuses_slurm_options_without_slurm(plugin, tmp_path):

@@ -1,5 +1,9 @@
 """Run one pure function of a PRNG key for every seed: vmapped into one program, or in turn.
 
+A vmapped program's seeds are split over the process's devices when there are several
+(`jax.sharding`: on a multi-GPU machine, or on CPU with
+`XLA_FLAGS=--xla_force_host_platform_device_count=N`).
+
 Compilation is done ahead of time (`lower().compile()`) so compile seconds are measured apart
 from run seconds.
 """
@@ -14,6 +18,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 
 @dataclasses.dataclass
@@ -82,6 +87,17 @@ def _sig(tree) -> str:
     return repr((treedef, [(tuple(np.shape(a)), str(getattr(a, "dtype", type(a)))) for a in leaves]))
 
 
+def seed_shardings(num_seeds: int):
+    """(seed axis split over the local devices, replicated) shardings when this process has
+    several devices and they divide the seeds evenly; else None (everything on one device).
+    Each seed's computation is unchanged: only where it runs differs."""
+    devices = jax.local_devices()
+    if len(devices) < 2 or num_seeds % len(devices):
+        return None
+    mesh = Mesh(np.array(devices), ("seeds",))
+    return NamedSharding(mesh, PartitionSpec("seeds")), NamedSharding(mesh, PartitionSpec())
+
+
 class SeedPrograms:
     """fn(*per_seed_args, *shared_args) for every seed: one vmapped program, or seeds in turn.
     Compiled ahead of time once per input signature, compile seconds kept apart."""
@@ -89,11 +105,12 @@ class SeedPrograms:
     def __init__(self, vmap: bool, timing: Timing):
         self.vmap, self.timing, self.cache = vmap, timing, ProgramCache()
 
-    def _compile(self, name, fn, args, in_axes):
+    def _compile(self, name, fn, args, in_axes, in_shardings=None):
         def build():
             t0 = time.perf_counter()
             f = jax.vmap(fn, in_axes=in_axes) if in_axes is not None else fn
-            compiled = jax.jit(f).lower(*args).compile()
+            jitted = jax.jit(f) if in_shardings is None else jax.jit(f, in_shardings=in_shardings)
+            compiled = jitted.lower(*args).compile()
             self.timing.compile_seconds += time.perf_counter() - t0
             return compiled
 
@@ -101,7 +118,15 @@ class SeedPrograms:
 
     def __call__(self, name: str, fn: Callable, per_seed: tuple, shared: tuple = ()):
         if self.vmap:
-            compiled = self._compile(name, fn, (*per_seed, *shared), (0,) * len(per_seed) + (None,) * len(shared))
+            in_axes = (0,) * len(per_seed) + (None,) * len(shared)
+            shardings = seed_shardings(jax.tree.leaves(per_seed)[0].shape[0])
+            if shardings is None:
+                compiled = self._compile(name, fn, (*per_seed, *shared), in_axes)
+            else:  # the seeds split over this process's devices, the shared inputs on each
+                by_seed, replicated = shardings
+                per_seed, shared = jax.device_put(per_seed, by_seed), jax.device_put(shared, replicated)
+                in_shardings = (by_seed,) * len(per_seed) + (replicated,) * len(shared)
+                compiled = self._compile(name, fn, (*per_seed, *shared), in_axes, in_shardings)
             t0 = time.perf_counter()
             out = jax.block_until_ready(compiled(*per_seed, *shared))
             self.timing.run_seconds += time.perf_counter() - t0

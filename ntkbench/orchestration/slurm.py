@@ -34,7 +34,7 @@ from typing import Annotated, Any, TextIO
 
 from annotated_types import Ge, Gt
 
-from ntkbench.orchestration.runner import Step, record_failure
+from ntkbench.orchestration.runner import Step, plural, record_failure
 
 EXECUTOR_FIELDS = ("partition", "time_limit_min", "gpus_per_job", "cpus_per_job", "mem_gb", "max_jobs", "account")
 
@@ -85,20 +85,24 @@ def _task_ids(field: str) -> list[str]:
     return ids
 
 
-def array_states(array_id: str) -> dict[str, dict[str, str]]:
-    """{task id: {JobState, Reason, NodeList, ExitCode}} for the tasks of an array that slurmctld
-    still knows (finished ones for `MinJobAge` seconds), from one `scontrol show job` call."""
+def job_states(job_id: str) -> dict[str, dict[str, str]]:
+    """{job id ("123", or "123_4" for a task of array 123): {JobState, Reason, NodeList, ExitCode}}
+    for the jobs slurmctld still knows (finished ones for `MinJobAge` seconds), from one
+    `scontrol show job` call for a job or a whole array."""
     try:
         out = subprocess.run(
-            ["scontrol", "show", "job", "-o", array_id], capture_output=True, text=True, timeout=60
+            ["scontrol", "show", "job", "-o", job_id], capture_output=True, text=True, timeout=60
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
     states = {}
     for line in out.splitlines():
         fields: dict[str, str] = {m[1]: m[2] for m in re.finditer(r"(\w[\w/:]*)=(\S*)", line)}
-        for task in _task_ids(fields.get("ArrayTaskId", "")):
-            states[task] = fields
+        if "ArrayTaskId" in fields:
+            for task in _task_ids(fields["ArrayTaskId"]):
+                states[f"{fields.get('ArrayJobId')}_{task}"] = fields
+        elif "JobId" in fields:
+            states[fields["JobId"]] = fields
     return states
 
 
@@ -136,15 +140,20 @@ class SlurmExecutor:
         ex = self._submitit_executor(folder, len(steps))
         data = None if data_dir is None else str(Path(data_dir).resolve())
         jobs = ex.map_array(job_task, [s.run for s in steps], [str(out_dir)] * len(steps), [data] * len(steps))
-        array_id = jobs[0].job_id.split("_")[0]
-        print(f"submitted {len(steps)} runs as Slurm job array {array_id} (logs: {folder})", file=stream, flush=True)
-        pending = {job.job_id.split("_")[1]: (step, job) for step, job in zip(steps, jobs)}
+        array_id = jobs[0].job_id.split("_")[0]  # a single run is submitted as a plain job
+        kind = "job array" if "_" in jobs[0].job_id else "job"
+        print(
+            f"submitted {plural(len(steps), 'run')} as Slurm {kind} {array_id} (logs: {folder})",
+            file=stream,
+            flush=True,
+        )
+        pending = {job.job_id: (step, job) for step, job in zip(steps, jobs)}
         gone_since: dict[str, float] = {}
         done = failed = 0
         last = None
         try:
             while pending:
-                states = array_states(array_id)
+                states = job_states(array_id)
                 for task, (step, job) in list(pending.items()):
                     info = states.get(task, {})
                     finished = self._finished(step, job, info, gone_since, task)
