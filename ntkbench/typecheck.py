@@ -175,23 +175,25 @@ def _unknown(name: str, known: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _budget(budget_cls: type, values: Mapping[str, Any], where: str) -> tuple[Any, list[str]]:
+def _budget(
+    budget_cls: type, values: Mapping[str, Any], where: str, label: str = "budget field"
+) -> tuple[Any, list[str]]:
     """Unknown names are ours to report (pydantic ignores them; so it does inside a nested dataclass)."""
     if not (isinstance(budget_cls, type) and dataclasses.is_dataclass(budget_cls)):
         raise TypeError(f"{budget_cls!r} is not a dataclass")
     known = [f.name for f in dataclasses.fields(budget_cls) if f.init]
     errors = [
-        f"{where}: budget field '{k}' is unknown{_unknown(k, known)} (fields: {', '.join(known)})"
+        f"{where}: {label} '{k}' is unknown{_unknown(k, known)} (fields: {', '.join(known)})"
         for k in values
         if k not in known
     ]
     given = {k: v for k, v in values.items() if k in known}
     for k, v in list(given.items()):  # name a value json cannot write by its field, then leave it out
-        if bad := _check(Any, v, where=where, label="budget field", root=k)[1]:
+        if bad := _check(Any, v, where=where, label=label, root=k)[1]:
             errors += bad
             del given[k]
-    result, more = _check(budget_cls, given, where=where, label="budget field")
-    more = [m for m in more if not any(m.startswith(f"{where}: budget field '{k}'") for k in values if k not in given)]
+    result, more = _check(budget_cls, given, where=where, label=label)
+    more = [m for m in more if not any(m.startswith(f"{where}: {label} '{k}'") for k in values if k not in given)]
     return result, errors + more
 
 
@@ -200,10 +202,11 @@ def budget_errors(budget_cls: type, values: Mapping[str, Any], *, where: str) ->
     return _budget(budget_cls, values, where)[1]
 
 
-def make_budget(budget_cls: type, values: Mapping[str, Any], *, where: str) -> Any:
+def make_budget(budget_cls: type, values: Mapping[str, Any], *, where: str, label: str = "budget field") -> Any:
     """An instance of `budget_cls` from `values` (missing fields take their defaults), or ConfigError
-    listing ALL problems. Arrays become tuples (hashable) and ints for float fields floats (60 -> 60.0)."""
-    result, errors = _budget(budget_cls, values, where)
+    listing ALL problems. Arrays become tuples (hashable) and ints for float fields floats (60 -> 60.0).
+    Any frozen dataclass of typed fields works (`label` names its fields in messages)."""
+    result, errors = _budget(budget_cls, values, where, label)
     if errors:
         raise ConfigError(errors)
     return result

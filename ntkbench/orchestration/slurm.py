@@ -56,7 +56,7 @@ class SlurmOptions:
         """From an `[executor]` suite table (and/or flags); errors name `where` and the field."""
         from ntkbench.typecheck import make_budget
 
-        return make_budget(cls, table, where=where)
+        return make_budget(cls, table, where=where, label="field")
 
 
 def job_task(run, out_dir: str, data_dir: str | None):

@@ -130,6 +130,16 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
         if not isinstance(value, int) or isinstance(value, bool) or value < (1 if field == "seeds" else 0):
             kind = "positive" if field == "seeds" else "non-negative"
             raise SuiteError(f"{where}: field {field!r} must be a {kind} integer, got {value!r}")
+    if "executor" in doc:  # checked now, whichever executor this invocation uses
+        from ntkbench.orchestration.slurm import SlurmOptions
+        from ntkbench.typecheck import ConfigError
+
+        if not isinstance(doc["executor"], dict):
+            raise SuiteError(f"{where}: field 'executor' must be a table ([executor])")
+        try:
+            SlurmOptions.from_table(doc["executor"], where=f"{where}: executor")
+        except ConfigError as e:
+            raise SuiteError(str(e)) from None
     runs_doc = doc.get("runs")
     if not isinstance(runs_doc, list) or not runs_doc:
         raise SuiteError(f"{where}: field 'runs' must be a non-empty list of [[runs]] tables")
