@@ -29,3 +29,27 @@ def test_compiled_programs_are_stored_in_the_cache_folder(tmp_path):
 
 def test_zero_turns_the_cache_off(tmp_path):
     assert _run("0") == "None"
+
+
+def test_a_run_records_its_cache_use_and_its_metrics_do_not_depend_on_it(tmp_path):
+    """Cold (empty cache), warm (every program from the cache) and off: the same metrics; the
+    provenance says how many programs were looked up and found."""
+    from ntkbench.results import iter_results
+
+    suite = tmp_path / "s.toml"
+    suite.write_text(
+        'name = "s"\nseeds = 2\n[[runs]]\ntask = "sample_complexity"\ndatasets = ["mnist1d"]\n'
+        'methods = ["mlp"]\nbudget = { n = [100], targets = [20.0], ntk_view = false }\n'
+        "[runs.params.mlp]\nsteps = 20\n"  # one program that compiles for over a second: it is stored
+    )
+    found = {}
+    for name, cache in (("cold", tmp_path / "cache"), ("warm", tmp_path / "cache"), ("off", "0")):
+        env = {**os.environ, "NTKBENCH_COMPILE_CACHE": str(cache), "JAX_PLATFORMS": "cpu"}
+        cmd = [sys.executable, "-m", "ntkbench.cli", "run", str(suite), "--out", str(tmp_path / name)]
+        subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        ((_, found[name]),) = list(iter_results(tmp_path / name))
+    cold, warm = (found[k]["provenance"]["compile_cache"] for k in ("cold", "warm"))
+    assert found["off"]["provenance"]["compile_cache"] is None
+    assert cold["requests"] > 0 and cold["hits"] == 0
+    assert warm["hits"] > 0 and warm["saved_seconds"] > 0
+    assert found["cold"]["metrics"] == found["warm"]["metrics"] == found["off"]["metrics"]

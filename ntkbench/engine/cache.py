@@ -42,3 +42,45 @@ def enable_compile_cache() -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     return folder
+
+
+# What the cache did, counted from JAX's monitoring events: programs looked up, found (hits), and
+# the compile seconds the hits saved. A run's provenance records the difference over the run.
+_USE = {"requests": 0, "hits": 0, "saved_seconds": 0.0}
+_EVENTS = {
+    "/jax/compilation_cache/compile_requests_use_cache": "requests",
+    "/jax/compilation_cache/cache_hits": "hits",
+}
+
+
+def _on_event(event: str, **kwargs) -> None:
+    if event in _EVENTS:
+        _USE[_EVENTS[event]] += 1
+
+
+def _on_duration(event: str, seconds: float, **kwargs) -> None:
+    if event == "/jax/compilation_cache/compile_time_saved_sec":
+        _USE["saved_seconds"] += seconds
+
+
+jax.monitoring.register_event_listener(_on_event)
+jax.monitoring.register_event_duration_secs_listener(_on_duration)
+
+
+def cache_use() -> dict:
+    """The counts so far in this process (subtract two of them for what happened in between)."""
+    return dict(_USE)
+
+
+def cache_use_since(before: dict) -> dict | None:
+    """For a result's provenance: the cache's folder and its use since `before` (None: cache off)."""
+    folder = jax.config.values.get("jax_compilation_cache_dir")
+    if not folder:
+        return None
+    now = cache_use()
+    return {
+        "dir": str(folder),
+        "requests": now["requests"] - before["requests"],
+        "hits": now["hits"] - before["hits"],
+        "saved_seconds": round(now["saved_seconds"] - before["saved_seconds"], 3),
+    }

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ntkbench.data import load_dataset
+from ntkbench.engine.cache import cache_use, cache_use_since
 from ntkbench.orchestration.suites import RunSpec
 from ntkbench.provenance import now_utc, provenance
 from ntkbench.registry import PluginError, get_method
@@ -69,7 +70,7 @@ def base_record(run: RunSpec) -> dict:
 
 def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Callable[[str], None]) -> dict:
     """Run one spec; always returns a complete record (status ok or failed)."""
-    start, t0 = now_utc(), time.perf_counter()
+    start, t0, cache_before = now_utc(), time.perf_counter(), cache_use()
     record = base_record(run)
     record.update(dataset_fingerprint=None, metrics={}, ntk={}, status="failed", error=None)
     task = get_task(run.task)
@@ -106,6 +107,7 @@ def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Callabl
         record["metrics"], record["ntk"] = {}, {}
     compile_s = ctx.timing.compile_seconds if ctx else 0.0
     record["provenance"] = provenance(start, time.perf_counter() - t0, compile_s)
+    record["provenance"]["compile_cache"] = cache_use_since(cache_before)  # None: the cache was off
     return record
 
 
