@@ -53,14 +53,14 @@ _EVENTS = {
 }
 
 
-def _on_event(event: str, **kwargs) -> None:
+def _on_event(event: str, **kwargs: str | int) -> None:
     if event in _EVENTS:
         _USE[_EVENTS[event]] += 1
 
 
-def _on_duration(event: str, seconds: float, **kwargs) -> None:
+def _on_duration(event: str, duration_secs: float, **kwargs: str | int) -> None:
     if event == "/jax/compilation_cache/compile_time_saved_sec":
-        _USE["saved_seconds"] += seconds
+        _USE["saved_seconds"] += duration_secs
 
 
 jax.monitoring.register_event_listener(_on_event)
