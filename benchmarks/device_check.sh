@@ -3,7 +3,8 @@
 #
 #   bash benchmarks/device_check.sh prepare   here, with PyPI: wheels the device image lacks into
 #                                             .device/wheels (Python 3.12, manylinux x86_64) and the
-#                                             imported Fashion-MNIST into .device/data
+#                                             original Fashion-MNIST files into .device/fashion-mnist
+#                                             (~58 MB in all: within what the device tool carries)
 #   bash benchmarks/device_check.sh           on the GPU machine (no network), from the repository
 #                                             root, with .device carried in; writes under $OUT
 #
@@ -25,14 +26,13 @@ WHEELS="neural-tangents==0.6.5 frozendict mnist1d requests urllib3 idna charset-
   typing-inspection annotated-types typing-extensions tqdm submitit cloudpickle jinja2 markupsafe"
 
 if [ "${1:-}" = prepare ]; then
-  mkdir -p "$HERE/wheels" "$HERE/data"
+  mkdir -p "$HERE/wheels" "$HERE/fashion-mnist"
   # shellcheck disable=SC2086
   python3 -m pip download -q --only-binary=:all: --no-deps --python-version 3.12 \
     --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --platform any \
     -d "$HERE/wheels" $WHEELS || exit 1
-  python3 -m pip wheel -q --no-deps -w "$HERE/wheels" . || exit 1
   if [ -d /usr/share/datasets/fashion-mnist ]; then
-    NTKBENCH_DATA_DIR=$HERE/data .venv/bin/ntkbench data import fashion_mnist --from /usr/share/datasets/fashion-mnist
+    cp /usr/share/datasets/fashion-mnist/*.gz "$HERE/fashion-mnist/"
   else
     echo "no /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist); step 3 will fail" >&2
   fi
@@ -46,8 +46,10 @@ step() { echo "$1 $(($(date +%s) - T0))" >>"$OUT/timings.txt"; echo "== $1 ($(($
 nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1
 step start
 python -m pip install -q --no-index --no-deps "$HERE"/wheels/*.whl 2>&1 | tail -3
+# ntkbench itself from this checkout (not installed: the image's CUDA JAX stays as it is)
+export PYTHONPATH=$PWD NTKBENCH_DATA_DIR=$OUT/data NTKBENCH_COMPILE_CACHE=$OUT/compile-cache
 python -c "import jax, ntkbench; print('jax', jax.__version__, jax.devices())" 2>&1 | tee "$OUT/devices.txt"
-export NTKBENCH_DATA_DIR=$PWD/$HERE/data NTKBENCH_COMPILE_CACHE=$OUT/compile-cache
+python -m ntkbench.cli data import fashion_mnist --from "$HERE/fashion-mnist"
 step installed
 timeout 120 python -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_executors.py -k "not slurm and not scancel" \
   >"$OUT/pytest.txt" 2>&1
@@ -59,4 +61,4 @@ step quick_suite
 timeout 180 python -m ntkbench.cli run ntkbench/suites/device_check.toml --out "$OUT/distillation" >"$OUT/distillation.txt" 2>&1
 tail -12 "$OUT/distillation.txt"
 step distillation_full_protocol
-rm -rf "$OUT/compile-cache"
+rm -rf "$OUT/compile-cache" "$OUT/data"
