@@ -51,14 +51,14 @@ export PYTHONPATH=$PWD NTKBENCH_DATA_DIR=$OUT/data NTKBENCH_COMPILE_CACHE=$OUT/c
 python -c "import jax, ntkbench; print('jax', jax.__version__, jax.devices())" 2>&1 | tee "$OUT/devices.txt"
 python -m ntkbench.cli data import fashion_mnist --from "$HERE/fashion-mnist"
 step installed
-timeout 120 python -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_executors.py -k "not slurm and not scancel" \
+timeout 90 python -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_executors.py -k "not slurm and not scancel" \
   >"$OUT/pytest.txt" 2>&1
 tail -3 "$OUT/pytest.txt"
 step tests
-timeout 240 python -m ntkbench.cli run ntkbench/suites/quick.toml --out "$OUT/quick" --reference results >"$OUT/quick.txt" 2>&1
+timeout 220 python -m ntkbench.cli run ntkbench/suites/quick.toml --out "$OUT/quick" --reference results >"$OUT/quick.txt" 2>&1
 tail -30 "$OUT/quick.txt"
 step quick_suite
-timeout 180 python -m ntkbench.cli run ntkbench/suites/device_check.toml --out "$OUT/distillation" >"$OUT/distillation.txt" 2>&1
+timeout 150 python -m ntkbench.cli run ntkbench/suites/device_check.toml --out "$OUT/distillation" >"$OUT/distillation.txt" 2>&1
 tail -12 "$OUT/distillation.txt"
 step distillation_full_protocol
 rm -rf "$OUT/compile-cache" "$OUT/data"
