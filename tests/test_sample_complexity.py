@@ -159,3 +159,37 @@ def test_fashion_mnist_learning_curve_from_imported_files(tmp_path):
         assert rec["dataset_meta"]["source"].startswith("imported")
         accs = [rec["metrics"][f"test_acc@n={n}"]["mean"] for n in (100, 400)]
         assert 45 < accs[0] < accs[1]
+
+
+def test_one_program_per_learning_curve_gives_the_metrics_of_one_per_n(tmp_path):
+    """`mlp` declares padded_subsets: its curve shares one compiled program (n traced); the same
+    method without the declaration compiles one program per n. Every metric is identical, and the
+    smallest n, below the batch size, runs apart (its minibatches are smaller)."""
+    import dataclasses
+
+    from ntkbench.registry import METHODS, get_method
+
+    padded = get_method("mlp", "sample_complexity")
+    apart = dataclasses.replace(padded, name="mlp-per-n", extras={**padded.extras, "padded_subsets": False})
+    doc = {
+        "seeds": 2,
+        "runs": [
+            {
+                "task": "sample_complexity",
+                "datasets": "mnist1d",
+                "methods": ["mlp", "mlp-per-n"],
+                "budget": {"n": [40, 100, 200], "targets": [20.0], "ntk_view": False},
+                "params": {m: {"steps": 50, "batch_size": 50} for m in ("mlp", "mlp-per-n")},
+            }
+        ],
+    }
+    logs: dict[str, list[str]] = {"mlp": [], "mlp-per-n": []}
+    with METHODS.temporary(("sample_complexity", "mlp-per-n"), apart):
+        recs = {
+            r.method: execute_one(r, tmp_path, None, log=logs[r.method].append) for r in expand_suite(doc, where="t")
+        }
+    assert recs["mlp"]["status"] == recs["mlp-per-n"]["status"] == "ok"
+    assert recs["mlp"]["metrics"] == recs["mlp-per-n"]["metrics"]
+    compiled = {m: [line for line in lines if "(compile 0.0s" not in line] for m, lines in logs.items()}
+    assert len(compiled["mlp-per-n"]) == 3  # a program per n
+    assert [line.split(":")[0] for line in compiled["mlp"]] == ["n=40", "n=100"]  # n=40 apart, then one

@@ -20,13 +20,38 @@ def class_balanced_indices(key: jax.Array, labels: np.ndarray | jax.Array, n: in
     if not 0 < n <= counts.sum():
         raise ValueError(f"class-balanced subset: n={n} is outside 1..{counts.sum()} (the split size)")
     quota = balanced_quota(counts, n)
-    labels = jnp.asarray(labels)
-    # Random order, then a stable sort by label: rank within class = position - class start.
-    order = jax.random.permutation(key, labels.shape[0])
-    by_class = order[jnp.argsort(labels[order], stable=True)]
-    starts = jnp.asarray(np.concatenate([[0], np.cumsum(counts)[:-1]]))
+    by_class, starts = _ranked_by_class(key, labels, counts)
     picks = [by_class[starts[c] + jnp.arange(int(quota[c]))] for c in range(num_classes) if quota[c]]
     return jnp.concatenate(picks)
+
+
+def _ranked_by_class(key: jax.Array, labels, counts: np.ndarray) -> tuple[jax.Array, jax.Array]:
+    """All indices in a random order, then stably sorted by label (rank within class = position
+    − class start), and each class's start."""
+    labels = jnp.asarray(labels)
+    order = jax.random.permutation(key, labels.shape[0])
+    by_class = order[jnp.argsort(labels[order], stable=True)]
+    return by_class, jnp.asarray(np.concatenate([[0], np.cumsum(counts)[:-1]]))
+
+
+def padded_class_balanced_indices(
+    key: jax.Array, labels: np.ndarray, quota: jax.Array, max_quota: np.ndarray, size: int
+) -> jax.Array:
+    """`size` indices whose first sum(quota) are exactly `class_balanced_indices(key, labels, n,
+    C)` for the n whose `balanced_quota` is `quota` (same examples, same order); the rest is
+    padding. `quota` may be traced, so one compiled program serves every n of a learning curve;
+    `max_quota` (static) bounds it per class, `size` (static) is the largest n."""
+    counts = np.bincount(np.asarray(labels), minlength=len(max_quota))
+    by_class, starts = _ranked_by_class(key, labels, counts)
+    picks, keep = [], []
+    for c in range(len(max_quota)):
+        if max_quota[c]:
+            rank = jnp.arange(int(max_quota[c]))
+            picks.append(by_class[starts[c] + rank])
+            keep.append(rank < quota[c])
+    picks_all, keep_all = jnp.concatenate(picks), jnp.concatenate(keep)
+    first = jnp.argsort(~keep_all, stable=True)  # the kept ones first, in class order
+    return picks_all[first][:size]
 
 
 def class_balanced_subset(key: jax.Array, x, y, per_class: int, num_classes: int):

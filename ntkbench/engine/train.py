@@ -16,13 +16,26 @@ import optax
 from flax import nnx
 
 
+class NotPaddable(ValueError):
+    """A padded `Split` (see `Split.count`) that this training recipe cannot honour exactly."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Split:
-    """Training data handed to a method: inputs (n, ...) and integer labels (n,)."""
+    """Training data handed to a method: inputs (n, ...) and integer labels (n,).
+
+    With `count` (a traced integer), only the first `count` rows are data and the rest is padding,
+    so one compiled program serves every n of a learning curve; `min_count` (static) is the
+    smallest `count` the program will see. Only methods that declare they read their data through
+    `train_params` / `fit_classifier` (with `steps=`) are handed a padded split, and those draw
+    exactly the minibatches they would draw from the unpadded rows.
+    """
 
     x: jax.Array
     y: jax.Array
     num_classes: int
+    count: Any = None
+    min_count: int | None = None
 
     @property
     def n(self) -> int:
@@ -93,13 +106,18 @@ def train_params(
     """
     if (steps is None) == (epochs is None):
         raise ValueError("train_params: give exactly one of steps= or epochs=")
+    rows = data.n if data.count is None else data.count
+    if data.count is not None:  # padded: the same minibatches as from the first `count` rows alone
+        smallest = data.min_count or 1
+        if epochs is not None or min(batch_size, smallest) != min(batch_size, data.n):
+            raise NotPaddable(f"batch_size {batch_size} with counts from {smallest} to {data.n} (or epochs=)")
     batch_size = min(batch_size, data.n)
 
     def step(carry, xs):
         params, opt_state = carry
         if epochs is None:
             k_idx, k_loss = xs[0], xs[1]
-            idx = jax.random.randint(k_idx, (batch_size,), 0, data.n)
+            idx = jax.random.randint(k_idx, (batch_size,), 0, rows)
         else:
             idx, k_loss = xs
         if grad_transform is not None:

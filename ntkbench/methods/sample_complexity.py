@@ -25,14 +25,16 @@ def _fit(key, train, arch, lr, steps, batch_size):
     return nb.fit_classifier(key, model, train, optimizer=optax.adam(lr), steps=steps, batch_size=batch_size)
 
 
-@nb.method("mlp", task="sample_complexity", version="1", arch=mlp_arch)
+# padded_subsets: these read their data only through nb.fit_classifier(steps=...), so a whole
+# learning curve can share one compiled program (see the task's protocol).
+@nb.method("mlp", task="sample_complexity", version="1", arch=mlp_arch, padded_subsets=True)
 def mlp(key, train: nb.Split, *, width=100, depth=2, lr=1e-2, steps=6000, batch_size=100):
     """ReLU MLP trained with Adam on cross-entropy."""
     arch = mlp_arch(train.num_classes, width=width, depth=depth)
     return _fit(key, train, arch, lr, steps, batch_size)
 
 
-@nb.method("cnn", task="sample_complexity", version="1", arch=cnn_arch)
+@nb.method("cnn", task="sample_complexity", version="1", arch=cnn_arch, padded_subsets=True)
 def cnn(
     key,
     train: nb.Split,

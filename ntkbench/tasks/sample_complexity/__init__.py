@@ -24,6 +24,11 @@ Method contract: `fn(key, train: nb.Split, *, <params with defaults>) -> predict
 must map (B, ...) inputs to finite (B, num_classes) logits. `key` is a typed PRNG key; `train.x`
 and `train.y` are traced arrays (unless `jittable=False`), `train.num_classes` and
 `train.input_shape` Python values. Seeds are vmapped when the method is pure.
+Speed, not results: a method registered with `padded_subsets=True` (it reads its data only through
+`nb.fit_classifier` / `nb.train_params` with `steps=`) compiles once per curve, not once per n:
+it is handed the subset padded to the largest n with `train.count = n` traced, and the trainer
+draws exactly the minibatches of the unpadded subset (tested: identical metrics). An n below the
+method's batch size, where the batch would shrink, runs in a program of its own.
 Budget: every field with its type and default in `budget.py`, or `ntkbench list sample_complexity`.
 """
 

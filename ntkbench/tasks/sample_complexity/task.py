@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntkbench.data.subsets import class_balanced_indices
-from ntkbench.engine.seeds import predict_in_chunks, run_seeds, seed_keys
-from ntkbench.engine.train import Split
+from ntkbench.data.subsets import balanced_quota, class_balanced_indices, padded_class_balanced_indices
+from ntkbench.engine.seeds import SeedPrograms, Timing, predict_in_chunks, run_seeds, seed_keys
+from ntkbench.engine.train import NotPaddable, Split
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.sample_complexity import figures
@@ -42,29 +43,59 @@ class SampleComplexity(Task):
                 f"budget field 'n': {too_big[0]} exceeds the {len(ds.y_train)} training examples of {ds.name!r}"
             )
 
+        def evaluate(predictor):
+            if not callable(predictor):
+                raise ContractError(
+                    f"method {spec.name!r} must return a predictor (x -> logits), got {type(predictor).__name__}"
+                )
+            logits = predict_in_chunks(predictor, x_test) if spec.jittable else jnp.asarray(predictor(x_test))
+            want = (x_test.shape[0], ds.num_classes)
+            if tuple(logits.shape) != want:
+                raise ContractError(
+                    f"method {spec.name!r}: predictor returned logits of shape {tuple(logits.shape)}, expected {want}"
+                )
+            return (logits.argmax(-1) == y_test).mean() * 100.0, jnp.all(jnp.isfinite(logits))
+
+        def one_seed(key, n):
+            idx = class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes)
+            train = Split(x_train[idx], y_train[idx], ds.num_classes)
+            return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params))
+
+        counts = np.bincount(ds.y_train, minlength=ds.num_classes)
+        quotas = {n: balanced_quota(counts, n) for n in grid}
         acc_by_n: dict[int, np.ndarray] = {}
+        # A method that reads its data only through the trainer (`padded_subsets=True`) gets one
+        # compiled program for the whole curve: the subset padded to the largest n, n traced.
+        # Where its recipe cannot keep the minibatches of the unpadded subset (a batch larger
+        # than the smallest n), the smallest n runs apart and the rest share the program.
+        shared = list(grid) if spec.extras.get("padded_subsets") and spec.jittable else []
+        programs = SeedPrograms(ctx.vmap_seeds, Timing())
         for n in grid:
-
-            def one_seed(key, n=n):
-                idx = class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes)
-                train = Split(x_train[idx], y_train[idx], ds.num_classes)
-                predictor = spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params)
-                if not callable(predictor):
-                    raise ContractError(
-                        f"method {spec.name!r} must return a predictor (x -> logits), got {type(predictor).__name__}"
-                    )
-                logits = predict_in_chunks(predictor, x_test) if spec.jittable else jnp.asarray(predictor(x_test))
-                want = (x_test.shape[0], ds.num_classes)
-                if tuple(logits.shape) != want:
-                    raise ContractError(
-                        f"method {spec.name!r}: predictor returned logits of shape {tuple(logits.shape)}, "
-                        f"expected {want}"
-                    )
-                finite = jnp.all(jnp.isfinite(logits))
-                return (logits.argmax(-1) == y_test).mean() * 100.0, finite
-
             keys = seed_keys(ctx.root_seed, ctx.seeds, n)
-            (accs, finite), timing = run_seeds(one_seed, keys, vmap=ctx.vmap_seeds, jit=spec.jittable)
+            timing = Timing()
+            programs.timing = timing
+            while n in shared and len(shared) > 1:
+                size, least = max(shared), min(shared)
+                max_quota = np.max([quotas[m] for m in shared], axis=0)
+
+                def curve_seed(key, quota, count, size=size, least=least, max_quota=max_quota):
+                    k_subset = jax.random.fold_in(key, SUBSET_TAG)
+                    idx = padded_class_balanced_indices(k_subset, ds.y_train, quota, max_quota, size)
+                    train = Split(x_train[idx], y_train[idx], ds.num_classes, count=count, min_count=least)
+                    return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params))
+
+                try:
+                    out = programs(f"curve{size}/{least}", curve_seed, (keys,), (jnp.asarray(quotas[n]), jnp.int32(n)))
+                    break
+                except NotPaddable:
+                    shared.remove(least)  # the smallest n runs apart; the others try again
+            else:
+                this_n = functools.partial(one_seed, n=n)
+                if spec.jittable:
+                    out = programs(f"n={n}", this_n, (keys,))
+                else:
+                    out, timing = run_seeds(this_n, keys, vmap=False, jit=False)
+            accs, finite = out
             ctx.timing.add(timing)
             bad = [i for i, f in enumerate(np.asarray(finite)) if not f]
             if bad:
