@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow lint leaderboard check-results bench clean
+.PHONY: install run test test-slow test-jax12 lint leaderboard check-results bench clean
 
 install: $(STAMP)
 
@@ -39,6 +39,18 @@ check-results: install
 leaderboard: install
 	$(BIN)/ntkbench leaderboard --results results --out leaderboard
 
+# JAX's current release line (0.12; it needs Python >= 3.12) beside the reference environment: a
+# second venv from requirements-jax12.lock running the tests that exercise the neural-tangents shim.
+PY312       ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+VENV12      := .venv-jax12
+JAX12_TESTS ?= tests/test_kernels.py
+test-jax12:
+	@test -n "$(PY312)" || { echo "no Python 3.12 found (JAX 0.12 needs it): make test-jax12 PY312=/path/to/python3.12" >&2; exit 1; }
+	test -x $(VENV12)/bin/python || $(PY312) -m venv $(VENV12)
+	$(VENV12)/bin/python -m pip install -q -c requirements-jax12.lock -e '.[test]'
+	$(VENV12)/bin/python -c 'import jax; print("jax", jax.__version__)'
+	$(VENV12)/bin/python -m pytest -q $(JAX12_TESTS)
+
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
 
@@ -46,4 +58,4 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(VENV12) build *.egg-info

@@ -1,6 +1,7 @@
 """Compatibility shim: import neural-tangents 0.6.5 (archived) on current JAX without TensorFlow.
 
-neural-tangents 0.6.5 was released against JAX ~0.4.30. On JAX 0.10 its imports fail because
+neural-tangents 0.6.5 was released against JAX ~0.4.30. On JAX 0.10 and 0.12 (both checked) its
+imports fail because
   * `jax.core.{Jaxpr, JaxprEqn, Literal, Var, Primitive}` moved to `jax.extend.core`,
   * `jax.util` (safe_map / safe_zip) was removed,
   * `jax.interpreters.ad.zeros_like_p` was removed (nt only uses it as a dict key when it
@@ -18,6 +19,12 @@ the empirical NTK with implementations 1 (Jacobian contraction) and 2 (NTK-vecto
 Implementation 3 (structured derivatives) relies on further JAX internals
 (`ad.source_info_util`, `ad.reducing_transposes`, `core.get_aval`, ...) that no longer exist;
 it is not patched and `ntkbench.kernels.empirical_ntk` refuses it with a clear error.
+
+JAX 0.12 removed nothing more that the used paths need: the same patches suffice (every
+`jax.*` name neural-tangents' stax and empirical modules refer to resolves, except the
+implementation-3 ones above). Both versions still warn (DeprecationWarning, "a future JAX release
+will make this an error") that neural-tangents calls `jnp.size` on a `jax.ShapeDtypeStruct` and
+`linear_util.wrap_init` without a DebugInfo.
 """
 
 from __future__ import annotations
