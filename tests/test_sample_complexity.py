@@ -134,7 +134,7 @@ FASHION = "/usr/share/datasets/fashion-mnist"
 @pytest.mark.skipif(
     not __import__("os").path.isdir(FASHION), reason=f"{FASHION} absent (Debian package dataset-fashion-mnist)"
 )
-@pytest.mark.slow  # 47 s; the quick suite's Fashion-MNIST runs (make run) read imported files too
+@pytest.mark.slow  # 47 s; the import itself and its fingerprint stay in test_data_import.py
 def test_fashion_mnist_learning_curve_from_imported_files(tmp_path):
     from ntkbench.data import import_dataset
 
