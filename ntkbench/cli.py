@@ -166,7 +166,10 @@ def cmd_run(args) -> int:
     for s in suites:
         runs += load_suite(s, seeds=args.seeds)
     runs = select(runs, args.only, args.shard)
-    executor = _executor(args, suites)  # checked before anything runs
+    from ntkbench.orchestration.executors import SLURM_FLAGS, make_executor
+
+    slurm_flags = {field: getattr(args, flag) for flag, field in SLURM_FLAGS.items() if getattr(args, flag) is not None}
+    executor = make_executor(args.executor, args.jobs, suites, slurm_flags)  # checked before anything runs
     if not runs:
         print("no runs selected", file=sys.stderr)
         return 1
@@ -187,45 +190,6 @@ def cmd_run(args) -> int:
         else:
             print(f"note: no reference results in {args.reference}")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
-
-
-SLURM_FLAGS = {  # --slurm-X flag -> [executor] field
-    "slurm_partition": "partition",
-    "slurm_time": "time_limit_min",
-    "slurm_gpus": "gpus_per_job",
-    "slurm_cpus": "cpus_per_job",
-    "slurm_mem": "mem_gb",
-    "slurm_account": "account",
-}
-
-
-def _executor(args, suites):
-    """The executor the flags and the suites' `[executor]` tables ask for (flags win)."""
-    from ntkbench.orchestration.executors import InProcess, Workers
-    from ntkbench.orchestration.suites import SuiteError, executor_table
-
-    named = [flag for flag in SLURM_FLAGS if getattr(args, flag) is not None]
-    flags = {SLURM_FLAGS[flag]: getattr(args, flag) for flag in named}
-    if args.executor == "local":
-        if named:
-            raise UsageError(f"--{named[0].replace('_', '-')} needs --executor slurm")
-        return InProcess() if args.jobs == 1 else Workers(args.jobs)
-    from ntkbench.orchestration.slurm import SlurmExecutor, SlurmOptions
-    from ntkbench.typecheck import ConfigError
-
-    tables = [(s, executor_table(s)) for s in suites]
-    given = [(s, t) for s, t in tables if t]
-    if len({json.dumps(t, sort_keys=True) for _, t in given}) > 1:
-        raise SuiteError(f"suites {given[0][0]} and {given[1][0]} have different [executor] tables; run them apart")
-    table = dict(given[0][1]) if given else {}
-    where = f"{given[0][0]}: executor" if given else "--slurm flags"
-    table.update(flags)
-    if args.jobs != 1:
-        table["max_jobs"] = args.jobs
-    try:
-        return SlurmExecutor(SlurmOptions.from_table(table, where=where))
-    except ConfigError as e:
-        raise SuiteError(str(e)) from None
 
 
 def cmd_validate(args) -> int:

@@ -108,3 +108,20 @@ def build_plugin(root: Path) -> tuple[Path, Path]:
     suite = root / "toy.toml"
     suite.write_text(SUITE)
     return site, suite
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ntkbench(*args, env_extra=None, **kw) -> subprocess.CompletedProcess:
+    """`python -m ntkbench.cli ARGS` from the repository root, output captured."""
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ntkbench.cli", *map(str, args)], capture_output=True, text=True, env=env, cwd=ROOT, **kw
+    )
+
+
+def plugin_env(root: Path) -> tuple[dict, Path]:
+    """The toy plugin installed under `root`: (environment that finds it, its suite file)."""
+    site, suite = build_plugin(root)
+    return {"PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}, suite

@@ -5,28 +5,16 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from plugin_fixture import build_plugin
+from plugin_fixture import ROOT, ntkbench, plugin_env
 
 from ntkbench.results import PROVENANCE_FIELDS, REQUIRED_FIELDS, iter_results
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def ntkbench(*args, env_extra=None, **kw):
-    env = {**os.environ, **(env_extra or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "ntkbench.cli", *map(str, args)], capture_output=True, text=True, env=env, cwd=ROOT, **kw
-    )
 
 
 @pytest.fixture(scope="module")
 def plugin(tmp_path_factory):
-    root = tmp_path_factory.mktemp("plugin")
-    site, suite = build_plugin(root)
-    return {"PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}, suite
+    return plugin_env(tmp_path_factory.mktemp("plugin"))
 
 
 @pytest.fixture(scope="module")

@@ -136,12 +136,41 @@ def _worker_died(step: Step, out_dir: Path, error: BaseException) -> dict:
     return record_failure(step, f"the worker process running it died ({error or type(error).__name__})")
 
 
-def make_executor(kind: str, jobs: int | None, slurm_options=None):
-    """The executor `ntkbench run --executor KIND --jobs N` asks for."""
-    if kind == "local":
-        return InProcess() if (jobs or 1) == 1 else Workers(jobs or 1)
-    if kind == "slurm":
-        from ntkbench.orchestration.slurm import SlurmExecutor
+# `ntkbench run --slurm-X` flag -> the `[executor]` field it overrides
+SLURM_FLAGS = {
+    "slurm_partition": "partition",
+    "slurm_time": "time_limit_min",
+    "slurm_gpus": "gpus_per_job",
+    "slurm_cpus": "cpus_per_job",
+    "slurm_mem": "mem_gb",
+    "slurm_account": "account",
+}
 
-        return SlurmExecutor(slurm_options)
-    raise ValueError(f"--executor {kind!r}: expected 'local' or 'slurm'")
+
+def make_executor(kind: str, jobs: int, suites, slurm_flags: dict):
+    """The executor `ntkbench run --executor KIND --jobs N [--slurm-* ...]` asks for, with the
+    suites' `[executor]` tables under the flags; a bad combination is a SuiteError (exit 2)."""
+    import json
+
+    from ntkbench.orchestration.suites import SuiteError, executor_table
+
+    if kind == "local":
+        if slurm_flags:
+            flag = next(f for f, field in SLURM_FLAGS.items() if field in slurm_flags)
+            raise SuiteError(f"--{flag.replace('_', '-')} needs --executor slurm")
+        return InProcess() if jobs == 1 else Workers(jobs)
+    from ntkbench.orchestration.slurm import SlurmExecutor, SlurmOptions
+    from ntkbench.typecheck import ConfigError
+
+    given = [(s, t) for s in suites if (t := executor_table(s))]
+    if len({json.dumps(t, sort_keys=True) for _, t in given}) > 1:
+        raise SuiteError(f"suites {given[0][0]} and {given[1][0]} have different [executor] tables; run them apart")
+    table = {**(given[0][1] if given else {}), **slurm_flags}
+    if jobs != 1:
+        table["max_jobs"] = jobs
+    try:
+        return SlurmExecutor(
+            SlurmOptions.from_table(table, where=f"{given[0][0]}: executor" if given else "--slurm flags")
+        )
+    except ConfigError as e:
+        raise SuiteError(str(e)) from None
