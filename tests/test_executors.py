@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from plugin_fixture import ROOT, ntkbench, plugin_env
+from plugin_fixture import ROOT, ntkbench
 
 from ntkbench.cli import DEFAULT_SUITE
 from ntkbench.results import iter_results
@@ -44,11 +44,6 @@ def assert_same_results(a: Path, b: Path) -> None:
         assert ra[k]["metrics"] == rb[k]["metrics"], f"{k}: metrics differ"  # floats compared exactly
         assert untimed(ra[k]["ntk"]) == untimed(rb[k]["ntk"]), f"{k}: NTK view differs"
         assert ra[k]["error"] == rb[k]["error"], k
-
-
-@pytest.fixture(scope="module")
-def plugin(tmp_path_factory):
-    return plugin_env(tmp_path_factory.mktemp("plugin"))
 
 
 @pytest.fixture(scope="module")

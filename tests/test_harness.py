@@ -7,14 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from plugin_fixture import ROOT, ntkbench, plugin_env
+from plugin_fixture import ROOT, ntkbench
 
 from ntkbench.results import PROVENANCE_FIELDS, REQUIRED_FIELDS, iter_results
-
-
-@pytest.fixture(scope="module")
-def plugin(tmp_path_factory):
-    return plugin_env(tmp_path_factory.mktemp("plugin"))
 
 
 @pytest.fixture(scope="module")
