@@ -8,12 +8,15 @@
 2. two worker processes (`--jobs 2`): on 2 CPU cores one worker's compile (XLA:CPU compiles on
    one thread) overlaps the other's execution. Goal: jobs 2 ÷ jobs 1 ≤ 0.75;
 3. the Slurm cluster this machine submits to (`--executor slurm`, one CPU per job; `.ci/slurm.sh
-   start` makes a one-node cluster). Goal: Slurm ÷ local ≤ 1.3. Skipped, saying why, without one.
+   start` makes a one-node cluster), one run per job ("slurm") and the runs in two jobs of
+   consecutive runs ("slurm grouped", `--slurm-runs-per-job`: two jobs for the two CPUs of the
+   one-node cluster). Goal: Slurm ÷ local ≤ 1.3. Skipped, saying why, without one.
 
 Each but the warm one starts cold: an empty persistent compile cache of its own, and a fresh output
 folder. Every metric of all four must be identical (printed: the count of runs that differ).
 
     python benchmarks/scaleout.py [--suite ntkbench/suites/quick.toml] [--only GLOB] [--out DIR]
+                                  [--ways "jobs 1,slurm grouped"] [--runs-per-job 11]
 """
 
 import argparse
@@ -60,6 +63,10 @@ def main() -> None:
     p.add_argument("--suite", default=str(ROOT / "ntkbench" / "suites" / "quick.toml"))
     p.add_argument("--only", help="a slice of the suite (ntkbench run --only)")
     p.add_argument("--out", type=Path, help="keep the three output folders here (default: a temporary folder)")
+    p.add_argument("--ways", help="a comma-separated subset of the ways (default: all; `jobs 1` always runs)")
+    p.add_argument(
+        "--runs-per-job", type=int, default=11, help="slurm grouped: runs per job (default 11: the quick suite in 2)"
+    )
     args = p.parse_args()
     base = args.out or Path(tempfile.mkdtemp(prefix="ntkbench-scaleout-"))
     ways = {
@@ -67,11 +74,17 @@ def main() -> None:
         "warm": ("jobs1", ["--force"]),  # the same output folder and compile cache, rerun
         "jobs 2": ("jobs2", ["--jobs", "2"]),
         "slurm": ("slurm", ["--executor", "slurm"]),
+        "slurm grouped": ("slurm-grouped", ["--executor", "slurm", "--slurm-runs-per-job", str(args.runs_per_job)]),
     }
+    if args.ways:
+        chosen = {"jobs 1", *(w.strip() for w in args.ways.split(","))}
+        if unknown := chosen - set(ways):
+            p.error(f"unknown ways {sorted(unknown)}; choose from {list(ways)}")
+        ways = {k: v for k, v in ways.items() if k in chosen}
     missing = slurm_missing()
-    if missing:
-        print(f"slurm: skipped ({missing})")
-        del ways["slurm"]
+    for name in [w for w in ways if w.startswith("slurm") and missing]:
+        print(f"{name}: skipped ({missing})")
+        del ways[name]
     walls, results = {}, {}
     for name, (folder, flags) in ways.items():
         out, cache = base / folder, base / f"{folder}-compile-cache"
@@ -88,13 +101,15 @@ def main() -> None:
         last = summary[-1] if summary else proc.stderr[-300:]
         results[name] = records(out)
         share = compile_share(results[name])
-        print(f"{name:7s} {walls[name]:7.1f} s  compile share {share:5.1%}  exit {proc.returncode}  {last}", flush=True)
+        print(
+            f"{name:13s} {walls[name]:7.1f} s  compile share {share:5.1%}  exit {proc.returncode}  {last}", flush=True
+        )
     # ru_maxrss of the children waited for: the largest process (kilobytes on Linux); Slurm's jobs
     # are not our children and are not counted.
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     print(f"peak resident memory of one process: {rss:.2f} GiB (goal ≤ 4)")
     base_wall = walls["jobs 1"]
-    goals = {"warm": 0.5, "jobs 2": 0.75, "slurm": 1.3}
+    goals = {"warm": 0.5, "jobs 2": 0.75, "slurm": 1.3, "slurm grouped": 1.3}
     for name in walls:
         if name != "jobs 1":
             print(f"{name} ÷ jobs 1: {walls[name] / base_wall:.2f}  (goal ≤ {goals[name]})")

@@ -3,11 +3,16 @@ import os
 # Tests run on the CPU with a bounded thread pool; no test touches the network.
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# Tests compile afresh: no persistent compile cache unless a test turns it on for itself.
-os.environ["NTKBENCH_COMPILE_CACHE"] = "0"
-
 
 import pytest  # noqa: E402 - after the environment above, before anything imports JAX
+
+from ntkbench.engine.cache import enable_compile_cache  # noqa: E402
+
+# Tests use the persistent compile cache `ntkbench run` uses ($NTKBENCH_COMPILE_CACHE, default
+# ~/.cache/ntkbench/jax-compile-cache), in this process and in every CLI process they start: a
+# program compiled once, by a test or an earlier `make run`, is loaded instead of compiled again.
+# Results do not depend on it (tests/test_compile_cache.py runs cold, warm and off).
+enable_compile_cache()
 
 
 @pytest.fixture(scope="module")

@@ -153,12 +153,14 @@ def _wait_for(predicate, seconds: float, what: str):
 
 @needs_slurm
 def test_scancel_mid_run_is_recorded_as_failed_and_rerun(plugin, tmp_path):
+    """Two runs in one job (`runs_per_job = 2`), cancelled during the second: the first keeps its
+    ok result, the second is recorded as failed, and the next `ntkbench run` reruns only it."""
     env, _ = plugin
     suite = tmp_path / "slow.toml"
     suite.write_text(
         'name = "slow"\nseeds = 1\n[[runs]]\ntask = "sample_complexity"\ndatasets = ["mnist1d"]\n'
-        'methods = ["toy-slow"]\nbudget = { n = [50], targets = [20.0] }\n'
-        "[executor]\npoll_seconds = 1.0\ntime_limit_min = 10\n"
+        'methods = ["toy-linear", "toy-slow"]\nbudget = { n = [50], targets = [20.0] }\n'
+        "[executor]\npoll_seconds = 1.0\ntime_limit_min = 10\nruns_per_job = 2\n"
     )
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "ntkbench.cli", "run", str(suite), "--out", str(out), "--executor", "slurm"]
@@ -167,11 +169,11 @@ def test_scancel_mid_run_is_recorded_as_failed_and_rerun(plugin, tmp_path):
     )
     try:
         logs = out / ".slurm"
-        # mid-run: the job has started the run (the method is sleeping inside it)
+        # mid-run: the job has finished its first run and started the second (sleeping inside it)
         log = _wait_for(
             lambda: next((p for p in logs.glob("*_log.err") if "toy-slow: sleeping" in p.read_text()), None),
             120,
-            "the job to start its run",
+            "the job to start its second run",
         )
         job_id = log.name.split("_log")[0].rsplit("_", 1)[0]
         subprocess.run(["scancel", job_id], check=True)
@@ -179,14 +181,26 @@ def test_scancel_mid_run_is_recorded_as_failed_and_rerun(plugin, tmp_path):
     finally:
         proc.kill()
     assert proc.returncode == 1, stdout
-    (path, rec), *rest = list(iter_results(out))
-    assert not rest
+    assert "submitted 2 runs as Slurm job " in stdout and ", 1 job of up to 2 runs" in stdout
+    records = {rec["method"]: rec for _, rec in iter_results(out)}
+    assert sorted(records) == ["toy-linear", "toy-slow"]
+    assert records["toy-linear"]["status"] == "ok"
+    rec = records["toy-slow"]
     assert rec["status"] == "failed" and "CANCELLED" in rec["error"], rec["error"]
     assert rec["provenance"]["slurm"]["job_id"] == job_id
     assert not [p for p in out.rglob("*.tmp")], "a half-written file was left behind"
-    # the next run submits it again and completes it
+    # the next run submits only the failed one again and completes it
     again = ntkbench("run", suite, "--out", out, "--executor", "slurm", env_extra=env)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "1 earlier failure rerun" in again.stdout
-    (_, rec), *_ = list(iter_results(out))
-    assert rec["status"] == "ok" and rec["provenance"]["slurm"]["job_id"] != job_id
+    assert "1 earlier failure rerun" in again.stdout and "submitted 1 run as Slurm job " in again.stdout
+    records = {rec["method"]: rec for _, rec in iter_results(out)}
+    assert records["toy-slow"]["status"] == "ok" and records["toy-slow"]["provenance"]["slurm"]["job_id"] != job_id
+
+
+def test_runs_are_grouped_into_even_consecutive_jobs():
+    from ntkbench.orchestration.slurm import groups
+
+    assert [len(g) for g in groups(list(range(11)), 4)] == [3, 4, 4]
+    assert groups(list(range(5)), 1) == [[k] for k in range(5)]
+    assert [k for g in groups(list(range(21)), 11) for k in g] == list(range(21))
+    assert [len(g) for g in groups(list(range(21)), 11)] == [10, 11]

@@ -142,7 +142,8 @@ def write_results(root: Path, recs=None) -> Path:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("lb")
-    index = build_site(write_results(tmp / "results"), tmp / "site")
+    # ranking mechanics on small synthetic records (reduced budgets): rank them all
+    index = build_site(write_results(tmp / "results"), tmp / "site", rank_reduced=True)
     assert index == tmp / "site" / "index.html"
     return index.parent
 
@@ -478,7 +479,7 @@ def test_ranking_follows_the_metric_direction_and_labels_by_params(tmp_path):
         record(method="a", metrics={"test_acc@n=1000": metric([50.0, 51.0]), "test_acc@n=4000": metric([70.0, 71.0])}),
         record(method="b", metrics={"test_acc@n=4000": metric([80.0, 81.0]), "test_acc@n=8000": metric([90.0, 91])}),
     ]
-    site = build_site(write_results(tmp_path / "r", recs), tmp_path / "s").parent
+    site = build_site(write_results(tmp_path / "r", recs), tmp_path / "s", rank_reduced=True).parent
     lza = ranked_table(read(site, "sample_complexity--lza.html"))
     assert "alpha@80</b> (lower is better)" in lza
     assert ranked_methods(lza) == ["mlp (width=100)", "mlp (width=200)", "cnn"]  # lower first
@@ -497,6 +498,35 @@ def test_ranking_follows_the_metric_direction_and_labels_by_params(tmp_path):
         assert not any(r["config_hash"][:6] in shown for r in recs), p.name  # never a hash
 
 
+def test_reduced_budgets_are_listed_apart_with_their_deviations(tmp_path):
+    """Only full-protocol runs are ranked; a reduced one is listed apart, with how it differs
+    (computed from its budget, params and seeds); the index's best says when only reduced runs exist."""
+    from ntkbench.tasks import TASKS
+
+    task = TASKS.get("sample_complexity")
+    protocol = {"budget": task.budget_defaults, "params": {"width": 100, "depth": 2, "ridge": 1e-4}, "seeds": 3}
+    acc = {"test_acc@n=4000": metric([70.0, 71.0, 72.0])}
+    full = record(method="ntk-mlp", metrics=acc, **protocol)
+    few_seeds = record(method="nngp-mlp", metrics={"test_acc@n=4000": metric([90.0])}, **{**protocol, "seeds": 1})
+    small = record(
+        method="ntk-cnn", metrics={"test_acc@n=1000": metric([95.0, 95.0])}, budget={"n": [1000], "targets": [60.0]}
+    )
+    site = build_site(write_results(tmp_path / "r", [full, few_seeds, small]), tmp_path / "s").parent
+    page = read(site, "sample_complexity--mnist1d.html")
+    assert ranked_methods(ranked_table(page)) == ["ntk-mlp"]  # better numbers, but reduced: not ranked
+    reduced = re.search(r'<table class="sortable ranked reduced" id="r0-reduced">.*?</table>', page, flags=re.S)
+    assert reduced is not None and "Reduced budget — not ranked" in reduced.group(0)
+    assert "seeds 1 of 3" in reduced.group(0)
+    assert "n without 100, 200, 500, 2000, 4000" in reduced.group(0) and "targets without 80, 90" in reduced.group(0)
+    assert "full protocol" in page  # the all-metrics table says it of the ranked run
+    index = read(site, "index.html")
+    assert "ntk-mlp" in index and "(reduced budget)" not in index
+    only = build_site(write_results(tmp_path / "r2", [small]), tmp_path / "s2").parent
+    assert "ntk-cnn (reduced budget)" in read(only, "index.html")
+    ranked_all = build_site(tmp_path / "r", tmp_path / "s3", rank_reduced=True).parent
+    assert ranked_methods(ranked_table(read(ranked_all, "sample_complexity--mnist1d.html")))[0] == "nngp-mlp"
+
+
 def test_censored_n_star_one_seed_and_invalid_records(tmp_path):
     grid = [250, 500, 1000, 2000, 4000]
     good = record(
@@ -511,7 +541,7 @@ def test_censored_n_star_one_seed_and_invalid_records(tmp_path):
     one = record(method="ntk-mlp", metrics={"test_acc@n=4000": metric([64.9])}, seeds=1, budget={"n": [4000]})
     bad = record(method="tampered", metrics=curve(10))
     bad["params"] = {"width": 1}  # the config hash no longer matches: a validation problem
-    site = build_site(write_results(tmp_path / "r", [good, one, bad]), tmp_path / "s").parent
+    site = build_site(write_results(tmp_path / "r", [good, one, bad]), tmp_path / "s", rank_reduced=True).parent
     page = read(site, "sample_complexity--mnist1d.html")
     assert "≤ 250" in page and "&gt; 4000" in page
     assert "64.90 (1 seed)" in page and "64.90 ± 0.00" not in page
@@ -540,7 +570,7 @@ def test_single_x_line_charts_become_tables_and_scatter_renders():
 def committed(tmp_path_factory) -> Path:
     """The site of the committed results: the NTK views read their real `ntk` fields."""
     root = Path(__file__).resolve().parents[1] / "results"
-    return build_site(root, tmp_path_factory.mktemp("committed")).parent
+    return build_site(root, tmp_path_factory.mktemp("committed"), rank_reduced=True).parent
 
 
 def test_ntk_views_of_every_task(committed):

@@ -18,6 +18,7 @@ from pathlib import Path
 from ntkbench.leaderboard import pages
 from ntkbench.leaderboard.tables import as_dict, csv_frame, markdown_table
 from ntkbench.results import iter_results, read_result, validate_record
+from ntkbench.tasks.conformance import conformance, protocol_errors
 
 __all__ = ["build_site", "load_results", "safe_name"]
 
@@ -31,8 +32,10 @@ def safe_name(s: str) -> str:
     return clean
 
 
-def load_results(results_dir) -> tuple[list[dict], list[str]]:
-    """(records, notes). Each record gets `_path` (relative) and `_problems` (validation)."""
+def load_results(results_dir, *, rank_reduced: bool = False) -> tuple[list[dict], list[str]]:
+    """(records, notes). Each record gets `_path` (relative), `_problems` (validation), `_protocol`
+    (full protocol or its deviations, recomputed from its config) and `_reduced` (kept out of the
+    ranking and shown apart, unless `rank_reduced`)."""
     root = Path(results_dir)
     notes: list[str] = []
     if not root.is_dir():
@@ -55,7 +58,9 @@ def load_results(results_dir) -> tuple[list[dict], list[str]]:
         ):
             notes.append(f"skipped {rel}: not a result record (needs task, dataset and method)")
             continue
-        rec = dict(rec, _path=rel, _problems=validate_record(rec, rel))
+        rec = dict(rec, _path=rel, _problems=validate_record(rec, rel) + protocol_errors(rec, rel))
+        rec["_protocol"] = None if rec.get("derived") else conformance(rec)
+        rec["_reduced"] = not rank_reduced and bool(rec["_protocol"]) and not rec["_protocol"]["full"]
         if "reproduce" not in rec:  # published numbers side by side, where the registry knows them
             rec["reproduce"] = _published_for(rec)
         if rec["_problems"]:
@@ -133,8 +138,10 @@ def _neg(key: tuple) -> tuple:
     return (kind, -num if isinstance(num, (int, float)) else 0, text)
 
 
-def build_site(results_dir, out_dir) -> Path:
-    records, notes = load_results(results_dir)
+def build_site(results_dir, out_dir, *, rank_reduced: bool = False) -> Path:
+    """The static site; each section ranks its full-protocol runs and lists the runs at a reduced
+    budget apart, each with its deviations (`rank_reduced`: rank them all together)."""
+    records, notes = load_results(results_dir, rank_reduced=rank_reduced)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     groups: dict[tuple[str, str], list[dict]] = {}

@@ -23,8 +23,10 @@ from ntkbench.leaderboard import plots
 from ntkbench.leaderboard.tables import (
     as_dict,
     budget_summary,
+    deviations_text,
     flags_of,
     fmt_num,
+    is_reduced,
     metric_cell,
     metric_names,
     metric_tip,
@@ -226,9 +228,18 @@ def ranked_view(task: str, records: list[dict], table_id: str) -> dict:
                 "tip": metric_tip(m),
                 "seeds": rec.get("seeds"),
                 "published": published_view(rec, name),
+                "reduced": row["reduced"],
+                "deviations": deviations_text(rec),
             }
         )
-    return {"id": table_id, "metric": name, "head": head, "direction": direction, "rows": rows}
+    return {
+        "id": table_id,
+        "metric": name,
+        "head": head,
+        "direction": direction,
+        "rows": [row for row in rows if not row["reduced"]],
+        "reduced": [row for row in rows if row["reduced"]],
+    }
 
 
 def published_view(rec: dict, metric: str | None) -> list[dict]:
@@ -252,6 +263,9 @@ def best_of(task: str, records: list[dict]) -> dict | None:
     """The index's summary of a section: the best run's label, its headline value and metric."""
     r = ranking(task, records)
     best = [row for row in r["rows"] if row["rank"] == 1]
+    if not best and any(is_reduced(rec) for rec in records):  # only reduced runs: say so
+        found = best_of(task, [dict(rec, _reduced=False) for rec in records])
+        return found and {**found, "label": found["label"] + " (reduced budget)"}
     if not best or not r["metric"]:
         return None
     recs = [row["rec"] for row in r["rows"]]
@@ -274,7 +288,7 @@ def verdict_kind(verdict) -> str:
     return "good" if v in _GOOD else "bad" if v in _BAD else "neutral"
 
 
-HEAD = ("method", "status", "origin", "method version", "seeds", "params", "budget")
+HEAD = ("method", "status", "origin", "method version", "seeds", "params", "budget", "protocol")
 
 
 def metric_head(task: object, name: str) -> dict:
@@ -323,6 +337,7 @@ def record_view(rec: dict, names: list[str]) -> dict:
         "seeds": rec.get("seeds"),
         "params": params_summary(rec.get("params")),
         "budget": budget_summary(rec.get("budget")),
+        "protocol": deviations_text(rec),
         "metrics": cells,
         "details": details_view(rec),
         "published": [

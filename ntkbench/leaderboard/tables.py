@@ -145,11 +145,27 @@ def headline_name(task: object, records: list[dict]) -> str | None:
     return max(names, key=lambda n: (count[n], natural_key(n)))
 
 
+def is_reduced(rec: dict) -> bool:
+    """Not ranked with full-protocol runs (`load_results` sets `_reduced` from the conformance)."""
+    return bool(rec.get("_reduced"))
+
+
+def deviations_text(rec: dict) -> str:
+    """ "full protocol", "reduced: eval_epochs 50 of 300, seeds 1 of 3", or "" (not known here)."""
+    from ntkbench.tasks.conformance import deviation_line
+
+    protocol = rec.get("_protocol")
+    return deviation_line(protocol) if isinstance(protocol, dict) else ""
+
+
 def ranking(task: object, records: list[dict]) -> dict:
-    """{"metric", "higher" (True/False/None), "rows": [{"rec", "rank", "best"}]}: finished, valid
-    runs with a value ranked by the headline metric in its direction (ties share a rank); censored
-    values ("> n_max") after them; failed, invalid or unmeasured runs unranked at the end."""
-    name = headline_name(task, records)
+    """{"metric", "higher" (True/False/None), "rows": [{"rec", "rank", "best", "reduced"}]}:
+    finished, valid, full-protocol runs with a value ranked by the headline metric in its direction
+    (ties share a rank); censored values ("> n_max") after them; failed, invalid or unmeasured runs
+    unranked; then, unranked and apart, the runs at a reduced budget (`is_reduced`)."""
+    reduced = sorted((r for r in records if is_reduced(r)), key=row_key)
+    records = [r for r in records if not is_reduced(r)]
+    name = headline_name(task, records or reduced)
     spec = spec_of(task, name) if name else None
     higher = spec.higher_is_better if spec else None
     valued: list[tuple[float, dict]] = []
@@ -169,9 +185,10 @@ def ranking(task: object, records: list[dict]) -> dict:
     for i, (v, rec) in enumerate(valued):
         rank = rank if v == prev else i + 1
         prev = v
-        rows.append({"rec": rec, "rank": rank, "best": rank == 1 and higher is not None})
-    rows += [{"rec": rec, "rank": len(valued) + 1, "best": False} for rec in censored]
-    rows += [{"rec": rec, "rank": None, "best": False} for rec in rest]
+        rows.append({"rec": rec, "rank": rank, "best": rank == 1 and higher is not None, "reduced": False})
+    rows += [{"rec": rec, "rank": len(valued) + 1, "best": False, "reduced": False} for rec in censored]
+    rows += [{"rec": rec, "rank": None, "best": False, "reduced": False} for rec in rest]
+    rows += [{"rec": rec, "rank": None, "best": False, "reduced": True} for rec in reduced]
     return {"metric": name, "higher": higher, "rows": rows}
 
 
@@ -242,6 +259,7 @@ def rows(records: list[dict], names: list[str]) -> list[dict]:
             "seeds": rec.get("seeds"),
             "params": params_summary(rec.get("params")),
             "budget": budget_summary(rec.get("budget")),
+            "protocol": deviations_text(rec),
         }
         for n in names:
             m = metrics.get(n)
@@ -273,7 +291,7 @@ def csv_frame(sections: list[tuple[str, list[dict]]]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-MD_COLUMNS = ("method", "status", "origin", "method_version", "seeds", "params", "budget")
+MD_COLUMNS = ("method", "status", "origin", "method_version", "seeds", "params", "budget", "protocol")
 
 
 def markdown_table(recs: list[dict]) -> str:

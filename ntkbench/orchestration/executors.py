@@ -107,6 +107,7 @@ class Workers:
         print(f"{plural(len(steps), 'run')} in {workers}{where}", file=stream, flush=True)
         pool = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker, initargs=(devices,))
         data = None if data_dir is None else str(Path(data_dir).resolve())
+        started = time.time()
         futures = {pool.submit(work, s.run, str(out_dir.resolve()), data): s for s in steps}
         try:
             for future in cf.as_completed(futures):
@@ -116,7 +117,7 @@ class Workers:
                 try:
                     record, seconds, lines = future.result()
                 except cf.process.BrokenProcessPool as e:
-                    record, seconds, lines = _worker_died(step, out_dir, e), 0.0, []
+                    record, seconds, lines = _worker_died(step, e, started), 0.0, []
                 for line in lines:
                     print(f"    {line}", file=stream, flush=True)
                 yield step, record, seconds
@@ -128,12 +129,12 @@ class Workers:
         pool.shutdown()
 
 
-def _worker_died(step: Step, out_dir: Path, error: BaseException) -> dict:
+def _worker_died(step: Step, error: BaseException, started: float) -> dict:
     """The failed record of a run whose worker process died (killed, out of memory): written
     here, since the worker could not; the next `ntkbench run` runs it again."""
     from ntkbench.orchestration.runner import record_failure
 
-    return record_failure(step, f"the worker process running it died ({error or type(error).__name__})")
+    return record_failure(step, f"the worker process running it died ({error or type(error).__name__})", since=started)
 
 
 # `ntkbench run --slurm-X` flag -> the `[executor]` field it overrides
@@ -143,6 +144,7 @@ SLURM_FLAGS = {
     "slurm_gpus": "gpus_per_job",
     "slurm_cpus": "cpus_per_job",
     "slurm_mem": "mem_gb",
+    "slurm_runs_per_job": "runs_per_job",
     "slurm_account": "account",
 }
 

@@ -91,12 +91,44 @@ def attach(path: Path, result: dict) -> dict:
     return record
 
 
-def print_registry(entries, stream=sys.stdout):
+def status(entry: dict, out_dir: Path) -> str:
+    """Where an entry stands in `out_dir`: "reproduced: measured 68.31", "not reproduced:
+    measured 61.20", "failed: <error>", or "not run" — recomputed from the result file of exactly
+    the entry's protocol (never from a stored verdict)."""
+    from ntkbench.results import result_path
+
+    try:
+        run = run_spec(entry)
+    except Exception as e:  # a method or dataset this machine lacks
+        return f"not runnable here: {str(e).splitlines()[0]}"
+    path = result_path(out_dir, run.task, run.dataset, run.method, run.config_hash)
+    try:
+        record = read_result(path)
+    except (OSError, ValueError):
+        return "not run"
+    if record.get("status") != "ok":
+        return f"failed: {str(record.get('error') or '')[:120]}"
+    result = verdict(entry, record)
+    measured = "-" if result["measured"] is None else f"{result['measured']:.2f}"
+    return f"{result['verdict']}: measured {measured}"
+
+
+def print_registry(entries, stream=sys.stdout, out_dir: Path | None = None):
+    counts: dict[str, int] = {}
     for e in entries:
+        where = f"\n    status ({out_dir}): {status(e, out_dir)}" if out_dir is not None else ""
+        if out_dir is not None:
+            kind = status(e, out_dir).split(":")[0]
+            counts[kind] = counts.get(kind, 0) + 1
         print(
             f"{e['name']}\n    {e['task']}/{e['dataset']}/{e['method']}  {e['metric']} = {e['value']} "
             f"± {e['tolerance']}\n    source: {e['source']}\n    protocol: params {e['params']}, budget {e['budget']}, "
-            f"{e['seeds']} seed(s)\n    hardware: {e['hardware']}",
+            f"{e['seeds']} seed(s)\n    hardware: {e['hardware']}{where}",
+            file=stream,
+        )
+    if counts:
+        print(
+            f"\n{len(entries)} published numbers: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
             file=stream,
         )
 
@@ -106,7 +138,7 @@ def main(args, data_dir=None) -> int:
 
     entries = registry()
     if args.list or not args.names:
-        print_registry(entries)
+        print_registry(entries, out_dir=Path(args.out))
         return 0
     chosen = [e for e in entries if any(fnmatch.fnmatch(e["name"], pat) for pat in args.names)]
     unknown = [p for p in args.names if not any(fnmatch.fnmatch(e["name"], p) for e in entries)]

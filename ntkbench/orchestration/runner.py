@@ -26,6 +26,7 @@ from ntkbench.registry import PluginError, get_method
 from ntkbench.results import SCHEMA, config_hash, iter_results, result_path, to_jsonable, write_json_atomic
 from ntkbench.tasks import RunContext, get_task
 from ntkbench.tasks.base import method_failure
+from ntkbench.tasks.conformance import conformance
 
 
 @dataclasses.dataclass
@@ -65,7 +66,9 @@ def plural(n: int, word: str) -> str:
 
 
 def base_record(run: RunSpec) -> dict:
-    return {"schema": SCHEMA, **run.config(), "config_hash": run.config_hash, "suite": run.suite}
+    record = {"schema": SCHEMA, **run.config(), "config_hash": run.config_hash, "suite": run.suite}
+    record["protocol"] = conformance(record)  # full protocol, or which fields deviate
+    return record
 
 
 def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Callable[[str], None]) -> dict:
@@ -138,14 +141,17 @@ def run_to_file(run: RunSpec, out_dir: Path, data_dir, log: Callable[[str], None
     return record
 
 
-def record_failure(step: Step, error: str, **provenance_extra) -> dict:
+def record_failure(step: Step, error: str, *, since: float | None = None, **provenance_extra) -> dict:
     """Write the failed record of a run that died outside ntkbench's hands (a worker process
-    killed, a Slurm job cancelled or out of time), unless its process wrote an "ok" result first.
-    Written by the parent, which must not start JAX's backend (on a GPU it would take memory
-    the workers need): the provenance names no device."""
+    killed, a Slurm job cancelled or out of time), unless its process wrote an "ok" result first
+    (after `since`, a time.time(), when given: under --force an older ok file is the one being
+    replaced). Written by the parent, which must not start JAX's backend (on a GPU it would take
+    memory the workers need): the provenance names no device."""
     try:
+        fresh = since is None or step.path.stat().st_mtime >= since
         done = json.loads(step.path.read_text())
-        if isinstance(done, dict) and done.get("status") == "ok" and done.get("config_hash") == step.run.config_hash:
+        ok = isinstance(done, dict) and done.get("status") == "ok" and done.get("config_hash") == step.run.config_hash
+        if ok and fresh:
             return done
     except (OSError, ValueError):
         pass

@@ -1,7 +1,11 @@
 """`ntkbench run --executor slurm`: the runs as one Slurm job array, submitted with submitit.
 
-Each array task runs one run (`executors.work`) and writes its result file into `--out`, which
-must be on a filesystem the nodes share. The submitting process waits, printing the count of
+Each array task runs one run (`executors.work`), or `runs_per_job` consecutive runs of the suite
+one after another in one process, and writes each run's result file into `--out`, which must be
+on a filesystem the nodes share. Grouping is for short runs: each job pays a Python start, the
+imports and its own compiles (only those over a second come from the persistent cache), and
+consecutive runs of a suite mostly share a task, a dataset and so compiled programs. A grouped
+job that dies fails only the runs it had not finished. The submitting process waits, printing the count of
 pending / running / done / failed tasks as it changes, and reports each run as it finishes.
 
 A task that dies without writing its result (cancelled, out of time, node failure, preemption,
@@ -19,6 +23,7 @@ Options (`[executor]` in the suite, or `--slurm-*` flags, which win):
     cpus_per_job = 8
     mem_gb = 32
     max_jobs = 16            # at once (the array's % limit)
+    runs_per_job = 1         # consecutive runs in one job (one process)
 """
 
 from __future__ import annotations
@@ -36,7 +41,16 @@ from annotated_types import Ge, Gt
 
 from ntkbench.orchestration.runner import Step, plural, record_failure
 
-EXECUTOR_FIELDS = ("partition", "time_limit_min", "gpus_per_job", "cpus_per_job", "mem_gb", "max_jobs", "account")
+EXECUTOR_FIELDS = (
+    "partition",
+    "time_limit_min",
+    "gpus_per_job",
+    "cpus_per_job",
+    "mem_gb",
+    "max_jobs",
+    "runs_per_job",
+    "account",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +61,7 @@ class SlurmOptions:
     cpus_per_job: Annotated[int, Gt(0)] = 1
     mem_gb: Annotated[float, Gt(0)] | None = None
     max_jobs: Annotated[int, Gt(0)] | None = None
+    runs_per_job: Annotated[int, Gt(0)] = 1
     account: str | None = None
     poll_seconds: Annotated[float, Gt(0)] = 5.0
     folder: str | None = None  # submitit's logs and pickles; default <out>/.slurm
@@ -59,15 +74,27 @@ class SlurmOptions:
         return make_budget(cls, table, where=where, label="field")
 
 
-def job_task(run, out_dir: str, data_dir: str | None):
-    """What one array task runs. `scancel` sends SIGTERM, which submitit's job wrapper ignores
-    (it waits for SIGUSR2 to checkpoint): a run cannot be checkpointed, so it ends at once, and
-    its result file, written atomically, is either whole or absent."""
+def job_task(runs: list, out_dir: str, data_dir: str | None) -> list:
+    """What one array task runs: its runs, one after another. `scancel` sends SIGTERM, which
+    submitit's job wrapper ignores (it waits for SIGUSR2 to checkpoint): a run cannot be
+    checkpointed, so it ends at once, and its result file, written atomically, is either whole or
+    absent; the runs finished before it keep theirs."""
     from ntkbench.orchestration.executors import work
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    print(f"ntkbench: {run.run_id}", flush=True)
-    return work(run, out_dir, data_dir, echo=True)
+    finished = []
+    for run in runs:
+        print(f"ntkbench: {run.run_id}", flush=True)
+        finished.append(work(run, out_dir, data_dir, echo=True))
+    return finished
+
+
+def groups(steps: list[Step], runs_per_job: int) -> list[list[Step]]:
+    """Consecutive steps, `runs_per_job` to a job, the jobs as even as the count allows (11 runs
+    at 4 per job: 3, 4, 4 rather than 4, 4, 3 and a straggler)."""
+    n_jobs = -(-len(steps) // runs_per_job)
+    bounds = [k * len(steps) // n_jobs for k in range(n_jobs + 1)]
+    return [steps[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING", "SIGNALING"}
@@ -137,36 +164,48 @@ class SlurmExecutor:
             return
         out_dir = out_dir.resolve()
         folder = Path(self.options.folder) if self.options.folder else out_dir / ".slurm"
-        ex = self._submitit_executor(folder, len(steps))
+        batches = groups(steps, self.options.runs_per_job)
+        ex = self._submitit_executor(folder, len(batches))
         data = None if data_dir is None else str(Path(data_dir).resolve())
-        jobs = ex.map_array(job_task, [s.run for s in steps], [str(out_dir)] * len(steps), [data] * len(steps))
-        array_id = jobs[0].job_id.split("_")[0]  # a single run is submitted as a plain job
+        submitted = time.time()
+        jobs = ex.map_array(
+            job_task,
+            [[s.run for s in batch] for batch in batches],
+            [str(out_dir)] * len(batches),
+            [data] * len(batches),
+        )
+        array_id = jobs[0].job_id.split("_")[0]  # a single job is submitted as a plain job
         kind = "job array" if "_" in jobs[0].job_id else "job"
+        grouped = (
+            f", {plural(len(batches), 'job')} of up to {self.options.runs_per_job} runs"
+            if len(batches) < len(steps)
+            else ""
+        )
         print(
-            f"submitted {plural(len(steps), 'run')} as Slurm {kind} {array_id} (logs: {folder})",
+            f"submitted {plural(len(steps), 'run')} as Slurm {kind} {array_id}{grouped} (logs: {folder})",
             file=stream,
             flush=True,
         )
-        pending = {job.job_id: (step, job) for step, job in zip(steps, jobs)}
+        pending = {job.job_id: (batch, job) for batch, job in zip(batches, jobs)}
         gone_since: dict[str, float] = {}
         done = failed = 0
         last = None
         try:
             while pending:
                 states = job_states(array_id)
-                for task, (step, job) in list(pending.items()):
+                for task, (batch, job) in list(pending.items()):
                     info = states.get(task, {})
-                    finished = self._finished(step, job, info, gone_since, task)
+                    finished = self._finished(batch, job, info, gone_since, task, submitted)
                     if finished is None:
                         continue
-                    record, seconds, lines = finished
                     del pending[task]
-                    done += record["status"] == "ok"
-                    failed += record["status"] != "ok"
-                    print(f"{step.label} (Slurm job {job.job_id}{_on(info)})", file=stream, flush=True)
-                    for line in lines:
-                        print(f"    {line}", file=stream, flush=True)
-                    yield step, record, seconds
+                    for step, (record, seconds, lines) in zip(batch, finished):
+                        done += record["status"] == "ok"
+                        failed += record["status"] != "ok"
+                        print(f"{step.label} (Slurm job {job.job_id}{_on(info)})", file=stream, flush=True)
+                        for line in lines:
+                            print(f"    {line}", file=stream, flush=True)
+                        yield step, record, seconds
                 counts = self._counts(pending, states, done, failed)
                 if counts != last:
                     print("slurm: " + ", ".join(f"{v} {k}" for k, v in counts.items()), file=stream, flush=True)
@@ -183,18 +222,24 @@ class SlurmExecutor:
 
     @staticmethod
     def _counts(pending, states, done, failed) -> dict[str, int]:
-        running = sum(states.get(t, {}).get("JobState") in ("RUNNING", "COMPLETING") for t in pending)
-        return {"pending": len(pending) - running, "running": running, "done": done, "failed": failed}
+        """Counts of runs; a grouped job's runs count as running while it runs."""
+        waiting = sum(len(batch) for batch, _ in pending.values())
+        running = sum(
+            len(batch)
+            for t, (batch, _) in pending.items()
+            if states.get(t, {}).get("JobState") in ("RUNNING", "COMPLETING")
+        )
+        return {"pending": waiting - running, "running": running, "done": done, "failed": failed}
 
-    def _finished(self, step: Step, job, info: dict, gone_since: dict, task: str):
-        """(record, seconds, log lines) once the task has ended, else None."""
+    def _finished(self, batch: list[Step], job, info: dict, gone_since: dict, task: str, submitted: float):
+        """[(record, seconds, log lines)] for the job's runs once it has ended, else None."""
         state = info.get("JobState", "")
         if job.paths.result_pickle.exists():
             try:
                 return job.result()
-            except Exception as e:  # noqa: BLE001 - the job's Python failed outside the run (an import, the pickle)
+            except Exception as e:  # noqa: BLE001 - the job's Python failed outside the runs (an import, the pickle)
                 error = f"Slurm job {job.job_id} failed outside the run: {str(e).strip().splitlines()[-1]}"
-                return record_failure(step, error, slurm=_job_info(job, info)), 0.0, []
+                return self._failed(batch, error, job, info, submitted)
         if state in ACTIVE:
             return None
         # Not active and no result yet: the result pickle may still be on its way over a network
@@ -210,7 +255,14 @@ class SlurmExecutor:
             + (f", exit code {info['ExitCode']}" if info.get("ExitCode") not in (None, "0:0") else "")
             + f"; its log: {job.paths.stderr}"
         )
-        return record_failure(step, error, slurm=_job_info(job, info)), 0.0, []
+        return self._failed(batch, error, job, info, submitted)
+
+    @staticmethod
+    def _failed(batch: list[Step], error: str, job, info: dict, submitted: float) -> list:
+        """The job died: its runs that wrote an ok result since it was submitted keep it; the
+        others are recorded as failed."""
+        slurm = _job_info(job, info)
+        return [(record_failure(step, error, since=submitted, slurm=slurm), 0.0, []) for step in batch]
 
 
 def _on(info: dict) -> str:

@@ -29,6 +29,7 @@ def _result_files(path: Path) -> list[Path]:
 
 def validate_result_file(path: Path, origins: dict[tuple[str, str], str] | None = None) -> list[str]:
     from ntkbench.tasks import task_versions
+    from ntkbench.tasks.conformance import protocol_errors
 
     try:
         record = json.loads(path.read_text())
@@ -45,7 +46,7 @@ def validate_result_file(path: Path, origins: dict[tuple[str, str], str] | None 
             str(path),
             current_task_versions=task_versions(),
             known_origins=origins if origins is not None else _known_origins(),
-        )
+        ) + protocol_errors(record, str(path))
     except Exception as e:  # a malformed file is reported, never a traceback
         return [f"{path}: malformed result file ({type(e).__name__}: {e})"]
 
@@ -70,6 +71,7 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "error": (str, type(None)),
     "provenance": (dict,),
     "config_hash": (str,),
+    "protocol": (dict, type(None)),
 }
 _JSON_NAMES = {str: "a string", int: "an integer", dict: "an object", type(None): "null", list: "a list"}
 

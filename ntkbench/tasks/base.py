@@ -76,6 +76,11 @@ class Task:
     metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     published: ClassVar[tuple[dict, ...]] = ()  # published numbers `ntkbench reproduce` checks
     datasets: ClassVar[tuple[str, ...]] = ()  # datasets the protocol names (others may still work)
+    # What a full-protocol result needs (`ntkbench.tasks.conformance`): at least this many seeds,
+    # and every budget field at its protocol value except these, which pick a point of the
+    # protocol's grid or one of its stated variants.
+    protocol_seeds: ClassVar[int] = 3
+    grid_fields: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def protocol(self) -> str:
@@ -103,6 +108,15 @@ class Task:
         except ConfigError as e:
             raise ValueError("; ".join(e.errors)) from None
         return {**self.budget_defaults, **budget}
+
+    def effective_budget(self, dataset: str, budget: dict[str, Any]) -> dict[str, Any]:
+        """The budget with any "None: the protocol's value for this dataset" resolved, so that
+        writing the protocol's value out and leaving the default compare equal. Default: as is."""
+        return budget
+
+    def grid_deviations(self, dataset: str, budget: dict[str, Any]) -> list[str]:
+        """Deviations within `grid_fields` (e.g. a learning curve missing the protocol's n). Default none."""
+        return []
 
     def run(self, ctx: RunContext) -> TaskOutput:
         raise NotImplementedError

@@ -29,6 +29,9 @@ Protocol:
 Method contract: `fn(key, train: nb.Split, threat: nb.ThreatModel, *, <params with defaults>) ->
 predictor`, in `contract.py`.
 Budget: every field with its type and default in `budget.py`, or `ntkbench list adversarial`.
+Full protocol: every budget field at its default but the threat point (`norm`, `eps`), `eps_sweep`
+and `attack_batch`, a reference method's default params, ≥ 3 seeds. Anything else is recorded as
+reduced, with its deviations (`ntkbench/tasks/conformance.py`).
 """
 
 from ntkbench.tasks.adversarial.budget import Budget

@@ -119,6 +119,8 @@ class Adversarial(Task):
     metrics = METRICS
     published = PUBLISHED
     datasets = ("mnist", "fashion_mnist", "cifar10", "mnist1d")
+    # the threat point (norm, eps), extra diagnostics (eps_sweep) and batching (memory only)
+    grid_fields = frozenset({"norm", "eps", "eps_sweep", "attack_batch"})
 
     def run(self, ctx: RunContext) -> TaskOutput:
         ds, spec, budget = ctx.dataset, ctx.method, ctx.budget

@@ -104,6 +104,8 @@ class Distillation(Task):
     metrics = METRICS
     published = PUBLISHED
     datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar10")
+    # ipc is the protocol's grid; the others are variants the protocol states (each recorded)
+    grid_fields = frozenset({"ipc", "preprocess", "augment", "soft_label_loss", "kernel"})
     _random_cache: dict[str, dict] = {}
 
     def prepare(self, ds, budget):

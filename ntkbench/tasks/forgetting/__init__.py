@@ -24,6 +24,9 @@ What is budget (the protocol) and what is a method parameter: stream, num_tasks,
 epochs, batch_size, data sizes and the NTK-view sizes are budget; learning rate, λ, buffer and
 memory sizes are each method's parameters. Default model of the reference methods: MLP 2×256 ReLU.
 Budget: every field with its type and default in `budget.py`, or `ntkbench list forgetting`.
+Full protocol: every budget field at its default but the stream (`stream`, `setting`, `theta`),
+all 60k/10k images per task, a reference learner's default params, ≥ 3 seeds. Anything else is recorded as
+reduced, with its deviations (`ntkbench/tasks/conformance.py`).
 """
 
 from ntkbench.tasks.forgetting.budget import Budget

@@ -33,6 +33,12 @@ class Forgetting(Task):
     metrics = METRIC_SPECS
     published = PUBLISHED
     datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar100")
+    grid_fields = frozenset({"stream", "setting", "theta"})  # which stream: each is the protocol
+
+    def effective_budget(self, dataset: str, budget: dict[str, Any]) -> dict[str, Any]:
+        """`num_tasks` None is the stream's protocol count (10, or 5 for split)."""
+        default = 5 if budget.get("stream") == "split" else 10
+        return {**budget, "num_tasks": budget.get("num_tasks") or default}
 
     def build_stream(self, ds, budget: dict[str, Any], root_seed: int) -> Stream:
         kind, setting = budget["stream"], budget["setting"]

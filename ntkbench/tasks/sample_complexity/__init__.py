@@ -30,6 +30,9 @@ it is handed the subset padded to the largest n with `train.count = n` traced, a
 draws exactly the minibatches of the unpadded subset (tested: identical metrics). An n below the
 method's batch size, where the batch would shrink, runs in a program of its own.
 Budget: every field with its type and default in `budget.py`, or `ntkbench list sample_complexity`.
+Full protocol: the defaults, `n` and `targets` containing the protocol's grid (a curve may extend
+it, up to the whole training set), a reference method's default params, ≥ 3 seeds. Anything else is recorded as
+reduced, with its deviations (`ntkbench/tasks/conformance.py`).
 """
 
 from ntkbench.tasks.sample_complexity.budget import Budget

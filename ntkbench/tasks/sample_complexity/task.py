@@ -30,6 +30,17 @@ class SampleComplexity(Task):
     metrics = METRICS
     published = PUBLISHED
     datasets = ("mnist1d", "mnist1d-shuffled", "lza-<d>", "fashion_mnist", "cifar10")
+    # A learning curve may extend the protocol's grid (n up to the whole training set), not drop
+    # from it: `n` and `targets` must contain the protocol's (`grid_deviations`).
+    grid_fields = frozenset({"n", "targets"})
+
+    def grid_deviations(self, dataset: str, budget: dict[str, Any]) -> list[str]:
+        out = []
+        for field in ("n", "targets"):
+            missing = sorted(set(map(float, self.budget_defaults[field])) - set(map(float, budget.get(field) or ())))
+            if missing:
+                out.append(f"{field} without " + ", ".join(f"{v:g}" for v in missing))
+        return out
 
     def run(self, ctx: RunContext) -> TaskOutput:
         ds, spec, budget = ctx.dataset, ctx.method, ctx.budget

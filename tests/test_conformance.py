@@ -1,0 +1,88 @@
+"""Full protocol or reduced: computed from a result's task, budget, params and seeds, never typed."""
+
+import json
+
+import pytest
+
+from ntkbench.registry import get_method
+from ntkbench.tasks import TASKS
+from ntkbench.tasks.conformance import conformance, deviation_line
+
+REFERENCE = {"sample_complexity": "mlp", "forgetting": "sgd", "distillation": "random", "adversarial": "standard"}
+
+
+def config(task: str, *, budget=None, params=None, seeds=3, dataset="fashion_mnist", origin="ntkbench") -> dict:
+    method = REFERENCE[task]
+    defaults = get_method(method, task).params
+    return {
+        "task": task,
+        "dataset": dataset,
+        "method": method,
+        "method_origin": origin,
+        "budget": {**TASKS.get(task).budget_defaults, **(budget or {})},
+        "params": {**defaults, **(params or {})},
+        "seeds": seeds,
+    }
+
+
+@pytest.mark.parametrize("task", sorted(REFERENCE))
+def test_the_protocol_itself_is_full(task):
+    assert conformance(config(task)) == {"full": True, "deviations": []}
+    assert deviation_line(conformance(config(task))) == "full protocol"
+
+
+def test_each_deviation_is_named_with_the_protocol_value():
+    got = conformance(
+        config("distillation", budget={"eval_networks": 1, "eval_epochs": 50, "test_points": 2000}, seeds=2)
+    )
+    assert got == {
+        "full": False,
+        "deviations": ["eval_networks 1 of 5", "eval_epochs 50 of 300", "test_points 2000 of all", "seeds 2 of 3"],
+    }
+    # a reference method's params must be its defaults
+    assert conformance(config("adversarial", params={"steps": 500}))["deviations"] == ["steps 500 of 2000"]
+    # a third party's params are part of its method: not checked
+    assert conformance(config("adversarial", params={"steps": 500}, origin="someone-else"))["full"]
+
+
+def test_grid_points_and_stated_variants_stay_full():
+    assert conformance(config("distillation", budget={"ipc": 50, "augment": "dsa"}))["full"]
+    assert conformance(config("adversarial", budget={"eps": 0.2, "eps_sweep": [0.1, 0.3]}))["full"]
+    # forgetting: num_tasks None is the stream's count; writing it out is the same protocol
+    assert conformance(config("forgetting", budget={"num_tasks": 10}))["full"]
+    assert conformance(config("forgetting", budget={"stream": "split", "num_tasks": 5}))["full"]
+    assert conformance(config("forgetting", budget={"num_tasks": 3}))["deviations"] == ["num_tasks 3 of 10"]
+    # sample complexity: the curve may extend the protocol's grid, not drop from it
+    grid = TASKS.get("sample_complexity").budget_defaults["n"]
+    assert conformance(config("sample_complexity", budget={"n": [*grid, 60000]}))["full"]
+    assert conformance(config("sample_complexity", budget={"n": [1000, 4000]}))["deviations"] == [
+        "n without 100, 200, 500, 2000"
+    ]
+
+
+def test_validate_recomputes_a_stored_protocol(tmp_path):
+    from ntkbench.orchestration.validate import validate_result_file
+    from ntkbench.results import SCHEMA, config_hash, config_of
+
+    rec = {
+        "schema": SCHEMA,
+        "task_version": 1,
+        "method_version": "1",
+        "root_seed": 0,
+        **config("distillation", budget={"eval_epochs": 50}),
+        "dataset_fingerprint": None,
+        "metrics": {},
+        "ntk": {},
+        "status": "failed",
+        "error": "not run",
+        "provenance": {},
+    }
+    rec["config_hash"] = config_hash(config_of(rec))
+    rec["protocol"] = {"full": True, "deviations": []}  # claims the full protocol
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(rec))
+    errors = [e for e in validate_result_file(path) if "'protocol'" in e]
+    assert errors and "reduced: eval_epochs 50 of 300" in errors[0] and str(path) in errors[0]
+    rec["protocol"] = conformance(rec)
+    path.write_text(json.dumps(rec))
+    assert not [e for e in validate_result_file(path) if "'protocol'" in e]
