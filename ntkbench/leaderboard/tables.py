@@ -188,7 +188,14 @@ def ranking(task: object, records: list[dict]) -> dict:
         rows.append({"rec": rec, "rank": rank, "best": rank == 1 and higher is not None, "reduced": False})
     rows += [{"rec": rec, "rank": len(valued) + 1, "best": False, "reduced": False} for rec in censored]
     rows += [{"rec": rec, "rank": None, "best": False, "reduced": False} for rec in rest]
-    rows += [{"rec": rec, "rank": None, "best": False, "reduced": True} for rec in reduced]
+
+    # reduced runs: unranked, but in the headline's order (runs without a value last)
+    def order(rec: dict) -> tuple:
+        m = as_dict(metrics_of(rec).get(name)) if name else {}
+        v = m.get("mean") if rec.get("status") == "ok" else None
+        return (not is_number(v), -v if is_number(v) and higher in (True, None) else (v if is_number(v) else 0))
+
+    rows += [{"rec": rec, "rank": None, "best": False, "reduced": True} for rec in sorted(reduced, key=order)]
     return {"metric": name, "higher": higher, "rows": rows}
 
 
