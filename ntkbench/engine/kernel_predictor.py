@@ -1,17 +1,16 @@
 """Kernel regression with the infinite-width kernel of an architecture, as a predictor.
 
 Shared by the kernel methods (`ntk-mlp`, `nngp-cnn`, ...) and the tasks' NTK views, so "the
-infinite-width prediction of the same architecture" is computed one way everywhere. Runs eagerly:
-Gram matrices are built block by block (`ntkbench.kernels.gram`, bounded memory), which a conv
-kernel needs at these sizes.
+infinite-width prediction of the same architecture" is computed one way everywhere: through
+`ntkbench.kernels.fit_kernel_regression`. Runs eagerly: kernels are evaluated block by block
+(bounded memory), which a conv kernel needs at these sizes, and past the size where the n × n Gram
+fits in memory the fit switches to matrix-free CG.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.models import Arch
@@ -22,21 +21,41 @@ def centred_one_hot(y, num_classes: int) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[np.asarray(y)] - 1.0 / num_classes
 
 
-def krr_predictor(arch: Arch, kind: str, x, y, num_classes: int, *, ridge: float = 1e-4, return_gram: bool = False):
+def krr_predictor(
+    arch: Arch,
+    kind: str,
+    x,
+    y,
+    num_classes: int,
+    *,
+    ridge: float = 1e-4,
+    return_gram: bool = False,
+    solver: str = "auto",
+    **solve_options,
+):
     """Fit KRR on (x, y) with the `kind` ("ntk"/"nngp") kernel of `arch`; returns the predictor
     x_new -> (n_new, C) scores (and the training Gram when `return_gram`). Ridge is relative to
-    the mean diagonal of the Gram (see `ntkbench.kernels.krr_fit_predict`)."""
-    from ntkbench.kernels import gram, kernel_fn, krr_solve
+    the mean diagonal of the Gram (see `ntkbench.kernels.krr_fit_predict`).
+
+    The fit is `ntkbench.kernels.fit_kernel_regression` (solver "auto": the dense Cholesky solve
+    while its n² memory fits, else matrix-free CG; `solve_options` go to it). The predictor is
+    the returned `KernelRegression` (callable; `.info` says which solver ran). `return_gram`
+    needs the Gram, so it always solves dense."""
+    from ntkbench.kernels import fit_kernel_regression, kernel_fn
 
     x = np.asarray(x)
     k = kernel_fn(arch, x.shape[1:], kind)
-    k_tt = jnp.asarray(gram(k, x), jnp.float32)
-    alpha = krr_solve(k_tt, centred_one_hot(y, num_classes), ridge=ridge, diag_reg="relative")
-
-    def predict(x_new) -> jax.Array:
-        return jnp.asarray(gram(k, np.asarray(x_new), x)) @ alpha
-
-    return (predict, np.asarray(k_tt)) if return_gram else predict
+    fit = fit_kernel_regression(
+        k,
+        x,
+        centred_one_hot(y, num_classes),
+        ridge=ridge,
+        diag_reg="relative",
+        solver=solver,
+        keep_gram=return_gram,
+        **solve_options,
+    )
+    return (fit, fit.gram) if return_gram else fit
 
 
 def arch_of(spec, params: dict, num_classes: int) -> Arch | None:

@@ -7,6 +7,9 @@ that makes neural-tangents 0.6.5 import on current JAX without importing TensorF
 Public API
   kernel_fn(arch, input_shape, kind="ntk") -> k(x1, x2) -> (n1, n2)
   gram(k, x1, x2=None, batch_size=None, max_bytes=1 GiB) -> (n1, n2) numpy array, blocked
+  fit_kernel_regression(k, x_train, y_train, *, ridge, diag_reg="relative", solver="auto", ...)
+      -> KernelRegression (.alpha, .info: SolveInfo, .predict(x_new) streamed in fixed blocks);
+      solver "dense" (Gram + Cholesky), "cg" (matrix-free, Nyström-preconditioned) or "auto"
   krr_solve(k_train_train, y_train, *, ridge, diag_reg="relative") -> dual coefficients α
   krr_fit_predict(k_train_train, y_train, k_test_train, ridge=1e-6, diag_reg="relative")
   gd_mse_predict(k_train_train, y_train, k_test_train, t, lr=1.0, ridge=0.0, diag_reg="relative")
@@ -31,14 +34,18 @@ from ntkbench.kernels.infinite import (
     stax_model,
 )
 from ntkbench.kernels.regression import gd_mse_predict, krr_fit_predict, krr_solve
+from ntkbench.kernels.solve import KernelRegression, SolveInfo, fit_kernel_regression
 from ntkbench.kernels.spectral import kernel_distance, kernel_target_alignment, label_energy_share
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "KernelFn",
+    "KernelRegression",
+    "SolveInfo",
     "bytes_per_pair",
     "empirical_ntk",
     "empirical_ntk_fn",
+    "fit_kernel_regression",
     "gd_mse_predict",
     "gram",
     "import_neural_tangents",

@@ -1,0 +1,238 @@
+"""Kernel regression at full dataset size in bounded memory: dense Cholesky vs matrix-free CG
+(ratios printed, nothing asserted).
+
+The FC NTK of the sample-complexity task's `mlp` architecture (what `ntk-mlp` regresses with:
+`mlp_arch(10, width=100, depth=2)`), centred one-hot targets, relative ridge 1e-4, on
+Fashion-MNIST (`ntkbench data import fashion_mnist` first): a random subset of n training
+images (seed --seed; all of them at n = 60000) and the first --test test images.
+
+  --compare: dense and cg each in its own subprocess (so each one's peak resident memory,
+      ru_maxrss, is its own) on the same subset: test accuracy of each and their difference,
+      relative prediction error ‖P_cg − P_dense‖ / ‖P_dense‖, peak RSS cg ÷ dense (whole process
+      and above the RSS after loading the data), fit and predict wall times, CG iterations.
+  otherwise: cg alone (dense at n = 60000 needs 3 · n² · 4 B = 43 GB): fit and predict wall
+      time, peak RSS, test accuracy, and prediction throughput (test × train kernel entries per
+      second of predict) ÷ Gram throughput (entries per second of `gram` on one square
+      --gram-n × --gram-n block of distinct points, timed after its compile, best of 3).
+Fit times include compiling; predict is timed after a one-row call that compiles it (printed
+apart). On an accelerator the device's peak memory is printed too.
+
+    .venv/bin/python benchmarks/kernel_scale.py --n 16000 --compare
+    .venv/bin/python benchmarks/kernel_scale.py --n 60000
+    .venv/bin/python benchmarks/kernel_scale.py --n 2000 --compare --test 1000   # smoke test
+    .venv/bin/python benchmarks/kernel_scale.py          # n = 4000, cg alone (what run_all.py runs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def device_peak_bytes() -> int | None:
+    import jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats.get("peak_bytes_in_use")
+
+
+def gib(b) -> str:
+    return "n/a" if b is None else f"{b / 2**30:.2f} GiB"
+
+
+def load(args):
+    """(kernel, x_train subset, y_train subset, x_test, y_test) — the same in every process."""
+    from ntkbench.data import load_dataset
+    from ntkbench.kernels import kernel_fn
+    from ntkbench.methods.sample_complexity import mlp_arch
+
+    d = load_dataset("fashion_mnist", args.data_dir)
+    n_all = len(d.y_train)
+    if not 0 < args.n <= n_all:
+        raise SystemExit(f"--n must be in 1..{n_all}, got {args.n}")
+    idx = np.sort(np.random.default_rng(args.seed).choice(n_all, args.n, replace=False))
+    k = kernel_fn(mlp_arch(d.num_classes, width=args.width, depth=args.depth), d.input_shape, "ntk")
+    x, y = np.asarray(d.x_train[idx], np.float32), d.y_train[idx]
+    return k, x, y, np.asarray(d.x_test[: args.test], np.float32), d.y_test[: args.test], d.num_classes
+
+
+def child(args) -> None:
+    """One solver, one process: prints one JSON line (the predictions go to --out)."""
+    import jax
+
+    from ntkbench.engine.kernel_predictor import centred_one_hot
+    from ntkbench.kernels import fit_kernel_regression
+
+    k, x, y, xt, yt, c = load(args)
+    base_rss = peak_rss_bytes()
+    every = args.log_every
+
+    def log(line):
+        it = int(line.split()[2].rstrip(":"))
+        if every and it % every == 0:
+            print(f"  [{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    fit = fit_kernel_regression(
+        k,
+        x,
+        centred_one_hot(y, c),
+        ridge=args.ridge,
+        solver=args.child,
+        centres=args.centres,
+        tol=args.tol,
+        max_iters=args.max_iters,
+        cache_bytes=args.cache_bytes,
+        log=log,
+    )
+    jax.block_until_ready(fit.alpha)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fit.predict(xt[:1])  # compiles predict's programs (one block shape for every size)
+    predict_compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pred = np.asarray(fit.predict(xt))
+    predict_s = time.perf_counter() - t0
+    np.save(args.out, pred)
+    i = fit.info
+    out = {
+        "solver": i.solver,
+        "fit_s": fit_s,
+        "predict_s": predict_s,
+        "predict_compile_s": predict_compile_s,
+        "acc": float((pred.argmax(-1) == yt).mean() * 100),
+        "iterations": i.iterations,
+        "cg_s": i.cg_seconds,
+        "residual": i.residual,
+        "rank": i.rank,
+        "cached_blocks": i.cached_blocks,
+        "memory_bound": i.memory_bound,
+        "block": list(i.block),
+        "predict_block": list(fit.block),
+        "m": len(xt),
+        "peak_rss": peak_rss_bytes(),
+        "base_rss": base_rss,
+        "device_peak": device_peak_bytes(),
+        "backend": jax.default_backend(),
+    }
+    if args.gram_n:
+        out["gram_entries_per_s"] = gram_throughput(k, x, xt, args.gram_n)
+    print(json.dumps(out))
+
+
+def gram_throughput(k, x, xt, b) -> float:
+    """Entries per second of `gram` on one b × b block of distinct points (train × test rows)."""
+    from ntkbench.kernels import gram
+
+    b = min(b, len(x), len(xt))
+    gram(k, xt[:b], x[:b])  # compile
+    best = min(_timed(lambda: gram(k, xt[:b], x[:b])) for _ in range(3))
+    return b * b / best
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def run_child(args, solver: str, out: Path, gram_n: int) -> dict:
+    cmd = [sys.executable, __file__, "--child", solver, "--out", str(out), "--gram-n", str(gram_n)]
+    for name in ("n", "test", "seed", "width", "depth", "ridge", "centres", "tol", "max_iters", "cache_bytes"):
+        cmd += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    cmd += ["--log-every", str(args.log_every)] + (["--data-dir", args.data_dir] if args.data_dir else [])
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    if r.returncode:
+        raise SystemExit(f"{solver} child failed (exit {r.returncode})")
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    rec["wall_s"] = time.perf_counter() - t0
+    return rec
+
+
+def describe(rec: dict) -> str:
+    s = (
+        f"{rec['solver']:<5} acc {rec['acc']:6.2f} %  fit {rec['fit_s']:8.1f} s  predict {rec['predict_s']:7.1f} s "
+        f"(+{rec['predict_compile_s']:.1f} s first call)  "
+        f"peak RSS {gib(rec['peak_rss'])} (+{gib(rec['peak_rss'] - rec['base_rss'])} over the data)  "
+        f"bound {gib(rec['memory_bound'])}"
+    )
+    if rec["device_peak"] is not None:
+        s += f"  device peak {gib(rec['device_peak'])}"
+    if rec["solver"] == "cg":
+        per = rec["cg_s"] / max(rec["iterations"], 1)
+        s += (
+            f"\n      CG {rec['iterations']} iterations (residual {rec['residual']:.1e}) in {rec['cg_s']:.1f} s, "
+            f"{per:.2f} s per iteration; setup (diag K, Nyström rank {rec['rank']}) "
+            f"{rec['fit_s'] - rec['cg_s']:.1f} s; cached Gram blocks {rec['cached_blocks']}"
+        )
+    return s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=4000, help="training images (60000: all)")
+    ap.add_argument("--test", type=int, default=10000, help="test images (the first ones)")
+    ap.add_argument("--compare", action="store_true", help="dense and cg, one process each")
+    ap.add_argument("--seed", type=int, default=0, help="the training subset")
+    ap.add_argument("--width", type=int, default=100, help="ntk-mlp's width (names the architecture)")
+    ap.add_argument("--depth", type=int, default=2)
+    ap.add_argument("--ridge", type=float, default=1e-4, help="relative ridge (ntk-mlp's default)")
+    ap.add_argument("--centres", type=int, default=1000, help="Nyström centres of the CG preconditioner")
+    ap.add_argument("--tol", type=float, default=1e-5, help="CG relative residual")
+    ap.add_argument("--max-iters", type=int, default=1000)
+    ap.add_argument("--cache-bytes", type=int, default=0, help="Gram blocks CG may keep (0: bounded memory)")
+    ap.add_argument("--gram-n", type=int, default=2048, help="square block for the Gram throughput")
+    ap.add_argument("--log-every", type=int, default=10, help="print every k-th CG iteration (0: none)")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--child", choices=("dense", "cg"), help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    import jax
+
+    print(f"backend {jax.default_backend()}, n = {args.n} train, {args.test} test, ridge {args.ridge} (relative)")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.compare:
+            recs = {s: run_child(args, s, Path(tmp) / f"{s}.npy", 0) for s in ("dense", "cg")}
+            preds = {s: np.load(Path(tmp) / f"{s}.npy") for s in recs}
+            d, c = recs["dense"], recs["cg"]
+            for rec in (d, c):
+                print(describe(rec))
+            err = np.linalg.norm(preds["cg"] - preds["dense"]) / np.linalg.norm(preds["dense"])
+            agree = (preds["cg"].argmax(-1) == preds["dense"].argmax(-1)).mean() * 100
+            print(f"accuracy cg − dense: {c['acc'] - d['acc']:+.2f} points ({agree:.2f} % of predicted labels agree)")
+            print(f"relative prediction error ‖P_cg − P_dense‖/‖P_dense‖: {err:.2e}")
+            print(
+                f"peak RSS cg ÷ dense: {c['peak_rss'] / d['peak_rss']:.3f} (whole process), "
+                f"{(c['peak_rss'] - c['base_rss']) / max(d['peak_rss'] - d['base_rss'], 1):.3f} (above the data)"
+            )
+            print(f"fit time cg ÷ dense: {c['fit_s'] / d['fit_s']:.2f}; predict: {c['predict_s'] / d['predict_s']:.2f}")
+        else:
+            rec = run_child(args, "cg", Path(tmp) / "cg.npy", args.gram_n)
+            print(describe(rec))
+            entries = rec["m"] * args.n / rec["predict_s"]
+            gram_rate = rec["gram_entries_per_s"]
+            print(
+                f"fit + predict wall time {rec['fit_s'] + rec['predict_s']:.1f} s; predict {entries:.4g} entries/s, "
+                f"gram {gram_rate:.4g} entries/s ({args.gram_n}²): predict ÷ gram throughput {entries / gram_rate:.3f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
