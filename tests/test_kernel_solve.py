@@ -87,18 +87,18 @@ def test_cg_matches_dense(problem, dense):
 
 
 def test_cg_small_blocks_cache_and_no_preconditioner(problem):
-    """Ragged blocks (n = 700 in blocks of 96), the Gram-block cache (same iterates: the same block
+    """Ragged blocks (n = 400 in blocks of 64), the Gram-block cache (same iterates: the same block
     values) and plain CG (no Nyström: more iterations to the same answer)."""
     k, x, y, xt, _, c = problem
-    x, Y = x[:700], centred_one_hot(y[:700], c)
-    opts = dict(ridge=1e-3, solver="cg", block_bytes=96 * 96 * k.bytes_per_pair, tol=1e-5)
+    x, Y = x[:400], centred_one_hot(y[:400], c)
+    opts = dict(ridge=1e-3, solver="cg", block_bytes=64 * 64 * k.bytes_per_pair, tol=1e-5)
     ref = np.asarray(fit_kernel_regression(k, x, Y, ridge=1e-3, solver="dense").predict(xt[:200]))
     fits = {
-        "nystrom": fit_kernel_regression(k, x, Y, centres=100, **opts),
-        "cached": fit_kernel_regression(k, x, Y, centres=100, cache_bytes=10 * 96 * 96 * 4, **opts),
+        "nystrom": fit_kernel_regression(k, x, Y, centres=60, **opts),
+        "cached": fit_kernel_regression(k, x, Y, centres=60, cache_bytes=10 * 64 * 64 * 4, **opts),
         "plain": fit_kernel_regression(k, x, Y, centres=0, **opts),
     }
-    assert fits["nystrom"].info.block == (96, 96) and fits["cached"].info.cached_blocks == 10
+    assert fits["nystrom"].info.block == (64, 64) and fits["cached"].info.cached_blocks == 10
     assert fits["cached"].info.history == fits["nystrom"].info.history
     assert fits["plain"].info.centres is None and fits["plain"].info.iterations > fits["nystrom"].info.iterations
     for name, fit in fits.items():
