@@ -120,6 +120,35 @@ def test_decay_times_of_a_linear_model_are_the_predicted_ones():
     assert spectral.spearman([spectral.band_eigenvalue(lam, b) for b in bands], speeds) == 1.0
 
 
+def test_predictions_follow_gradient_flow_and_end_at_kernel_regression():
+    from ntkbench.kernels import gd_mse_predict
+    from ntkbench.tasks.training_dynamics.ntk import predicted_test_outputs
+
+    rng = np.random.default_rng(0)
+    feats, feats_test, y = rng.normal(size=(20, 30)), rng.normal(size=(6, 30)), rng.normal(size=(20, 2))
+    k_tt, k_st = feats @ feats.T / 30, feats_test @ feats.T / 30
+    lr = 1e-3 * 20 / np.linalg.eigvalsh(k_tt)[-1]  # ηλ/n ≤ 1e-3: GD steps ≈ gradient flow
+    ts = np.array([0, 300, 30000])
+    ours = predicted_test_outputs(k_tt, k_st, y, lr, ts)
+    flow = np.asarray(
+        gd_mse_predict(jnp.asarray(k_tt), jnp.asarray(y), jnp.asarray(k_st), jnp.asarray(ts, float), lr=lr)
+    )
+    np.testing.assert_allclose(ours, flow, rtol=2e-3, atol=1e-4)
+    krr = k_st @ np.linalg.solve(k_tt, y)
+    np.testing.assert_allclose(
+        predicted_test_outputs(k_tt, k_st, y, 0.5 * 20 / np.linalg.eigvalsh(k_tt)[-1], [10**6])[0],
+        krr,
+        rtol=1e-6,
+        atol=1e-8,
+    )
+    f0_train, f0_test = rng.normal(size=(20, 2)), rng.normal(size=(6, 2))
+    from_init = predicted_test_outputs(k_tt, k_st, y, lr, ts, f0_train, f0_test)
+    np.testing.assert_allclose(from_init[0], f0_test)
+    np.testing.assert_allclose(
+        from_init - ours, f0_test - predicted_test_outputs(k_tt, k_st, f0_train, lr, ts), atol=1e-12
+    )
+
+
 def test_measurement_helpers():
     steps = [0, 1, 2, 4, 8]
     assert spectral.decay_time(steps, np.exp(-np.array(steps) / 3.0)) == pytest.approx(3.0)

@@ -3,10 +3,11 @@
 
 Protocol:
 - The harness draws one class-balanced subset of `n` training examples per run (key from the root
-  seed: every seed and every method sees the same set; seeds differ in the method's key only) and
-  regression targets Y (n, C): centred one-hot labels (one-hot − 1/C), or, on a dataset with a
-  known real target (`fourier1d`: meta `modes`, `phases`, `amplitude`), that target (C = 1). The
-  probe is the n training inputs followed by the first `test_points` test inputs.
+  seed: every seed and every method sees the same set; seeds differ in the method's key only;
+  `fourier1d`: its first n examples) and regression targets Y (n, C): centred one-hot labels
+  (one-hot − 1/C), or, on a dataset with a known real target (`fourier1d`: meta `modes`,
+  `phases`, `amplitude`), that target (C = 1). The probe is the n training inputs followed by the
+  first `test_points` test inputs.
 - The kernel: Θ, the infinite-width NTK (neural-tangents, `ntkbench.kernels`) of the method's
   architecture from its `arch=` hook, `@nb.method(..., arch=fn)` with `fn(num_outputs, *,
   <method params>) -> nb.models.Arch`, on the training set; eigenpairs (λ_i, v_i), descending.
@@ -43,19 +44,25 @@ Protocol:
   `test_acc@final`; `steps_to@<target>` (first step reaching each of `targets`, linear in
   log(1 + step) between checkpoints; null: "> steps"); `ntk_steps_to@<target>`, the same for the
   infinite-width mean prediction f_t = Θ(x, X) Θ⁻¹ (I − (I − ηΘ/n)^t) Y (f_0 = 0) at 400
-  log-spaced integer steps; `flops_per_step`, XLA's cost analysis (`cost_analysis()["flops"]` of
+  log-spaced integer steps; `ntk_from_init_steps_to@<target>`, the same linearised dynamics
+  started from each seed's own recorded initial outputs f_0 (train and test: the initial
+  function's noise, which a finite network carries on the test points, is then predicted too);
+  `flops_per_step`, XLA's cost analysis (`cost_analysis()["flops"]` of
   the compiled step, on the run's backend) of one full-batch GD step of the method's architecture
   on the n examples, and `flops_to@<target>` = steps × FLOPs.
 - Controlled dataset (`fourier1d`: signals on a circle, target Σ_k a cos(m_k θ + φ_k), m_k = 1, 2,
-  4, 8): the residual's part in each mode is the least-squares projection on (cos m_k θ, sin m_k θ)
-  at the training points; `steps_to_fit@k=<m>` is the first step at which its norm is below
-  `fit_threshold` × the norm of the mode's part of the target (null: not within `steps`),
+  4, 8; the training set is its first n angles, a regular grid when n is a power of 2, so that
+  the NTK Gram is circulant and its eigenvectors are exactly the sampled Fourier modes): the
+  training residual's amplitude at each frequency m_k (trapezoid quadrature over the training
+  angles, the DFT coefficient on a regular grid); `steps_to_fit@k=<m>` is the first step at which
+  it is below `fit_threshold` × the mode's amplitude in the target (null: not within `steps`),
   `ntk_steps_to_fit@k=<m>` the same for the infinite-width mean dynamics, `low_before_high` the
   share of seeds whose modes are fitted in order of frequency (an unfitted mode counts as last),
   `frequency_exponent` the slope of log steps against log m (published: 2, Basri et al. 2019).
 - Each result also holds the checkpoints, η, the mean residual per band along training
   (`curves.band_residual`, relative to its start), the mean test-accuracy curve and the predicted
-  one (`curves.ntk_test_acc`); `ntk` holds the bands' eigenvalues and the architecture.
+  ones (`curves.ntk_test_acc`, `curves.ntk_from_init_test_acc`); `ntk` holds the bands'
+  eigenvalues and the architecture.
 Budget: every field with its type and default in `budget.py`, or `ntkbench list training_dynamics`.
 """
 

@@ -60,6 +60,14 @@ METRICS = (
         description="the same for the infinite-width NTK's GD dynamics (mean prediction, f_0 = 0)",
     ),
     MetricSpec(
+        "ntk_from_init_steps_to@<target>",
+        unit="steps",
+        higher_is_better=None,
+        missing="> steps",
+        description="the same for the linearised dynamics of the infinite-width NTK started from the seed's own"
+        " initial outputs f_0 (train and test), so the initial function's noise is in the prediction too",
+    ),
+    MetricSpec(
         "flops_per_step",
         unit="FLOPs",
         higher_is_better=None,
@@ -79,8 +87,9 @@ METRICS = (
         unit="steps",
         higher_is_better=False,
         missing="> steps",
-        description="first step at which the training residual in Fourier mode k is below fit_threshold × the"
-        " mode's part of the target (least-squares projection on cos kθ, sin kθ)",
+        description="first step at which the training residual's amplitude at frequency k (a quadrature over the"
+        " training angles: the DFT coefficient on a regular grid) is below fit_threshold × the mode's amplitude in"
+        " the target",
     ),
     MetricSpec(
         "ntk_steps_to_fit@k=<k>",

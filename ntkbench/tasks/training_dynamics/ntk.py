@@ -40,16 +40,21 @@ def gd_factors(lam: np.ndarray, lr: float, n: int, ts: np.ndarray) -> np.ndarray
     return (1.0 - lr * lam / n)[None, :] ** np.asarray(ts, np.float64)[:, None]
 
 
-def predicted_test_outputs(k_tt, k_st, y, lr: float, ts) -> np.ndarray:
-    """Mean infinite-width outputs on the test points after t full-batch GD steps (f_0 = 0):
-    f_t = Θ(x, X) V diag((1 − (1 − ηλ/n)^t) / λ) Vᵀ Y, (T, m, C). As η → 0 at fixed ηt this is the
-    gradient flow of `ntkbench.kernels.gd_mse_predict`; directions with λ ≤ 0 get the limit ηt/n."""
+def predicted_test_outputs(k_tt, k_st, y, lr: float, ts, f0_train=None, f0_test=None) -> np.ndarray:
+    """Infinite-width outputs on the test points after t full-batch GD steps, (T, m, C):
+    f_t = f_0(x) + Θ(x, X) V diag((1 − (1 − ηλ/n)^t) / λ) Vᵀ (Y − f_0(X)), with f_0 = 0 (the mean
+    over initialisations; as η → 0 at fixed ηt this is the gradient flow of
+    `ntkbench.kernels.gd_mse_predict`) unless a network's initial outputs are given (the
+    linearised dynamics of the infinite-width NTK from that initial function). Directions with
+    λ ≤ 0 get the limit ηt/n."""
     n = k_tt.shape[0]
     lam, v = eig_desc(k_tt)
-    proj = v.T @ np.asarray(y, np.float64)  # (n, C)
+    target = np.asarray(y, np.float64) - (0.0 if f0_train is None else np.asarray(f0_train, np.float64))
+    proj = v.T @ target  # (n, C)
     pos = lam > 1e-12 * max(lam[0], 1e-300)
     g = np.where(pos, (1.0 - gd_factors(lam, lr, n, ts)) / np.where(pos, lam, 1.0), lr * np.asarray(ts)[:, None] / n)
-    return np.einsum("mi,ti,ic->tmc", k_st @ v, g, proj)
+    out = np.einsum("mi,ti,ic->tmc", k_st @ v, g, proj)
+    return out if f0_test is None else out + np.asarray(f0_test, np.float64)[None]
 
 
 def predicted_train_residuals(k_tt, y, lr: float, ts) -> np.ndarray:

@@ -164,23 +164,39 @@ class TrainingDynamics(Task):
         acc = (outputs[:, :, n:, :].argmax(-1) == y_test[None, None]).mean(-1) * 100.0  # (S, K)
         out: dict[str, Any] = {"test_acc@final": metric(acc[:, -1])}
         extra["curves"]["test_acc"] = acc.mean(0).tolist()
-        pred_acc = None
+        pred_acc = from_init = None
         if k_tt is not None:
             ts = prediction_steps(ctx.budget["steps"])
-            f_t = predicted_test_outputs(k_tt, k_st, y, lr, ts)
-            pred_acc = (f_t.argmax(-1) == y_test[None]).mean(-1) * 100.0
+
+            def accuracy(f_t):
+                return (f_t.argmax(-1) == y_test[None]).mean(-1) * 100.0
+
+            pred_acc = accuracy(predicted_test_outputs(k_tt, k_st, y, lr, ts))
+            from_init = [
+                accuracy(predicted_test_outputs(k_tt, k_st, y, lr, ts, f0[:n], f0[n:])) for f0 in outputs[:, 0]
+            ]
             keep = np.unique(np.linspace(0, len(ts) - 1, CURVE_POINTS).astype(int))
             extra["curves"]["ntk_test_acc"] = {"steps": ts[keep].tolist(), "acc": pred_acc[keep].tolist()}
+            extra["curves"]["ntk_from_init_test_acc"] = {
+                "steps": ts[keep].tolist(),
+                "acc": np.mean(from_init, axis=0)[keep].tolist(),
+            }
         for target in ctx.budget["targets"]:
             label = target_label(target)
             out[f"steps_to@{label}"] = metric([spectral.steps_to(checkpoints, a, target) for a in acc])
-            if pred_acc is not None:
+            if pred_acc is not None and from_init is not None:
                 out[f"ntk_steps_to@{label}"] = metric([spectral.steps_to(ts, pred_acc, target)])
+                out[f"ntk_from_init_steps_to@{label}"] = metric([spectral.steps_to(ts, a, target) for a in from_init])
         ctx.log(
             f"test accuracy {out['test_acc@final']['mean']:.1f} after {ctx.budget['steps']} steps; "
             + ", ".join(
                 f"steps to {target_label(t)}%: {_fmt(out[f'steps_to@{target_label(t)}'])}"
-                + (f" (NTK {_fmt(out[f'ntk_steps_to@{target_label(t)}'])})" if pred_acc is not None else "")
+                + (
+                    f" (NTK {_fmt(out[f'ntk_steps_to@{target_label(t)}'])},"
+                    f" from the network's f_0 {_fmt(out[f'ntk_from_init_steps_to@{target_label(t)}'])})"
+                    if pred_acc is not None
+                    else ""
+                )
                 for t in ctx.budget["targets"]
             )
         )
