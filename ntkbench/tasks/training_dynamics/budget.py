@@ -19,7 +19,8 @@ class Budget:
     lr_scale: Annotated[float, Gt(0), Lt(2)] = 0.5  # η = lr_scale · n / λ_max(Θ): η λ_max / n = lr_scale
     lr: PositiveFloat | None = None  # an absolute η instead (needed by a method without an arch= hook)
     bands: Annotated[int, Ge(2)] = 7  # top log-spaced eigenvalue bands (1, 2, 4, ... directions) scored
-    targets: tuple[Percent, ...] = (60.0, 80.0)  # test accuracies `steps_to@<t>` is reported for
+    # test accuracies `steps_to@<t>` is reported for (MNIST-1D, n = 256: the MLP NTK's KRR limit is ~32 %)
+    targets: tuple[Percent, ...] = (25.0, 30.0, 40.0)
     fit_threshold: Annotated[float, Gt(0), Lt(1)] = 0.1  # a Fourier mode is fitted at this relative residual
     gap_widths: tuple[PositiveInt, ...] = (64, 256, 1024)  # widths of the linearisation gap (() : none)
     gap_seeds: PositiveInt = 1  # seeds (the first ones) the linearisation gap is measured for
