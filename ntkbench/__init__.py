@@ -20,6 +20,8 @@ What a method is handed, per task (the protocol is the task package's docstring,
     adversarial        fn(key, train: nb.Split, threat: nb.ThreatModel, *, ...) -> predictor
                                                                         (tasks/adversarial/contract.py)
     distillation       fn(key, train: nb.Split, ipc: int, *, ...) -> (x_syn, y_syn)
+    training_dynamics  fn(key, data: nb.DynamicsData, *, ...) -> outputs (checkpoints, probe, C)
+                                                                 (tasks/training_dynamics/contract.py)
 
 - `key`: a typed PRNG key (`jax.random.key(...)`, dtype key<fry>), one per seed; use it with
   `jax.random.split`/`fold_in` or `nnx.Rngs(key)`; `jax.random.key_data(key)` gives the raw
@@ -28,7 +30,9 @@ What a method is handed, per task (the protocol is the task package's docstring,
   Python int and `input_shape` (`x.shape[1:]`, channels-last: mnist1d (40, 1), Fashion-MNIST
   (28, 28, 1)) a tuple of ints, static even when the seeds are vmapped, so both may size arrays.
 - Training: `nb.fit_classifier` for a plain classifier; `nb.build` (graphdef, params) plus
-  `nb.train_params` for a custom loss or a learner that keeps its parameters in its state. See
+  `nb.train_params` for a custom loss or a learner that keeps its parameters in its state;
+  `record=nb.Record(x_probe, steps)` records outputs along training inside the same scan;
+  `nb.linearize(apply, params0)` is a network's first-order Taylor expansion. See
   docs/writing-a-method.md.
 """
 

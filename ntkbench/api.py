@@ -11,11 +11,12 @@ from __future__ import annotations
 from ntkbench import models
 from ntkbench.attacks.threat import ThreatModel
 from ntkbench.engine.kernel_predictor import krr_predictor
-from ntkbench.engine.train import Split, build, fit_classifier, train_params
+from ntkbench.engine.train import Record, Split, build, fit_classifier, linearize, train_params
 from ntkbench.registry import MethodSpec, PluginError, method
 from ntkbench.tasks.adversarial.contract import Classifier
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
 from ntkbench.tasks.forgetting.contract import Learner, StreamInfo, TaskData
+from ntkbench.tasks.training_dynamics.contract import DynamicsData, mse
 
 __all__ = [
     # registering methods
@@ -27,6 +28,9 @@ __all__ = [
     "build",
     "fit_classifier",
     "train_params",
+    "Record",
+    "linearize",
+    "mse",
     "krr_predictor",
     # the tasks' method contracts
     "Split",
@@ -35,6 +39,7 @@ __all__ = [
     "TaskData",
     "Classifier",
     "ThreatModel",
+    "DynamicsData",
     # writing a task
     "Task",
     "TaskOutput",

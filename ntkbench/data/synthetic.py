@@ -1,4 +1,5 @@
-"""Offline datasets: MNIST-1D (procedural) and the Li–Zhang–Arora synthetic task."""
+"""Offline datasets: MNIST-1D (procedural), the Li–Zhang–Arora synthetic task and `fourier1d`
+(a circle of signals with a known target made of Fourier modes)."""
 
 from __future__ import annotations
 
@@ -80,4 +81,74 @@ def load_lza(name: str, data_dir: Path) -> Dataset:
             "d": d,
             "k": k,
         },
+    )
+
+
+FOURIER_LENGTH, FOURIER_MODES = 40, (1, 2, 4, 8)
+FOURIER_TRAIN_BITS, FOURIER_TEST_BITS = 12, 10  # regular grids of 4096 and 1024 angles
+
+
+def _bit_reversed(bits: int) -> np.ndarray:
+    """0 .. 2^bits − 1 in bit-reversed order (0, 2^(bits−1), 2^(bits−2), 3 · 2^(bits−2), ...)."""
+    return np.array([int(format(j, f"0{bits}b")[::-1], 2) for j in range(2**bits)], np.float64)
+
+
+def fourier_angle(x) -> np.ndarray:
+    """θ of each `fourier1d` signal x_j = √2 cos(θ − 2πj/L) (inputs (N, L) or (N, L, 1))."""
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    phase = 2 * np.pi * np.arange(x.shape[1]) / x.shape[1]
+    return np.arctan2(x @ np.sin(phase), x @ np.cos(phase)) % (2 * np.pi)
+
+
+def fourier_components(x, meta: dict) -> np.ndarray:
+    """The known target of a `fourier1d` signal split by frequency: (N, K) with column k the
+    component a cos(m_k θ + φ_k) of the k-th mode m_k in `meta["modes"]` (their sum is the target)."""
+    theta = fourier_angle(x)[:, None]
+    modes, phases = np.asarray(meta["modes"], np.float64), np.asarray(meta["phases"], np.float64)
+    return float(meta["amplitude"]) * np.cos(modes * theta + phases)
+
+
+@register_dataset(
+    "fourier1d",
+    "signals x_j = sqrt2 cos(theta - 2 pi j/40), theta on regular grids of the circle (4096 train / 1024 test);"
+    " known real target sum_k a cos(m_k theta + phi_k), m_k = 1, 2, 4, 8; label: target > 0",
+)
+def load_fourier1d(name: str, data_dir: Path) -> Dataset:
+    """Inputs on a circle embedded in R^40 (|x|² = 40, like standardised MNIST-1D; every MLP kernel
+    is then a function of cos(θ − θ'), so its eigenfunctions on the circle are the Fourier modes)
+    with a known target made of a few Fourier modes of equal amplitude; `meta` holds the modes,
+    amplitude and phases (`fourier_components` rebuilds each mode's part from x). The integer label
+    (target > 0) makes it a two-class dataset for any task; `training_dynamics` regresses the target.
+    The angles are regular grids, 2π(j + 1/2)/4096 (train) and 2π(j + 1/4)/1024 (test, never a
+    training angle), each in bit-reversed (van der Corput) order: the first 2^k examples of a split
+    are a regular grid of 2^k angles, and any prefix is spread evenly round the circle. On a regular
+    grid every kernel of cos(θ − θ') is a circulant matrix whose eigenvectors are exactly the
+    sampled Fourier modes."""
+    rng = np.random.default_rng(np.random.SeedSequence([0xF0, 0x41]))
+    theta = np.concatenate(
+        [
+            2 * np.pi * (_bit_reversed(FOURIER_TRAIN_BITS) + 0.5) / 2**FOURIER_TRAIN_BITS,
+            2 * np.pi * (_bit_reversed(FOURIER_TEST_BITS) + 0.25) / 2**FOURIER_TEST_BITS,
+        ]
+    )
+    phases = rng.uniform(0.0, 2 * np.pi, len(FOURIER_MODES))
+    grid = 2 * np.pi * np.arange(FOURIER_LENGTH) / FOURIER_LENGTH
+    x = (np.sqrt(2.0) * np.cos(theta[:, None] - grid))[..., None].astype(np.float32)
+    meta = {
+        "source": "generated: regular grids of angles, phases from SeedSequence([0xF0, 0x41])",
+        "normalisation": "none (every signal has mean square 1)",
+        "modes": list(FOURIER_MODES),
+        "amplitude": math.sqrt(2.0 / len(FOURIER_MODES)),  # unit target variance
+        "phases": [float(p) for p in phases],
+        "target": "sum over modes m of amplitude * cos(m * theta + phase_m); theta = fourier_angle(x)",
+    }
+    y = (fourier_components(x, meta).sum(1) > 0).astype(np.int32)
+    return Dataset(
+        name=name,
+        x_train=x[: 2**FOURIER_TRAIN_BITS],
+        y_train=y[: 2**FOURIER_TRAIN_BITS],
+        x_test=x[2**FOURIER_TRAIN_BITS :],
+        y_test=y[2**FOURIER_TRAIN_BITS :],
+        num_classes=2,
+        meta=meta,
     )

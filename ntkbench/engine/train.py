@@ -12,6 +12,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from flax import nnx
 
@@ -44,6 +45,52 @@ class Split:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x.shape[1:])
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """Opt-in trajectory recording for `train_params` / `fit_classifier`: the network's outputs on
+    the fixed probe inputs `x` (m, ...) after each number of updates in `steps` (0 = at
+    initialisation), written inside the training `lax.scan` (no host round trip).
+
+    `steps`: strictly increasing ints in [0, total steps] (Python ints: they shape the program).
+    `apply(params, x) -> outputs` maps the trained pytree to outputs; `fit_classifier` fills it
+    (its network), `train_params` needs it. The recorded array is (len(steps), *apply(params, x).shape).
+    Recording changes nothing else: the parameters, losses and minibatches are those of the same
+    call without `record=` (tested).
+    """
+
+    x: Any
+    steps: tuple[int, ...]
+    apply: Callable[[Any, jax.Array], jax.Array] | None = None
+
+    def checked_steps(self, total: int) -> tuple[int, ...]:
+        steps = tuple(int(s) for s in self.steps)
+        if not steps:
+            raise ValueError("Record.steps is empty")
+        if any(b <= a for a, b in zip(steps, steps[1:])):
+            raise ValueError(f"Record.steps must be strictly increasing, got {steps}")
+        if steps[0] < 0 or steps[-1] > total:
+            raise ValueError(f"Record.steps must lie in [0, {total}] (the training steps), got {steps}")
+        return steps
+
+
+def linearize(apply: Callable[[Any, jax.Array], jax.Array], params0: Any) -> Callable[[Any, jax.Array], jax.Array]:
+    """The first-order Taylor expansion of `apply` around `params0`:
+
+        f_lin(params, x) = apply(params0, x) + J(params0, x) (params − params0)
+
+    computed with one `jax.jvp` (no Jacobian is formed). Train it like any network, e.g. with
+    `train_params(key, loss(f_lin(p, x), y), params0, ...)`: gradient descent on it is exactly the
+    kernel dynamics of the empirical NTK at `params0`.
+    """
+
+    def f_lin(params, x):
+        delta = jax.tree.map(lambda p, p0: p - p0, params, params0)
+        out, tangent = jax.jvp(lambda p: apply(p, x), (params0,), (delta,))
+        return out + tangent
+
+    return f_lin
 
 
 def cross_entropy(logits, labels):
@@ -86,9 +133,10 @@ def train_params(
     *,
     optimizer: optax.GradientTransformation,
     steps: int | None = None,
-    batch_size: int,
+    batch_size: int | None,
     epochs: int | None = None,
     grad_transform: Callable[[Any, Any, jax.Array], Any] | None = None,
+    record: Record | None = None,
 ):
     """Minimise `loss_fn(params, x_batch, y_batch, key)` over minibatch steps (one `lax.scan`).
 
@@ -102,27 +150,40 @@ def train_params(
     `batch_size` (the last incomplete batch is dropped): epochs · ⌊n / batch_size⌋ steps.
     `grad_transform(grads, params, key) -> grads`, if given, is applied to every step's gradient
     before the optimizer (e.g. the projections of OGD or A-GEM).
-    Returns (params, per-step losses).
+    `batch_size=None` (with `steps`): full-batch training, every step on all n rows in order
+    (gradient descent, no minibatch draw).
+    Returns (params, per-step losses); with `record` (an `nb.Record`), (params, per-step losses,
+    recorded outputs (len(record.steps), ...)).
     """
     if (steps is None) == (epochs is None):
         raise ValueError("train_params: give exactly one of steps= or epochs=")
     rows = data.n if data.count is None else data.count
+    full_batch = batch_size is None
+    if full_batch and epochs is not None:
+        raise ValueError("train_params: batch_size=None (full batch) needs steps=, not epochs=")
     if data.count is not None:  # padded: the same minibatches as from the first `count` rows alone
         smallest = data.min_count or 1
+        if full_batch:
+            raise NotPaddable("batch_size=None (full batch) would train on the padding rows")
+        assert batch_size is not None  # for mypy: full_batch is False here
         if epochs is not None or min(batch_size, smallest) != min(batch_size, data.n):
             raise NotPaddable(f"batch_size {batch_size} with counts from {smallest} to {data.n} (or epochs=)")
-    batch_size = min(batch_size, data.n)
+    batch_size = data.n if batch_size is None else min(batch_size, data.n)
 
     def step(carry, xs):
         params, opt_state = carry
-        if epochs is None:
-            k_idx, k_loss = xs[0], xs[1]
-            idx = jax.random.randint(k_idx, (batch_size,), 0, rows)
+        if full_batch:
+            x, y, k_loss = data.x, data.y, xs[1]
         else:
-            idx, k_loss = xs
+            if epochs is None:
+                k_idx, k_loss = xs[0], xs[1]
+                idx = jax.random.randint(k_idx, (batch_size,), 0, rows)
+            else:
+                idx, k_loss = xs
+            x, y = data.x[idx], data.y[idx]
         if grad_transform is not None:
             k_loss, k_transform = jax.random.split(k_loss)
-        loss, grads = jax.value_and_grad(loss_fn)(params, data.x[idx], data.y[idx], k_loss)
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y, k_loss)
         if grad_transform is not None:
             grads = grad_transform(grads, params, k_transform)
         updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -139,8 +200,43 @@ def train_params(
             jax.random.split(k_perm, epochs)
         )
         xs = (perms.reshape(epochs * per_epoch, batch_size), jax.random.split(k_steps, epochs * per_epoch))
-    (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), xs)
-    return params, losses
+    if record is None:
+        (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), xs)
+        return params, losses
+    return _train_recording(step, params, optimizer.init(params), xs, record)
+
+
+def _train_recording(step, params, opt_state, xs, record: Record):
+    """The same scan with the recorded outputs carried along: before update i, the outputs of the
+    parameters after i updates are written to their slot when i is a recorded step (a `lax.cond`
+    whose predicate is a per-step constant, so the probe is evaluated only at the recorded steps,
+    vmapped seeds included); the outputs after the last update are written after the scan."""
+    if record.apply is None:
+        raise ValueError("train_params: record= needs Record.apply (apply(params, x) -> outputs)")
+    apply, x_probe = record.apply, record.x
+    total = jax.tree.leaves(xs)[0].shape[0]
+    steps = record.checked_steps(total)
+    slot = np.full((total,), -1, np.int32)
+    for j, s in enumerate(steps):
+        if s < total:
+            slot[s] = j
+    out = jax.eval_shape(apply, params, x_probe)
+    buffer = jnp.zeros((len(steps), *out.shape), out.dtype)
+
+    def write(buffer, j, params):
+        return jax.lax.dynamic_update_index_in_dim(buffer, apply(params, x_probe).astype(out.dtype), j, 0)
+
+    def recording_step(carry, step_xs):
+        state, buffer = carry
+        xs_i, j = step_xs
+        buffer = jax.lax.cond(j >= 0, lambda b: write(b, j, state[0]), lambda b: b, buffer)
+        state, loss = step(state, xs_i)
+        return (state, buffer), loss
+
+    ((params, _), buffer), losses = jax.lax.scan(recording_step, ((params, opt_state), buffer), (xs, jnp.asarray(slot)))
+    if steps[-1] == total:
+        buffer = write(buffer, len(steps) - 1, params)
+    return params, losses, buffer
 
 
 def fit_classifier(
@@ -150,16 +246,19 @@ def fit_classifier(
     *,
     optimizer: optax.GradientTransformation,
     steps: int,
-    batch_size: int,
+    batch_size: int | None,
     loss: str | Callable = "cross_entropy",
-) -> Callable[[jax.Array], jax.Array]:
+    record: Record | None = None,
+) -> Any:
     """Initialise `model_fn(rngs)` from `key`, train it, return the predictor x -> logits.
 
     `model_fn(rngs) -> nnx.Module`, e.g. `lambda rngs: nb.models.Network(arch, train.input_shape,
     rngs=rngs)`; `loss` "cross_entropy", "mse" (to one-hot targets) or `loss(logits, labels) ->
     scalar`. `steps` minibatches drawn with replacement (see `train_params`). The predictor is a
     closure, not a pytree (the adversarial task then runs seeds in turn); for a pytree, or for a
-    loss that needs the parameters, use `build` + `train_params`.
+    loss that needs the parameters, use `build` + `train_params`. `batch_size=None`: full-batch
+    gradient steps. With `record=nb.Record(x_probe, steps)`, returns (predictor, outputs on
+    x_probe after each of `steps` updates, (len(steps), m, C)), recorded inside the same scan.
     """
     k_init, k_train = jax.random.split(key)
     graphdef, params = build(model_fn, k_init)
@@ -168,5 +267,11 @@ def fit_classifier(
     def loss_fn(p, x, y, _key):
         return loss_of(nnx.merge(graphdef, p)(x), y)
 
+    if record is not None:
+        record = dataclasses.replace(record, apply=lambda p, x: nnx.merge(graphdef, p)(x))
+        params, _, outputs = train_params(
+            k_train, loss_fn, params, data, optimizer=optimizer, steps=steps, batch_size=batch_size, record=record
+        )
+        return (lambda x: nnx.merge(graphdef, params)(x)), outputs
     params, _ = train_params(k_train, loss_fn, params, data, optimizer=optimizer, steps=steps, batch_size=batch_size)
     return lambda x: nnx.merge(graphdef, params)(x)

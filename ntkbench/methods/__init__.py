@@ -6,4 +6,5 @@ from ntkbench.methods import (
     distillation,  # noqa: F401
     forgetting,  # noqa: F401
     sample_complexity,  # noqa: F401
+    training_dynamics,  # noqa: F401
 )

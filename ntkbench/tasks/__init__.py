@@ -1,4 +1,4 @@
-"""The tasks, by name: the four built-in packages and any installed `ntkbench.tasks` entry point.
+"""The tasks, by name: the five built-in packages and any installed `ntkbench.tasks` entry point.
 
 Each task is a package, `ntkbench/tasks/<name>/`, that owns its whole surface: its protocol (the
 package docstring), a typed `Budget`, its method contract types, metric specs, NTK view,
@@ -19,7 +19,7 @@ from ntkbench.registry import Registry
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
 
 ENTRY_POINT_GROUP = "ntkbench.tasks"
-BUILTIN = ("sample_complexity", "forgetting", "distillation", "adversarial")
+BUILTIN = ("sample_complexity", "forgetting", "distillation", "adversarial", "training_dynamics")
 
 
 def _load_tasks() -> None:

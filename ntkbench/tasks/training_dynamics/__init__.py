@@ -1,0 +1,73 @@
+"""Training dynamics: spectral bias and computational complexity, NTK-predicted vs measured
+(`training_dynamics`, protocol version 1).
+
+Protocol:
+- The harness draws one class-balanced subset of `n` training examples per run (key from the root
+  seed: every seed and every method sees the same set; seeds differ in the method's key only;
+  `fourier1d`: its first n examples) and regression targets Y (n, C): centred one-hot labels
+  (one-hot − 1/C), or, on a dataset with a known real target (`fourier1d`: meta `modes`,
+  `phases`, `amplitude`), that target (C = 1). The probe is the n training inputs followed by the
+  first `test_points` test inputs.
+- The kernel: Θ, the infinite-width NTK (neural-tangents, `ntkbench.kernels`) of the method's
+  architecture from its `arch=` hook, `@nb.method(..., arch=fn)` with `fn(num_outputs, *,
+  <method params>) -> nb.models.Arch`, on the training set; eigenpairs (λ_i, v_i), descending.
+- The learning rate η = lr_scale · n / λ_max(Θ) (budget `lr_scale`, so η λ_max / n = lr_scale
+  for every architecture: GD is stable below 2), or the budget's absolute `lr`. A method without
+  an `arch=` hook runs only with an absolute `lr`, and gets no kernel and no predictions.
+- Method contract: `fn(key, data: nb.DynamicsData, *, <params with defaults>) -> outputs`, an
+  array (len(data.checkpoints), m, C) of the network's outputs on `data.probe` (m points) after t
+  updates for each t in `data.checkpoints` (0 = at initialisation; 0 and `steps` included, the
+  rest log-spaced: budget `checkpoints`). The protocol's training is full-batch gradient descent at
+  η = `data.lr` for `steps` steps on L = 1/(2n) Σ_i ‖f(x_i) − y_i‖² (`nb.mse`), so that the
+  training outputs move by −(η/n) Θ_t (f − y) per step; every prediction below assumes exactly
+  this. A method that trains otherwise is still scored, and its ratios then measure the departure.
+  Record the outputs inside the training scan with `nb.Record` (`data.record()`; `train_params` /
+  `fit_classifier` take `record=`). `key` is a typed PRNG key; the data are traced arrays unless
+  `jittable=False`; seeds are vmapped when the method is pure. NaN/inf outputs or a wrong shape
+  fail the run.
+- Spectral bias (every dataset; needs the kernel). Training residual r_t = f_t − Y at the
+  checkpoints, projected on the eigenvectors and grouped into the top `bands` log-spaced bands
+  (eigen-indices [2^b − 1, 2^(b+1) − 1): 1, 2, 4, ... directions). Measured τ_b: the step at which
+  ‖V_bᵀ r_t‖ falls to 1/e of ‖V_bᵀ r_0‖ (linear in t and log-norm between checkpoints). Predicted
+  τ_b: the same rule on the linearised GD residual (1 − ηλ_i/n)^t v_iᵀ r_0 from the seed's own r_0
+  (for one direction τ = −1/ln(1 − ηλ/n) = n/(ηλ) (1 + O(ηλ/n))). Metrics: `tau@band=<b>`,
+  `ntk_tau@band=<b>`, `tau_ratio@band=<b>` (measured ÷ predicted), `tau_ratio_median` (median
+  ratio over the bands where both exist), `spearman_speed` (Spearman between the band's geometric
+  mean eigenvalue and the measured speed 1/τ_b, an undecayed band has speed 0; the headline).
+- Linearisation gap: for each width w of `gap_widths`, the method's architecture with every hidden
+  width (channels for a ConvNet) set to w and its first-order Taylor expansion around the same
+  initialisation (`nb.linearize`, one jvp), both trained by the protocol's GD (η from that width's
+  NTK) for `gap_steps` steps (default `steps`), on the first `gap_seeds` seeds:
+  `linearisation_gap@width=<w>` = ‖f_T − f_T^lin‖ / ‖f_T^lin‖ over the probe after those T steps.
+  It measures the architecture, not the method's own run.
+- Computational complexity (classification datasets): test accuracy (argmax) at every checkpoint;
+  `test_acc@final`; `steps_to@<target>` (first step reaching each of `targets`, linear in
+  log(1 + step) between checkpoints; null: "> steps"); `ntk_steps_to@<target>`, the same for the
+  infinite-width mean prediction f_t = Θ(x, X) Θ⁻¹ (I − (I − ηΘ/n)^t) Y (f_0 = 0) at 400
+  log-spaced integer steps; `ntk_from_init_steps_to@<target>`, the same linearised dynamics
+  started from each seed's own recorded initial outputs f_0 (train and test: the initial
+  function's noise, which a finite network carries on the test points, is then predicted too);
+  `flops_per_step`, XLA's cost analysis (`cost_analysis()["flops"]` of
+  the compiled step, on the run's backend) of one full-batch GD step of the method's architecture
+  on the n examples, and `flops_to@<target>` = steps × FLOPs.
+- Controlled dataset (`fourier1d`: signals on a circle, target Σ_k a cos(m_k θ + φ_k), m_k = 1, 2,
+  4, 8; the training set is its first n angles, a regular grid when n is a power of 2, so that
+  the NTK Gram is circulant and its eigenvectors are exactly the sampled Fourier modes): the
+  training residual's amplitude at each frequency m_k (trapezoid quadrature over the training
+  angles, the DFT coefficient on a regular grid); `steps_to_fit@k=<m>` is the first step at which
+  it is below `fit_threshold` × the mode's amplitude in the target (null: not within `steps`),
+  `ntk_steps_to_fit@k=<m>` the same for the infinite-width mean dynamics, `low_before_high` the
+  share of seeds whose modes are fitted in order of frequency (an unfitted mode counts as last),
+  `frequency_exponent` the slope of log steps against log m (published: 2, Basri et al. 2019).
+- Each result also holds the checkpoints, η, the mean residual per band along training
+  (`curves.band_residual`, relative to its start), the mean test-accuracy curve and the predicted
+  ones (`curves.ntk_test_acc`, `curves.ntk_from_init_test_acc`); `ntk` holds the bands'
+  eigenvalues and the architecture.
+Budget: every field with its type and default in `budget.py`, or `ntkbench list training_dynamics`.
+"""
+
+from ntkbench.tasks.training_dynamics.budget import Budget
+from ntkbench.tasks.training_dynamics.contract import DynamicsData, mse
+from ntkbench.tasks.training_dynamics.task import TASK, TrainingDynamics
+
+__all__ = ["Budget", "DynamicsData", "TASK", "TrainingDynamics", "mse"]

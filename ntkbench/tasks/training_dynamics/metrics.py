@@ -1,0 +1,115 @@
+"""The task's metric specs (the computations are in `spectral.py`; the task assembles them)."""
+
+from __future__ import annotations
+
+from ntkbench.tasks.base import MetricSpec
+
+METRICS = (
+    # spectral bias, every dataset (needs the method's arch= hook for the kernel)
+    MetricSpec(
+        "spearman_speed",
+        headline=True,
+        description="Spearman rank correlation between a band's NTK eigenvalue (geometric mean) and its measured"
+        " decay speed 1/τ over the top `bands` log-spaced bands (a band not decayed by the last step: speed 0)",
+    ),
+    MetricSpec(
+        "tau_ratio_median",
+        higher_is_better=None,
+        description="median over the top bands of measured ÷ NTK-predicted decay time (1: the linearised"
+        " dynamics of the infinite-width NTK; > 1 slower)",
+    ),
+    MetricSpec(
+        "tau_ratio@band=<b>",
+        higher_is_better=None,
+        description="measured ÷ predicted decay time of band b (eigen-indices 2^b − 1 ... 2^(b+1) − 2)",
+    ),
+    MetricSpec(
+        "tau@band=<b>",
+        unit="steps",
+        higher_is_better=None,
+        missing="> steps",
+        description="measured step at which the training residual inside band b falls to 1/e of its start",
+    ),
+    MetricSpec(
+        "ntk_tau@band=<b>",
+        unit="steps",
+        higher_is_better=None,
+        missing="never",
+        description="the same time for the linearised GD with the infinite-width NTK, from the measured r_0",
+    ),
+    MetricSpec(
+        "linearisation_gap@width=<w>",
+        higher_is_better=False,
+        description="‖f_T − f_T^lin‖ / ‖f_T^lin‖ on the probe after T = `gap_steps` of the protocol's GD, for the"
+        " method's architecture at hidden width w and its first-order Taylor expansion around the same init",
+    ),
+    # computational complexity, classification datasets
+    MetricSpec("test_acc@final", unit="%", description="test accuracy (argmax of the outputs) after `steps`"),
+    MetricSpec(
+        "steps_to@<target>",
+        unit="steps",
+        higher_is_better=False,
+        missing="> steps",
+        description="first step whose test accuracy reaches the target (log-step interpolation)",
+    ),
+    MetricSpec(
+        "ntk_steps_to@<target>",
+        unit="steps",
+        higher_is_better=None,
+        missing="> steps",
+        description="the same for the infinite-width NTK's GD dynamics (mean prediction, f_0 = 0)",
+    ),
+    MetricSpec(
+        "ntk_from_init_steps_to@<target>",
+        unit="steps",
+        higher_is_better=None,
+        missing="> steps",
+        description="the same for the linearised dynamics of the infinite-width NTK started from the seed's own"
+        " initial outputs f_0 (train and test), so the initial function's noise is in the prediction too",
+    ),
+    MetricSpec(
+        "flops_per_step",
+        unit="FLOPs",
+        higher_is_better=None,
+        description="XLA's cost analysis of one full-batch GD step (forward, backward, update) of the method's"
+        " architecture on the n training examples",
+    ),
+    MetricSpec(
+        "flops_to@<target>",
+        unit="FLOPs",
+        higher_is_better=False,
+        missing="> steps",
+        description="steps_to@<target> × flops_per_step",
+    ),
+    # the controlled dataset (fourier1d): the truth is known mode by mode
+    MetricSpec(
+        "steps_to_fit@k=<k>",
+        unit="steps",
+        higher_is_better=False,
+        missing="> steps",
+        description="first step at which the training residual's amplitude at frequency k (a quadrature over the"
+        " training angles: the DFT coefficient on a regular grid) is below fit_threshold × the mode's amplitude in"
+        " the target",
+    ),
+    MetricSpec(
+        "ntk_steps_to_fit@k=<k>",
+        unit="steps",
+        higher_is_better=None,
+        missing="> steps",
+        description="the same for the infinite-width NTK's GD dynamics (f_0 = 0)",
+    ),
+    MetricSpec(
+        "low_before_high",
+        description="share of seeds whose modes are fitted in order of frequency (1: every seed)",
+    ),
+    MetricSpec(
+        "frequency_exponent",
+        higher_is_better=None,
+        description="slope of log steps_to_fit against log k over the fitted modes (Basri et al. 2019: 2 on the"
+        " circle)",
+    ),
+)
+
+
+def target_label(target: float) -> str:
+    return f"{target:g}"

@@ -1,0 +1,294 @@
+"""The `training_dynamics` task: the protocol (see the package docstring) as a `Task`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ntkbench.data.subsets import class_balanced_indices
+from ntkbench.data.synthetic import fourier_angle, fourier_components
+from ntkbench.engine.kernel_predictor import arch_of, centred_one_hot
+from ntkbench.engine.seeds import SeedPrograms, Timing, run_seeds, seed_keys
+from ntkbench.results import metric
+from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
+from ntkbench.tasks.training_dynamics import figures, spectral
+from ntkbench.tasks.training_dynamics.budget import Budget
+from ntkbench.tasks.training_dynamics.contract import DynamicsData
+from ntkbench.tasks.training_dynamics.metrics import METRICS, target_label
+from ntkbench.tasks.training_dynamics.ntk import (
+    flops_per_step,
+    grams,
+    learning_rate,
+    linearisation_gap,
+    predicted_test_outputs,
+    predicted_train_residuals,
+    widened,
+)
+from ntkbench.tasks.training_dynamics.published import PUBLISHED
+
+SUBSET_TAG, METHOD_TAG, GAP_TAG = 0, 1, 2
+PREDICTION_POINTS = 400  # integer steps the NTK curves are evaluated at (log-spaced)
+CURVE_POINTS = 60  # points of a predicted curve kept in the result file
+
+
+def is_regression(ds) -> bool:
+    """A dataset with a known real target made of Fourier modes (`fourier1d`)."""
+    return all(k in ds.meta for k in ("modes", "phases", "amplitude"))
+
+
+class TrainingDynamics(Task):
+    name = "training_dynamics"
+    version = 1
+    Budget = Budget
+    metrics = METRICS
+    published = PUBLISHED
+    datasets = ("fourier1d", "mnist1d", "mnist1d-shuffled")
+
+    def run(self, ctx: RunContext) -> TaskOutput:
+        ds, spec, budget = ctx.dataset, ctx.method, ctx.budget
+        n, steps = int(budget["n"]), int(budget["steps"])
+        check_budget(budget, len(ds.y_train), len(ds.y_test))
+        regression = is_regression(ds)
+
+        if regression:  # the first n: spread evenly round the circle (a regular grid for n = 2^k)
+            idx = np.arange(n)
+        else:
+            subset_key = jax.random.fold_in(jax.random.key(ctx.root_seed), SUBSET_TAG)
+            idx = np.asarray(class_balanced_indices(subset_key, ds.y_train, n, ds.num_classes))
+        x, labels = np.asarray(ds.x_train[idx]), np.asarray(ds.y_train[idx])
+        x_test, y_test = np.asarray(ds.x_test[: budget["test_points"]]), np.asarray(ds.y_test[: budget["test_points"]])
+        if regression:
+            y = fourier_components(x, ds.meta).sum(1, keepdims=True).astype(np.float32)
+        else:
+            y = centred_one_hot(labels, ds.num_classes)
+        num_outputs = y.shape[1]
+        probe = np.concatenate([x, x_test])
+        checkpoints = spectral.log_checkpoints(steps, budget["checkpoints"])
+
+        arch = arch_of(spec, ctx.params, num_outputs)
+        k_tt = k_st = lam = v = None
+        if arch is not None:
+            k_tt, k_st = grams(arch, x, x_test)
+            lam, v = spectral.eig_desc(k_tt)
+        lr = learning_rate(budget, None if lam is None else float(lam[0]), n)
+        ctx.log(
+            f"n={n}, {steps} full-batch GD steps at η={lr:.4g}" + (f" (λ_max={lam[0]:.4g})" if lam is not None else "")
+        )
+
+        data = DynamicsData(jnp.asarray(x), jnp.asarray(y), jnp.asarray(probe), checkpoints, lr)
+        outputs = self._run_method(ctx, data)
+        bad = [s for s in range(ctx.seeds) if not np.all(np.isfinite(outputs[s]))]
+        if bad:
+            raise ContractError(f"method {spec.name!r} returned non-finite outputs (NaN/inf) for seeds {bad}")
+
+        metrics: dict[str, Any] = {}
+        ntk: dict[str, Any] = {"lr": lr, "checkpoints": list(checkpoints)}
+        extra: dict[str, Any] = {"checkpoints": list(checkpoints), "lr": lr, "curves": {}}
+        residuals = outputs[:, :, :n, :] - y[None, None]  # (S, K, n, C)
+        if arch is not None and lam is not None and v is not None:
+            ntk.update(kernel="ntk", arch=arch.__dict__ | {"widths": list(arch.widths), "dense": list(arch.dense)})
+            metrics.update(self._spectral(ctx, checkpoints, residuals, lam, v, lr, ntk, extra))
+        else:
+            ntk["note"] = f"method {spec.name!r} declares no architecture (arch= hook): no kernel, no predictions"
+        if regression:
+            metrics.update(self._fourier(ctx, checkpoints, residuals, x, k_tt, y, lr))
+        else:
+            metrics.update(self._accuracy(ctx, checkpoints, outputs, y, y_test, k_tt, k_st, lr, n, extra))
+        if arch is not None:
+            metrics.update(self._gap_and_flops(ctx, arch, x, y, probe, lr, metrics))
+        return TaskOutput(metrics=metrics, ntk=ntk, extra=extra)
+
+    def _run_method(self, ctx: RunContext, data: DynamicsData) -> np.ndarray:
+        spec = ctx.method
+        want = (len(data.checkpoints), int(data.probe.shape[0]), data.num_outputs)
+
+        def one_seed(key):
+            out = spec.fn(jax.random.fold_in(key, METHOD_TAG), data, **ctx.params)
+            if tuple(np.shape(out)) != want:
+                raise ContractError(
+                    f"method {spec.name!r} returned outputs of shape {tuple(np.shape(out))}, expected {want}"
+                    " (checkpoints, probe points, outputs)"
+                )
+            return jnp.asarray(out, jnp.float32)
+
+        keys = seed_keys(ctx.root_seed, ctx.seeds)
+        timing = Timing()
+        if spec.jittable:
+            out = SeedPrograms(ctx.vmap_seeds, timing)("run", one_seed, (keys,))
+        else:
+            out, timing = run_seeds(one_seed, keys, vmap=False, jit=False)
+        ctx.timing.add(timing)
+        ctx.log(f"trained {ctx.seeds} seed(s) (compile {timing.compile_seconds:.1f}s, run {timing.run_seconds:.1f}s)")
+        return np.asarray(out, np.float64)
+
+    def _spectral(self, ctx, checkpoints, residuals, lam, v, lr, ntk, extra) -> dict:
+        n = len(lam)
+        bands = spectral.log_bands(n, ctx.budget["bands"])
+        band_lams = [spectral.band_eigenvalue(lam, b) for b in bands]
+        taus, preds, ratios, rhos, norms_all = [], [], [], [], []
+        for r in residuals:
+            norms = spectral.band_norms(v, r, bands)  # (K, B)
+            proj0 = v.T @ r[0]  # (n, C)
+            tau = [spectral.decay_time(checkpoints, norms[:, b]) for b in range(len(bands))]
+            pred = [spectral.predicted_decay_time(lam[a:z], proj0[a:z], lr, n) for a, z in bands]
+            taus.append(tau)
+            preds.append(pred)
+            ratios.append([t / p if t is not None and p else None for t, p in zip(tau, pred)])
+            rhos.append(spectral.spearman(band_lams, [1.0 / t if t else 0.0 for t in tau]))
+            norms_all.append(norms / np.where(norms[:1] > 0, norms[:1], 1.0))
+        out: dict[str, Any] = {"spearman_speed": metric(rhos)}
+        medians = [
+            float(np.median(present)) if (present := [q for q in row if q is not None]) else None for row in ratios
+        ]
+        out["tau_ratio_median"] = metric(medians)
+        for b in range(len(bands)):
+            out[f"tau_ratio@band={b}"] = metric([row[b] for row in ratios])
+            out[f"tau@band={b}"] = metric([row[b] for row in taus])
+            out[f"ntk_tau@band={b}"] = metric([row[b] for row in preds])
+        ntk["bands"] = [
+            {"band": b, "indices": [lo, hi], "eigenvalue": lam_b, "lr_lambda_over_n": lr * lam_b / n}
+            for b, ((lo, hi), lam_b) in enumerate(zip(bands, band_lams))
+        ]
+        ntk["top_eigenvalues"] = [float(t) for t in lam[: min(n, 16)]]
+        extra["curves"]["band_residual"] = np.mean(norms_all, axis=0).T.tolist()  # (B, K): relative to start
+        ctx.log(
+            f"spectral bias: Spearman(λ, 1/τ) {_fmt(out['spearman_speed'])}, measured/predicted τ median"
+            f" {_fmt(out['tau_ratio_median'])}"
+        )
+        return out
+
+    def _accuracy(self, ctx, checkpoints, outputs, y, y_test, k_tt, k_st, lr, n, extra) -> dict:
+        acc = (outputs[:, :, n:, :].argmax(-1) == y_test[None, None]).mean(-1) * 100.0  # (S, K)
+        out: dict[str, Any] = {"test_acc@final": metric(acc[:, -1])}
+        extra["curves"]["test_acc"] = acc.mean(0).tolist()
+        pred_acc = from_init = None
+        if k_tt is not None:
+            ts = prediction_steps(ctx.budget["steps"])
+
+            def accuracy(f_t):
+                return (f_t.argmax(-1) == y_test[None]).mean(-1) * 100.0
+
+            pred_acc = accuracy(predicted_test_outputs(k_tt, k_st, y, lr, ts))
+            from_init = [
+                accuracy(predicted_test_outputs(k_tt, k_st, y, lr, ts, f0[:n], f0[n:])) for f0 in outputs[:, 0]
+            ]
+            keep = np.unique(np.linspace(0, len(ts) - 1, CURVE_POINTS).astype(int))
+            extra["curves"]["ntk_test_acc"] = {"steps": ts[keep].tolist(), "acc": pred_acc[keep].tolist()}
+            extra["curves"]["ntk_from_init_test_acc"] = {
+                "steps": ts[keep].tolist(),
+                "acc": np.mean(from_init, axis=0)[keep].tolist(),
+            }
+        for target in ctx.budget["targets"]:
+            label = target_label(target)
+            out[f"steps_to@{label}"] = metric([spectral.steps_to(checkpoints, a, target) for a in acc])
+            if pred_acc is not None and from_init is not None:
+                out[f"ntk_steps_to@{label}"] = metric([spectral.steps_to(ts, pred_acc, target)])
+                out[f"ntk_from_init_steps_to@{label}"] = metric([spectral.steps_to(ts, a, target) for a in from_init])
+        ctx.log(
+            f"test accuracy {out['test_acc@final']['mean']:.1f} after {ctx.budget['steps']} steps; "
+            + ", ".join(
+                f"steps to {target_label(t)}%: {_fmt(out[f'steps_to@{target_label(t)}'])}"
+                + (
+                    f" (NTK {_fmt(out[f'ntk_steps_to@{target_label(t)}'])},"
+                    f" from the network's f_0 {_fmt(out[f'ntk_from_init_steps_to@{target_label(t)}'])})"
+                    if pred_acc is not None
+                    else ""
+                )
+                for t in ctx.budget["targets"]
+            )
+        )
+        return out
+
+    def _fourier(self, ctx, checkpoints, residuals, x, k_tt, y, lr) -> dict:
+        """Per Fourier mode: the training residual's amplitude at that frequency (a quadrature over
+        the training angles: the exact DFT coefficient when they are a regular grid), relative to
+        the mode's amplitude in the target."""
+        ds, thr = ctx.dataset, ctx.budget["fit_threshold"]
+        modes = [int(m) for m in ds.meta["modes"]]
+        theta = fourier_angle(x)
+        scale = float(ds.meta["amplitude"])
+        fits = []
+        for r in residuals:
+            rel = spectral.mode_amplitudes(theta, r[..., 0], modes) / scale  # (K, modes)
+            fits.append([spectral.crossing(checkpoints, rel[:, k], thr) for k in range(len(modes))])
+        out: dict[str, Any] = {}
+        for k, m in enumerate(modes):
+            out[f"steps_to_fit@k={m}"] = metric([row[k] for row in fits])
+        if k_tt is not None:
+            ts = prediction_steps(ctx.budget["steps"])
+            rel = spectral.mode_amplitudes(theta, predicted_train_residuals(k_tt, y, lr, ts)[..., 0], modes) / scale
+            for k, m in enumerate(modes):
+                out[f"ntk_steps_to_fit@k={m}"] = metric([spectral.crossing(ts, rel[:, k], thr)])
+        out["low_before_high"] = metric([spectral.low_before_high(row) for row in fits])
+        out["frequency_exponent"] = metric([spectral.fit_exponent(modes, row) for row in fits])
+        ctx.log(
+            "steps to fit mode k: "
+            + ", ".join(f"k={m}: {_fmt(out[f'steps_to_fit@k={m}'])}" for m in modes)
+            + f"; exponent {_fmt(out['frequency_exponent'])}, low before high {_fmt(out['low_before_high'])}"
+        )
+        return out
+
+    def _gap_and_flops(self, ctx, arch, x, y, probe, lr, metrics) -> dict:
+        budget, n = ctx.budget, len(x)
+        out: dict[str, Any] = {}
+        if budget["flops"]:
+            flops = flops_per_step(arch, x, y, lr)
+            out["flops_per_step"] = metric([flops])
+            for target in budget["targets"]:
+                steps_to = metrics.get(f"steps_to@{target_label(target)}")
+                if steps_to is not None and flops is not None:
+                    out[f"flops_to@{target_label(target)}"] = metric(
+                        [None if s is None else s * flops for s in steps_to["per_seed"]]
+                    )
+        seeds = min(budget["gap_seeds"], ctx.seeds)
+        keys = seed_keys(ctx.root_seed, ctx.seeds, GAP_TAG)[:seeds]
+        for width in budget["gap_widths"]:
+            arch_w = widened(arch, width)
+            lam_w = None
+            if budget["lr"] is None:
+                lam_w = float(np.linalg.eigvalsh(grams(arch_w, x, x[:1])[0])[-1])
+            lr_w = learning_rate(budget, lam_w, n)
+            timing = Timing()
+            gap_steps = budget["gap_steps"] or budget["steps"]
+            gaps = linearisation_gap(arch_w, x, y, probe, lr_w, gap_steps, keys, ctx.vmap_seeds, timing)
+            ctx.timing.add(timing)
+            out[f"linearisation_gap@width={width}"] = metric(gaps)
+            ctx.log(f"linearisation gap at width {width}: {np.mean(gaps):.4f} (η={lr_w:.4g})")
+        return out
+
+    def figures(self, records: list[dict]) -> list[Any]:
+        return figures.figures(records)
+
+
+def prediction_steps(steps: int) -> np.ndarray:
+    """0 and PREDICTION_POINTS log-spaced integer steps up to `steps` (where predictions are evaluated)."""
+    return np.concatenate([[0], np.unique(np.round(np.geomspace(1, steps, PREDICTION_POINTS)).astype(int))])
+
+
+def _fmt(m: dict) -> str:
+    v = m.get("mean")
+    return "—" if v is None else f"{v:.3g}"
+
+
+def check_budget(budget: dict, train_size: int, test_size: int) -> None:
+    """Budget values that are valid numbers but impossible for this dataset: an error naming the field."""
+    n = int(budget["n"])
+    if n > train_size:
+        raise ValueError(f"budget field 'n': {n} exceeds the {train_size} training examples of the dataset")
+    if budget["test_points"] > test_size:
+        raise ValueError(f"budget field 'test_points': {budget['test_points']} exceeds the {test_size} test examples")
+    if 2 ** (budget["bands"] - 1) - 1 >= n:
+        raise ValueError(
+            f"budget field 'bands': {budget['bands']} log-spaced bands need more than {2 ** (budget['bands'] - 1) - 1}"
+            f" eigenvalues, but n = {n}"
+        )
+    if budget["checkpoints"] > budget["steps"] + 1:
+        raise ValueError(
+            f"budget field 'checkpoints': {budget['checkpoints']} exceeds steps + 1 = {budget['steps'] + 1}"
+        )
+
+
+TASK = TrainingDynamics()
