@@ -576,8 +576,16 @@ def committed(tmp_path_factory) -> Path:
 def test_ntk_views_of_every_task(committed):
     forgetting = read(committed, "forgetting--fashion_mnist.html")
     assert "NTK view: predicted vs measured drop per task pair" in forgetting
-    assert "Spearman ρ" in forgetting and "sgd 0.62 / 0.47 / 0.07" in forgetting
-    assert "No NTK view: ntk-krr (the method exposes no network" in forgetting
+    # the reduced run (10k images per task) and the full-protocol one, told apart by their budgets
+    assert (
+        "Spearman ρ" in forgetting
+        and "sgd (ntk_probe=20, ntk_train_points=100, num_tasks=10) 0.62 / 0.47 / 0.07" in forgetting
+    )
+    assert "sgd (ntk_probe=30, ntk_train_points=200, num_tasks=null) 0.45 / 0.04 / -0.02" in forgetting
+    assert (
+        "No NTK view: ntk-krr (ntk_probe=30, ntk_train_points=200, num_tasks=null) (the method exposes no network"
+        in forgetting
+    )
     distill = read(committed, "distillation--fashion_mnist.html")
     assert "NTK view: kernel (KRR) vs trained networks" in distill and "random real subset, ipc 10" in distill
     assert '<td>kip: its set</td><td class="num">85.12</td>' in distill  # KRR-NTK on KIP's synthetic set
@@ -603,3 +611,21 @@ def test_no_hash_in_any_legend_or_ranked_table(committed):
         page = p.read_text(encoding="utf-8")
         shown = "".join(re.findall(r"<svg.*?</svg>|<table class=\"sortable ranked\".*?</table>", page, flags=re.S))
         assert not any(h in shown for h in hashes), p.name
+
+
+def test_committed_results_rank_only_full_protocol_runs(tmp_path):
+    """By default, the committed Fashion-MNIST forgetting page ranks the full-protocol runs (all
+    60k images per task, 3 seeds) and lists the 10k-image runs apart, each with its deviations."""
+    import json
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    full = {
+        json.loads(p.read_text())["method"]
+        for p in (root / "forgetting" / "fashion_mnist").rglob("*.json")
+        if json.loads(p.read_text()).get("protocol", {}).get("full")
+    }
+    assert full, "no full-protocol forgetting result is committed"
+    page = read(build_site(root, tmp_path / "s").parent, "forgetting--fashion_mnist.html")
+    assert sorted(ranked_methods(ranked_table(page))) == sorted(full)
+    reduced = re.search(r'<table class="sortable ranked reduced".*?</table>', page, flags=re.S)
+    assert reduced is not None and "train_examples 10000 of all" in reduced.group(0)

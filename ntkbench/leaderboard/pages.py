@@ -206,9 +206,11 @@ def ranked_view(task: str, records: list[dict], table_id: str) -> dict:
     name = r["metric"]
     head = metric_head(task, name) if name else {"text": "—", "title": ""}
     direction = {True: "higher is better", False: "lower is better", None: "no direction"}[r["higher"]]
-    recs = [row["rec"] for row in r["rows"]]
+    # labels tell apart the runs of one table: the ranked ones among themselves, the reduced ones
+    ranked = [row["rec"] for row in r["rows"] if not row["reduced"]]
+    reduced = [row["rec"] for row in r["rows"] if row["reduced"]]
     rows = []
-    for row, label in zip(r["rows"], labels(recs)):
+    for row, label in zip(r["rows"], labels(ranked) + labels(reduced)):
         rec = row["rec"]
         m = as_dict(rec.get("metrics")).get(name) if name else None
         text, sort = metric_cell(name, m, task, rec) if name else ("", None)
@@ -268,7 +270,7 @@ def best_of(task: str, records: list[dict]) -> dict | None:
         return found and {**found, "label": found["label"] + " (reduced budget)"}
     if not best or not r["metric"]:
         return None
-    recs = [row["rec"] for row in r["rows"]]
+    recs = [row["rec"] for row in r["rows"] if not row["reduced"]]
     label = labels(recs)[recs.index(best[0]["rec"])]
     value = metric_cell(r["metric"], as_dict(best[0]["rec"].get("metrics")).get(r["metric"]), task, best[0]["rec"])[0]
     arrow = {True: " ↑", False: " ↓", None: ""}[r["higher"]]
