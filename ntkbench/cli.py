@@ -320,9 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--executor",
         choices=("local", "slurm"),
         default="local",
-        help="local (default): this machine; slurm: a Slurm job array, one run per job unless "
-        "--slurm-runs-per-job (through submitit), "
-        "options from the suite's [executor] table and the --slurm-* flags",
+        help="local (default): this machine; slurm: a Slurm job array through submitit, options "
+        "from the suite's [executor] table and the --slurm-* flags",
     )
     g = s.add_argument_group("Slurm (with --executor slurm; each overrides the suite's [executor] field)")
     g.add_argument("--slurm-partition", help="partition (executor.partition)")
@@ -330,9 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--slurm-gpus", type=int, metavar="N", help="GPUs per job")
     g.add_argument("--slurm-cpus", type=_positive_int, metavar="N", help="CPUs per job")
     g.add_argument("--slurm-mem", type=float, metavar="GB", help="memory per job, GB")
-    g.add_argument(
-        "--slurm-runs-per-job", type=_positive_int, metavar="N", help="consecutive runs in one job (default 1)"
-    )
+    g.add_argument("--slurm-runs-per-job", type=_positive_int, metavar="N", help="runs in one job (default 1)")
     g.add_argument("--slurm-account", help="account to charge")
     s.set_defaults(fn=cmd_run)
 
@@ -346,11 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("leaderboard", parents=[common], help="build the static site from result files")
     s.add_argument("--results", type=Path, default=Path("results"), help="folder of result files (default: results)")
     s.add_argument("--out", type=Path, default=Path("leaderboard"), help="folder of the site (default: leaderboard)")
-    s.add_argument(
-        "--rank-reduced",
-        action="store_true",
-        help="rank runs at a reduced budget with the full-protocol ones (default: listed apart, unranked)",
-    )
+    s.add_argument("--rank-reduced", action="store_true", help="rank reduced-budget runs with the full-protocol ones")
     s.set_defaults(fn=cmd_leaderboard)
 
     s = sub.add_parser("validate", parents=[common], help="check result files and suites")
