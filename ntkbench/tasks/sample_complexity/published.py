@@ -27,4 +27,24 @@ PUBLISHED = tuple(
             ("mnist1d-shuffled", "cnn", 56.0),
         )
     ]
+    # The README's "Logistic regression" column: the repo's LinearBase (one linear layer) trained
+    # like its MLP (notebooks/train.py: Adam lr 1e-2, batch 100; 6000 steps in the classification
+    # notebook). The `mlp` method with depth 0 is that linear model.
+    + [
+        {
+            "name": f"{data}-logistic",
+            "task": "sample_complexity",
+            "dataset": data,
+            "method": "mlp",
+            "params": {"depth": 0},
+            "budget": _FULL,
+            "metric": "test_acc@n=4000",
+            "value": 32.0,
+            "tolerance": 5.0,
+            "seeds": 3,
+            "source": _MNIST1D + (" (shuffled)" if "shuffled" in data else "") + ", logistic regression",
+            "hardware": "any; 2 CPU cores: ~1 min for 3 seeds",
+        }
+        for data in ("mnist1d", "mnist1d-shuffled")
+    ]
 )
