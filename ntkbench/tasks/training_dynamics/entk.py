@@ -29,16 +29,20 @@ from ntkbench.models import Arch, Network
 def empirical_gram(apply: Callable[[Any, jax.Array], jax.Array], params: Any, x: jax.Array) -> jax.Array:
     """Θ̂(x, x) = (1/C) Σ_c J_c J_cᵀ, (n, n), for `apply(params, x) -> (n, C)` at `params`.
 
-    Reverse mode (`jax.jacrev`) costs n·C backward passes, each the price of one gradient, and
-    holds J (n, C, #params) at once: fine at this task's scale (n ≤ a few hundred, small nets).
-    The contraction runs leaf by leaf so no flattened copy of J is made."""
-    jac = jax.jacrev(lambda p: apply(p, x))(params)  # leaves (n, C, *leaf.shape)
+    J is formed example by example (`jax.jacrev` of f(x_i) alone, vmapped over the examples): valid
+    because `apply` treats examples independently (true of every `nb.models` network; instance norm
+    is per-example), and it keeps each reverse pass to one example's activations. Differentiating
+    the whole batch's output instead makes n·C full-batch reverse passes, n times the work, and
+    under vmap the conv layers' transposes then materialise tens of GB at n = 256. J itself,
+    (n, C, #params), is held at once: fine at this task's scale (n ≤ a few hundred, small nets)."""
+    one_example = lambda xi: jax.jacrev(lambda p: apply(p, xi[None])[0])(params)
+    jac = jax.vmap(one_example)(x)  # leaves (n, C, *leaf.shape)
 
     def leaf_gram(j):
         j = j.reshape(j.shape[0], j.shape[1], -1)  # (n, C, P_leaf)
         return jnp.einsum("ncp,mcp->nm", j, j)
 
-    num_outputs = jax.eval_shape(lambda p: apply(p, x), params).shape[-1]
+    num_outputs = jax.tree.leaves(jac)[0].shape[1]
     return sum(leaf_gram(j) for j in jax.tree.leaves(jac)) / num_outputs
 
 
