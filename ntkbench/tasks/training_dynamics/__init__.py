@@ -1,5 +1,5 @@
 """Training dynamics: spectral bias and computational complexity, NTK-predicted vs measured
-(`training_dynamics`, protocol version 1).
+(`training_dynamics`, protocol version 2: the empirical-NTK scores added).
 
 Protocol:
 - The harness draws one class-balanced subset of `n` training examples per run (key from the root
@@ -34,6 +34,21 @@ Protocol:
   `ntk_tau@band=<b>`, `tau_ratio@band=<b>` (measured ÷ predicted), `tau_ratio_median` (median
   ratio over the bands where both exist), `spearman_speed` (Spearman between the band's geometric
   mean eigenvalue and the measured speed 1/τ_b, an undecayed band has speed 0; the headline).
+- The same spectral-bias scores against the empirical NTK at initialisation (budget
+  `empirical_ntk`, default on; needs the `arch=` hook, else skipped without metrics): per seed,
+  Θ̂(X, X) = J Jᵀ of the method's architecture at the initial parameters, averaged over the output
+  components (the trace over the output axis ÷ C, as neural-tangents' `trace_axes`; with C = 1 it
+  is J Jᵀ, and then the linearised dynamics are exact), J taken with respect to every variable
+  `nb.build` returns, in one compiled program (vmapped over seeds like the method). The network is
+  the one `nb.fit_classifier` builds from the key the method is handed (`nb.build(model,
+  jax.random.split(key)[0])`): for the reference methods exactly the method's own initial
+  network, for a method that initialises otherwise an independent draw of the same architecture.
+  Each seed's residual is projected on its own Θ̂'s eigenvectors (float64 on the host) in the same
+  bands, predicted τ_b from that seed's r_0 with the same η (from the infinite-width λ_max):
+  `entk_tau@band=<b>`, `entk_pred_tau@band=<b>`, `entk_tau_ratio@band=<b>`,
+  `entk_tau_ratio_median`, `entk_spearman_speed`; `ntk.empirical` holds the bands' eigenvalues
+  (mean over seeds) and each seed's top eigenvalues, `curves.entk_band_residual` the mean residual
+  per band.
 - Linearisation gap: for each width w of `gap_widths`, the method's architecture with every hidden
   width (channels for a ConvNet) set to w and its first-order Taylor expansion around the same
   initialisation (`nb.linearize`, one jvp), both trained by the protocol's GD (η from that width's

@@ -26,3 +26,5 @@ class Budget:
     gap_seeds: PositiveInt = 1  # seeds (the first ones) the linearisation gap is measured for
     gap_steps: PositiveInt | None = None  # GD steps of the linearisation gap (None: `steps`)
     flops: bool = True  # XLA's FLOPs of one full-batch step of the method's architecture
+    # the spectral bias also against each seed's empirical NTK at init (`entk_*`: one n·C-row Jacobian per seed)
+    empirical_ntk: bool = True

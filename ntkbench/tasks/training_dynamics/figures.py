@@ -13,6 +13,8 @@ from ntkbench.charts import Chart, Point, Series, Table, as_dict, curve, is_numb
 
 TAU = re.compile(r"^tau@band=(\d+)$")
 NTK_TAU = re.compile(r"^ntk_tau@band=(\d+)$")
+ENTK_TAU = re.compile(r"^entk_tau@band=(\d+)$")
+ENTK_PRED_TAU = re.compile(r"^entk_pred_tau@band=(\d+)$")
 FIT = re.compile(r"^steps_to_fit@k=(\d+)$")
 NTK_FIT = re.compile(r"^ntk_steps_to_fit@k=(\d+)$")
 GAP = re.compile(r"^linearisation_gap@width=(\d+)$")
@@ -27,17 +29,22 @@ def decay_times(records: list[dict]) -> list[Chart]:
     series = []
     for i, (rec, label) in enumerate(zip(records, labels(records))):
         metrics = as_dict(rec.get("metrics"))
-        measured = {int(x): (m, s) for x, m, s in curve(metrics, TAU)}
-        predicted = {int(x): m for x, m, _ in curve(metrics, NTK_TAU)}
-        pts = tuple(sorted((predicted[b], m, s) for b, (m, s) in measured.items() if b in predicted and m > 0))
-        if pts:
-            series.append(Series(label, pts, group=i))
+        # the infinite-width NTK's bands, then (dashed) each seed's empirical NTK at init's own bands
+        for measured_re, predicted_re, suffix, dashed in (
+            (TAU, NTK_TAU, "", False),
+            (ENTK_TAU, ENTK_PRED_TAU, " eNTK", True),
+        ):
+            measured = {int(x): (m, s) for x, m, s in curve(metrics, measured_re)}
+            predicted = {int(x): m for x, m, _ in curve(metrics, predicted_re)}
+            pts = tuple(sorted((predicted[b], m, s) for b, (m, s) in measured.items() if b in predicted and m > 0))
+            if pts:
+                series.append(Series(label + suffix, pts, dashed=dashed, group=i))
     if not series:
         return []
     return [
         Chart(
             "decay time per eigenvalue band: measured vs NTK-predicted (log-log)",
-            "predicted τ (steps, linearised GD with the infinite-width NTK)",
+            "predicted τ (steps, linearised GD with the infinite-width NTK; “eNTK”: the empirical NTK at init)",
             "measured τ (steps; mean ± std over seeds)",
             tuple(series),
             kind="scatter",
@@ -45,8 +52,9 @@ def decay_times(records: list[dict]) -> list[Chart]:
             log_y=True,
             caption="One point per log-spaced band of the NTK's eigenvalues (1, 2, 4, ... directions from the top):"
             " the step at which the training residual inside the band falls to 1/e of its start. On the diagonal"
-            " the network follows its infinite-width linearisation; above it, it is slower. Bands not decayed"
-            " by the last step are left out.",
+            " the network follows its infinite-width linearisation; above it, it is slower. “eNTK”: the same"
+            " with each seed's empirical NTK at initialisation (its own eigenbasis and bands), on the diagonal"
+            " when the network moves as its own linearisation. Bands not decayed by the last step are left out.",
         )
     ]
 

@@ -37,6 +37,37 @@ METRICS = (
         missing="never",
         description="the same time for the linearised GD with the infinite-width NTK, from the measured r_0",
     ),
+    # the same scores against each seed's empirical NTK at initialisation (budget `empirical_ntk`)
+    MetricSpec(
+        "entk_spearman_speed",
+        description="spearman_speed with the eigenvalues and bands of each seed's empirical NTK at initialisation",
+    ),
+    MetricSpec(
+        "entk_tau_ratio_median",
+        higher_is_better=None,
+        description="median over the top bands of measured ÷ predicted decay time, both in the eigenbasis of the"
+        " seed's empirical NTK at init (1: the network moved as its own linearisation)",
+    ),
+    MetricSpec(
+        "entk_tau_ratio@band=<b>",
+        higher_is_better=None,
+        description="measured ÷ predicted decay time of band b of the seed's empirical NTK at init",
+    ),
+    MetricSpec(
+        "entk_tau@band=<b>",
+        unit="steps",
+        higher_is_better=None,
+        missing="> steps",
+        description="measured step at which the training residual inside band b of the seed's empirical NTK at"
+        " init falls to 1/e of its start",
+    ),
+    MetricSpec(
+        "entk_pred_tau@band=<b>",
+        unit="steps",
+        higher_is_better=None,
+        missing="never",
+        description="the same time for the linearised GD with the seed's empirical NTK at init, from the measured r_0",
+    ),
     MetricSpec(
         "linearisation_gap@width=<w>",
         higher_is_better=False,

@@ -105,6 +105,31 @@ def predicted_decay_time(lam, proj0, lr: float, n: int, horizon: float = 1e12) -
     return 0.5 * (lo + hi)
 
 
+def band_decay(checkpoints, residuals, lam, v, lr: float, bands) -> dict:
+    """One seed's residual trajectory (K, n, C) scored against one kernel (eigenpairs lam (n,)
+    descending, v (n, n)): per band the measured τ, the τ predicted by the linearised GD residual
+    from the seed's own r_0, their ratio (None where either is missing), the median ratio, the
+    Spearman correlation between the bands' eigenvalues and measured speeds 1/τ (an undecayed band
+    has speed 0), and the band norms relative to their start (K, B). The same code path serves the
+    infinite-width NTK (one kernel for every seed) and the empirical NTK (each seed its own)."""
+    n = len(lam)
+    norms = band_norms(v, residuals, bands)  # (K, B)
+    proj0 = v.T @ np.asarray(residuals[0], np.float64)  # (n, C)
+    tau = [decay_time(checkpoints, norms[:, b]) for b in range(len(bands))]
+    pred = [predicted_decay_time(lam[a:z], proj0[a:z], lr, n) for a, z in bands]
+    ratio = [t / p if t is not None and p else None for t, p in zip(tau, pred)]
+    present = [q for q in ratio if q is not None]
+    speeds = [1.0 / t if t else 0.0 for t in tau]
+    return {
+        "tau": tau,
+        "pred": pred,
+        "ratio": ratio,
+        "ratio_median": float(np.median(present)) if present else None,
+        "spearman": spearman([band_eigenvalue(lam, b) for b in bands], speeds),
+        "relative_norms": norms / np.where(norms[:1] > 0, norms[:1], 1.0),
+    }
+
+
 def spearman(a, b) -> float | None:
     """Spearman's rank correlation (ties averaged); None where either side is constant."""
     from scipy.stats import spearmanr

@@ -17,6 +17,7 @@ from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.training_dynamics import figures, spectral
 from ntkbench.tasks.training_dynamics.budget import Budget
 from ntkbench.tasks.training_dynamics.contract import DynamicsData
+from ntkbench.tasks.training_dynamics.entk import empirical_grams
 from ntkbench.tasks.training_dynamics.metrics import METRICS, target_label
 from ntkbench.tasks.training_dynamics.ntk import (
     flops_per_step,
@@ -41,7 +42,7 @@ def is_regression(ds) -> bool:
 
 class TrainingDynamics(Task):
     name = "training_dynamics"
-    version = 1
+    version = 2
     Budget = Budget
     metrics = METRICS
     published = PUBLISHED
@@ -91,6 +92,8 @@ class TrainingDynamics(Task):
         if arch is not None and lam is not None and v is not None:
             ntk.update(kernel="ntk", arch=arch.__dict__ | {"widths": list(arch.widths), "dense": list(arch.dense)})
             metrics.update(self._spectral(ctx, checkpoints, residuals, lam, v, lr, ntk, extra))
+            if budget["empirical_ntk"]:
+                metrics.update(self._empirical_spectral(ctx, arch, x, checkpoints, residuals, lr, ntk, extra))
         else:
             ntk["note"] = f"method {spec.name!r} declares no architecture (arch= hook): no kernel, no predictions"
         if regression:
@@ -125,38 +128,40 @@ class TrainingDynamics(Task):
         return np.asarray(out, np.float64)
 
     def _spectral(self, ctx, checkpoints, residuals, lam, v, lr, ntk, extra) -> dict:
-        n = len(lam)
-        bands = spectral.log_bands(n, ctx.budget["bands"])
-        band_lams = [spectral.band_eigenvalue(lam, b) for b in bands]
-        taus, preds, ratios, rhos, norms_all = [], [], [], [], []
-        for r in residuals:
-            norms = spectral.band_norms(v, r, bands)  # (K, B)
-            proj0 = v.T @ r[0]  # (n, C)
-            tau = [spectral.decay_time(checkpoints, norms[:, b]) for b in range(len(bands))]
-            pred = [spectral.predicted_decay_time(lam[a:z], proj0[a:z], lr, n) for a, z in bands]
-            taus.append(tau)
-            preds.append(pred)
-            ratios.append([t / p if t is not None and p else None for t, p in zip(tau, pred)])
-            rhos.append(spectral.spearman(band_lams, [1.0 / t if t else 0.0 for t in tau]))
-            norms_all.append(norms / np.where(norms[:1] > 0, norms[:1], 1.0))
-        out: dict[str, Any] = {"spearman_speed": metric(rhos)}
-        medians = [
-            float(np.median(present)) if (present := [q for q in row if q is not None]) else None for row in ratios
-        ]
-        out["tau_ratio_median"] = metric(medians)
-        for b in range(len(bands)):
-            out[f"tau_ratio@band={b}"] = metric([row[b] for row in ratios])
-            out[f"tau@band={b}"] = metric([row[b] for row in taus])
-            out[f"ntk_tau@band={b}"] = metric([row[b] for row in preds])
-        ntk["bands"] = [
-            {"band": b, "indices": [lo, hi], "eigenvalue": lam_b, "lr_lambda_over_n": lr * lam_b / n}
-            for b, ((lo, hi), lam_b) in enumerate(zip(bands, band_lams))
-        ]
-        ntk["top_eigenvalues"] = [float(t) for t in lam[: min(n, 16)]]
-        extra["curves"]["band_residual"] = np.mean(norms_all, axis=0).T.tolist()  # (B, K): relative to start
+        """Spectral bias against the infinite-width NTK (one kernel for every seed)."""
+        bands = spectral.log_bands(len(lam), ctx.budget["bands"])
+        scores = [spectral.band_decay(checkpoints, r, lam, v, lr, bands) for r in residuals]
+        out = band_metrics(scores, INFINITE_WIDTH_NAMES)
+        ntk["bands"] = band_summary(bands, [lam], lr)
+        ntk["top_eigenvalues"] = [float(t) for t in lam[: min(len(lam), 16)]]
+        extra["curves"]["band_residual"] = mean_band_residual(scores)
         ctx.log(
-            f"spectral bias: Spearman(λ, 1/τ) {_fmt(out['spearman_speed'])}, measured/predicted τ median"
+            f"spectral bias (NTK): Spearman(λ, 1/τ) {_fmt(out['spearman_speed'])}, measured/predicted τ median"
             f" {_fmt(out['tau_ratio_median'])}"
+        )
+        return out
+
+    def _empirical_spectral(self, ctx, arch, x, checkpoints, residuals, lr, ntk, extra) -> dict:
+        """Spectral bias against each seed's empirical NTK at initialisation (`entk.py`): the same
+        scoring, each seed its own kernel and eigenbasis; η stays the infinite-width one."""
+        timing = Timing()
+        method_keys = seed_keys(ctx.root_seed, ctx.seeds, METHOD_TAG)  # the keys `_run_method` hands the method
+        grams = empirical_grams(arch, x, method_keys, ctx.vmap_seeds, timing)
+        ctx.timing.add(timing)
+        eigs = [spectral.eig_desc(g) for g in grams]
+        bands = spectral.log_bands(len(x), ctx.budget["bands"])
+        scores = [spectral.band_decay(checkpoints, r, lam, v, lr, bands) for r, (lam, v) in zip(residuals, eigs)]
+        out = band_metrics(scores, EMPIRICAL_NAMES)
+        ntk["empirical"] = {
+            "kernel": "empirical NTK at initialisation (trace over outputs / C), per seed",
+            "bands": band_summary(bands, [lam for lam, _ in eigs], lr),
+            "top_eigenvalues": [[float(t) for t in lam[: min(len(lam), 16)]] for lam, _ in eigs],
+        }
+        extra["curves"]["entk_band_residual"] = mean_band_residual(scores)
+        ctx.log(
+            f"spectral bias (empirical NTK, compile {timing.compile_seconds:.1f}s, run {timing.run_seconds:.1f}s):"
+            f" Spearman(λ, 1/τ) {_fmt(out['entk_spearman_speed'])}, measured/predicted τ median"
+            f" {_fmt(out['entk_tau_ratio_median'])}"
         )
         return out
 
@@ -261,6 +266,39 @@ class TrainingDynamics(Task):
 
     def figures(self, records: list[dict]) -> list[Any]:
         return figures.figures(records)
+
+
+# Metric names of the spectral-bias scores: (measured τ, predicted τ, ratio, median ratio, Spearman).
+INFINITE_WIDTH_NAMES = ("tau", "ntk_tau", "tau_ratio", "tau_ratio_median", "spearman_speed")
+EMPIRICAL_NAMES = ("entk_tau", "entk_pred_tau", "entk_tau_ratio", "entk_tau_ratio_median", "entk_spearman_speed")
+
+
+def band_metrics(scores: list[dict], names: tuple[str, str, str, str, str]) -> dict[str, Any]:
+    """Per-seed `spectral.band_decay` scores -> the task's metrics under `names`."""
+    tau, pred, ratio, median, rho = names
+    out: dict[str, Any] = {rho: metric([s["spearman"] for s in scores])}
+    out[median] = metric([s["ratio_median"] for s in scores])
+    for b in range(len(scores[0]["tau"])):
+        out[f"{ratio}@band={b}"] = metric([s["ratio"][b] for s in scores])
+        out[f"{tau}@band={b}"] = metric([s["tau"][b] for s in scores])
+        out[f"{pred}@band={b}"] = metric([s["pred"][b] for s in scores])
+    return out
+
+
+def band_summary(bands, lams: list[np.ndarray], lr: float) -> list[dict]:
+    """Each band's indices and eigenvalue (geometric mean inside the band; averaged over the
+    kernels given: one for the infinite-width NTK, one per seed for the empirical one)."""
+    n = len(lams[0])
+    rows = []
+    for b, band in enumerate(bands):
+        lam_b = float(np.mean([spectral.band_eigenvalue(lam, band) for lam in lams]))
+        rows.append({"band": b, "indices": list(band), "eigenvalue": lam_b, "lr_lambda_over_n": lr * lam_b / n})
+    return rows
+
+
+def mean_band_residual(scores: list[dict]) -> list:
+    """The seeds' mean residual norm per band along training, relative to its start: (B, K)."""
+    return np.mean([s["relative_norms"] for s in scores], axis=0).T.tolist()
 
 
 def prediction_steps(steps: int) -> np.ndarray:
