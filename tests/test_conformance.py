@@ -45,6 +45,22 @@ def test_each_deviation_is_named_with_the_protocol_value():
     assert conformance(config("adversarial", params={"steps": 500}, origin="someone-else"))["full"]
 
 
+def test_deviations_do_not_depend_on_the_order_params_were_given_in():
+    # The runner computes the field from the suite's dict; validate, from the file read back
+    # (keys sorted): both must give the same line, or validate refuses the runner's own file.
+    record = config("adversarial", params={"widths": [], "dense": [1024], "steps": 46875})
+    record["params"] = {k: record["params"][k] for k in ("widths", "dense", "steps", "lr", "batch_size")} | {
+        k: v for k, v in record["params"].items() if k not in ("widths", "dense", "steps", "lr", "batch_size")
+    }
+    round_trip = json.loads(json.dumps(record, sort_keys=True))
+    assert conformance(record) == conformance(round_trip)
+    assert conformance(record)["deviations"] == [
+        "dense [1024] of [128]",
+        "steps 46875 of 2000",
+        "widths [] of [32, 64]",
+    ]
+
+
 def test_grid_points_and_stated_variants_stay_full():
     assert conformance(config("distillation", budget={"ipc": 50, "augment": "dsa"}))["full"]
     assert conformance(config("adversarial", budget={"eps": 0.2, "eps_sweep": [0.1, 0.3]}))["full"]

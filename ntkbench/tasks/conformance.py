@@ -64,10 +64,12 @@ def params_deviations(method: str, task: str, origin: str | None, params: dict[s
         defaults = get_method(method, task).params
     except (PluginError, LookupError):
         return []
+    # In sorted order, not the record's: a result file read back has its keys sorted, while the
+    # runner's dict has them in the order the suite (or a published entry) gave them.
     return [
-        f"{k} {describe(v)} of {describe(defaults[k])}"
-        for k, v in params.items()
-        if k in defaults and not _same(v, defaults[k])
+        f"{k} {describe(params[k])} of {describe(defaults[k])}"
+        for k in sorted(params)
+        if k in defaults and not _same(params[k], defaults[k])
     ]
 
 
