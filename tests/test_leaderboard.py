@@ -597,7 +597,7 @@ def test_ntk_views_of_every_task(committed):
     assert "Dashed lines with open squares" in sc and "infinite width" in sc and "mlp (depth=2, steps=3000) ∞" in sc
     lza = read(committed, "sample_complexity--lza.html")
     assert "n* against input dimension d (log-log)" in lza and "mlp n*(75) α=2.14" in lza
-    assert "mlp: α(75) = 2.14 ± 0.10" in lza and "mathdefault" not in lza  # sample std of the 3 seeds
+    assert "mlp: α(75) = 2.14 ± 0.11" in lza and "mathdefault" not in lza  # sample std of the 3 seeds
     index = read(committed, "index.html")
     assert "<b>multitask</b>" in index and "86.52 ± 0.31" in index  # the full-protocol run (60k images per task)
 
