@@ -19,11 +19,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 
 from ntkbench.engine.seeds import SeedPrograms, Timing
 from ntkbench.engine.train import build
-from ntkbench.models import Arch, Network
+from ntkbench.models import Arch
+from ntkbench.tasks.training_dynamics.ntk import network_fns
 
 
 def empirical_gram(apply: Callable[[Any, jax.Array], jax.Array], params: Any, x: jax.Array) -> jax.Array:
@@ -56,11 +56,7 @@ def empirical_grams(arch: Arch, x, method_keys: jax.Array, vmap: bool, timing: T
     the host (the Gram is formed in float32 inside one compiled program, vmapped over the seeds
     when `vmap`; eigendecompositions then run in float64)."""
     x = jnp.asarray(x)
-    model = lambda rngs: Network(arch, tuple(x.shape[1:]), rngs=rngs)
-    graphdef, _ = build(model, jax.random.key(0))  # the structure does not depend on the key
-
-    def apply(p, xb):
-        return nnx.merge(graphdef, p)(xb)
+    model, apply = network_fns(arch, tuple(x.shape[1:]))
 
     def one_seed(method_key, xb):
         _, params0 = build(model, init_key(method_key))

@@ -69,7 +69,8 @@ def widened(arch: Arch, width: int) -> Arch:
     return arch.replace(widths=(width,) * len(arch.widths))
 
 
-def _network_fns(arch: Arch, input_shape):
+def network_fns(arch: Arch, input_shape):
+    """(model, apply): the constructor `build` takes and apply(params, x) of its graph."""
     model = lambda rngs: Network(arch, input_shape, rngs=rngs)
     graphdef, _ = build(model, jax.random.key(0))
 
@@ -83,7 +84,7 @@ def linearisation_gap(arch: Arch, x, y, probe, lr: float, steps: int, keys, vmap
     """‖f_T − f_T^lin‖ / ‖f_T^lin‖ on the probe, per key: the network `arch` and its first-order
     Taylor expansion around the same initialisation, both trained by `steps` full-batch GD steps at
     η = lr on `mse`."""
-    model, apply = _network_fns(arch, tuple(np.asarray(x).shape[1:]))
+    model, apply = network_fns(arch, tuple(np.asarray(x).shape[1:]))
     data = Split(jnp.asarray(x), jnp.asarray(y), int(np.asarray(y).shape[-1]))
     probe = jnp.asarray(probe)
 
@@ -103,7 +104,7 @@ def linearisation_gap(arch: Arch, x, y, probe, lr: float, steps: int, keys, vmap
 def flops_per_step(arch: Arch, x, y, lr: float) -> float | None:
     """XLA's FLOP count of one compiled full-batch GD step (forward, backward, SGD update) of `arch`
     on (x, y) with the `mse` loss; None where the backend reports none."""
-    model, apply = _network_fns(arch, tuple(np.asarray(x).shape[1:]))
+    model, apply = network_fns(arch, tuple(np.asarray(x).shape[1:]))
     _, params = build(model, jax.random.key(0))
 
     def step(p, xb, yb):
