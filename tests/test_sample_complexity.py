@@ -194,3 +194,55 @@ def test_one_program_per_learning_curve_gives_the_metrics_of_one_per_n(tmp_path)
     compiled = {m: [line for line in lines if "(compile 0.0s" not in line] for m, lines in logs.items()}
     assert len(compiled["mlp-per-n"]) == 3  # a program per n
     assert [line.split(":")[0] for line in compiled["mlp"]] == ["n=40", "n=100"]  # n=40 apart, then one
+
+
+def test_a_deterministic_method_fits_once_per_distinct_subset_and_records_its_cg_fit(tmp_path):
+    """A `deterministic` method (a kernel fit: no key, order-free) runs once per distinct subset:
+    at n = the whole training set (MNIST-1D: 4000) the three seeds share one fit; below it every
+    seed fits its own subset. A CG fit's iterations and residual land in `kernel_solver`."""
+    import dataclasses
+
+    from ntkbench import api as nb
+    from ntkbench.methods.sample_complexity import mlp_arch
+    from ntkbench.registry import METHODS, get_method
+
+    calls: list[int] = []
+
+    def fit(key, train, *, ridge=1e-4):
+        calls.append(len(train.y))
+        arch = mlp_arch(train.num_classes, width=100, depth=2)
+        return nb.krr_predictor(arch, "ntk", train.x, train.y, train.num_classes, ridge=ridge, solver="cg", centres=100)
+
+    base = get_method("ntk-mlp", "sample_complexity")
+    once = dataclasses.replace(base, name="ntk-cg", fn=fit, params={"ridge": 1e-4})
+    every = dataclasses.replace(once, name="ntk-cg-every", extras={**once.extras, "deterministic": False})
+    assert once.extras["deterministic"]
+    doc = {
+        "seeds": 3,
+        "runs": [
+            {
+                "task": "sample_complexity",
+                "datasets": "mnist1d",
+                "methods": ["ntk-cg", "ntk-cg-every"],
+                "budget": {"n": [100, 4000], "targets": [20.0], "ntk_view": False},
+            }
+        ],
+    }
+    recs, fits = {}, {}
+    with (
+        METHODS.temporary(("sample_complexity", "ntk-cg"), once),
+        METHODS.temporary(("sample_complexity", "ntk-cg-every"), every),
+    ):
+        for r in expand_suite(doc, where="t"):
+            calls.clear()
+            recs[r.method] = execute_one(r, tmp_path, None, log=print)
+            fits[r.method] = list(calls)
+    assert recs["ntk-cg"]["status"] == recs["ntk-cg-every"]["status"] == "ok"
+    assert fits == {"ntk-cg": [100, 100, 100, 4000], "ntk-cg-every": [100, 100, 100, 4000, 4000, 4000]}
+    once_m, every_m = recs["ntk-cg"]["metrics"], recs["ntk-cg-every"]["metrics"]
+    assert once_m["test_acc@n=100"]["per_seed"] == every_m["test_acc@n=100"]["per_seed"]
+    full = once_m["test_acc@n=4000"]["per_seed"]
+    assert full == [every_m["test_acc@n=4000"]["per_seed"][0]] * 3  # seed 0's fit, shared
+    solver = recs["ntk-cg"]["kernel_solver"]
+    assert sorted(solver) == ["100", "4000"] and len(solver["4000"]) == 1 and len(solver["100"]) == 3
+    assert all(s["solver"] == "cg" and s["residual"] <= 1e-3 and s["nystrom_rank"] <= 100 for s in solver["4000"])

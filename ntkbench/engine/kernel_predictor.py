@@ -15,6 +15,14 @@ import numpy as np
 
 from ntkbench.models import Arch
 
+# How the predictor solves when the Gram does not fit (solver "cg"), measured at n = 60 000 on
+# Fashion-MNIST (benchmarks/RESULTS-kernel-scale.md): a rank-3000 Nyström preconditioner (n · m · 8
+# bytes) brings CG to a relative residual of 1e-3 in ~40 iterations; float32 CG stalls near 2e-4
+# there, so a tighter tolerance only spends iterations. Gram blocks are cached up to a quarter of
+# the memory available at the fit (each cached block is one less kernel evaluation per iteration).
+CG_OPTIONS = {"centres": 3000, "tol": 1e-3, "max_iters": 300}
+CG_CACHE_SHARE = 0.25
+
 
 def centred_one_hot(y, num_classes: int) -> np.ndarray:
     """Regression targets: one-hot minus 1/C (zero mean per example)."""
@@ -38,12 +46,15 @@ def krr_predictor(
     the mean diagonal of the Gram (see `ntkbench.kernels.krr_fit_predict`).
 
     The fit is `ntkbench.kernels.fit_kernel_regression` (solver "auto": the dense Cholesky solve
-    while its n² memory fits, else matrix-free CG; `solve_options` go to it). The predictor is
-    the returned `KernelRegression` (callable; `.info` says which solver ran). `return_gram`
-    needs the Gram, so it always solves dense."""
+    while its n² memory fits, else matrix-free CG with `CG_OPTIONS` and a Gram-block cache of
+    `CG_CACHE_SHARE` of the available memory; `solve_options` go to it and override those). The
+    predictor is the returned `KernelRegression` (callable; `.info` says which solver ran, its
+    iterations, residual and Nyström rank). `return_gram` needs the Gram, so it always solves dense."""
     from ntkbench.kernels import fit_kernel_regression, kernel_fn
+    from ntkbench.kernels.solve import available_bytes
 
     x = np.asarray(x)
+    solve_options = {**CG_OPTIONS, "cache_bytes": int(CG_CACHE_SHARE * available_bytes()), **solve_options}
     k = kernel_fn(arch, x.shape[1:], kind)
     fit = fit_kernel_regression(
         k,

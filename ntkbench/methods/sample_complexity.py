@@ -55,6 +55,8 @@ def cnn(
     return _fit(key, train, arch, lr, steps, batch_size)
 
 
+# deterministic: the kernel fit depends on the training examples alone (not the key, not their
+# order), so the task fits once per distinct subset: at n = the whole training set, once for all seeds.
 def _kernel_method(kind, arch_fn):
     def fit(key, train: nb.Split, *, ridge=1e-4, **arch_params):
         arch = arch_fn(train.num_classes, **arch_params)
@@ -63,19 +65,19 @@ def _kernel_method(kind, arch_fn):
     return fit
 
 
-@nb.method("ntk-mlp", task="sample_complexity", version="1", jittable=False, arch=mlp_arch)
+@nb.method("ntk-mlp", task="sample_complexity", version="1", jittable=False, deterministic=True, arch=mlp_arch)
 def ntk_mlp(key, train: nb.Split, *, width=100, depth=2, ridge=1e-4):
     """Kernel regression with the infinite-width NTK of the `mlp` architecture."""
     return _kernel_method("ntk", mlp_arch)(key, train, ridge=ridge, width=width, depth=depth)
 
 
-@nb.method("nngp-mlp", task="sample_complexity", version="1", jittable=False, arch=mlp_arch)
+@nb.method("nngp-mlp", task="sample_complexity", version="1", jittable=False, deterministic=True, arch=mlp_arch)
 def nngp_mlp(key, train: nb.Split, *, width=100, depth=2, ridge=1e-4):
     """Kernel regression with the infinite-width NNGP of the `mlp` architecture."""
     return _kernel_method("nngp", mlp_arch)(key, train, ridge=ridge, width=width, depth=depth)
 
 
-@nb.method("ntk-cnn", task="sample_complexity", version="1", jittable=False, arch=cnn_arch)
+@nb.method("ntk-cnn", task="sample_complexity", version="1", jittable=False, deterministic=True, arch=cnn_arch)
 def ntk_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten", ridge=1e-4):
     """Kernel regression with the infinite-width NTK of the `cnn` architecture."""
     return _kernel_method("ntk", cnn_arch)(
@@ -83,7 +85,7 @@ def ntk_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride
     )
 
 
-@nb.method("nngp-cnn", task="sample_complexity", version="1", jittable=False, arch=cnn_arch)
+@nb.method("nngp-cnn", task="sample_complexity", version="1", jittable=False, deterministic=True, arch=cnn_arch)
 def nngp_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten", ridge=1e-4):
     """Kernel regression with the infinite-width NNGP of the `cnn` architecture."""
     return _kernel_method("nngp", cnn_arch)(

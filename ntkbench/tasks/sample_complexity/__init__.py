@@ -28,7 +28,12 @@ Speed, not results: a method registered with `padded_subsets=True` (it reads its
 `nb.fit_classifier` / `nb.train_params` with `steps=`) compiles once per curve, not once per n:
 it is handed the subset padded to the largest n with `train.count = n` traced, and the trainer
 draws exactly the minibatches of the unpadded subset (tested: identical metrics). An n below the
-method's batch size, where the batch would shrink, runs in a program of its own.
+method's batch size, where the batch would shrink, runs in a program of its own. A method
+registered with `deterministic=True` (its fit depends on the training examples alone, not on the
+key or their order: the kernel methods) is fitted once per distinct subset, so at n = the whole
+training set one fit serves every seed. A kernel fit too large for the dense solve runs CG
+(`nb.krr_predictor`); its iterations, residual and Nyström rank are in the result's
+`kernel_solver`, per n.
 Budget: every field with its type and default in `budget.py`, or `ntkbench list sample_complexity`.
 Full protocol: the defaults, `n` and `targets` containing the protocol's grid (a curve may extend
 it, up to the whole training set), a reference method's default params, ≥ 3 seeds. Anything else is recorded as

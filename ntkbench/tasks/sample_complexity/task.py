@@ -23,6 +23,17 @@ from ntkbench.tasks.sample_complexity.published import PUBLISHED
 METHOD_TAG = 1  # the method's key's tag (the subset's is SUBSET_TAG)
 
 
+def _cg_summary(info) -> dict[str, Any]:
+    """What an iterative kernel fit did (its approximation is part of the result)."""
+    return {
+        "solver": info.solver,
+        "iterations": info.iterations,
+        "residual": info.residual,
+        "nystrom_rank": info.rank,
+        "seconds": round(info.seconds, 1),
+    }
+
+
 class SampleComplexity(Task):
     name = "sample_complexity"
     version = 1
@@ -54,7 +65,12 @@ class SampleComplexity(Task):
                 f"budget field 'n': {too_big[0]} exceeds the {len(ds.y_train)} training examples of {ds.name!r}"
             )
 
+        solver_by_n: dict[str, list] = {}  # iterative kernel fits, per n (a dense fit is exact)
+
         def evaluate(predictor):
+            info = getattr(predictor, "info", None)
+            if getattr(info, "solver", None) == "cg":
+                solver_by_n.setdefault(str(current_n), []).append(_cg_summary(info))
             if not callable(predictor):
                 raise ContractError(
                     f"method {spec.name!r} must return a predictor (x -> logits), got {type(predictor).__name__}"
@@ -82,6 +98,7 @@ class SampleComplexity(Task):
         shared = list(grid) if spec.extras.get("padded_subsets") and spec.jittable else []
         programs = SeedPrograms(ctx.vmap_seeds, Timing())
         for n in grid:
+            current_n = n
             keys = seed_keys(ctx.root_seed, ctx.seeds, n)
             timing = Timing()
             programs.timing = timing
@@ -104,6 +121,8 @@ class SampleComplexity(Task):
                 this_n = functools.partial(one_seed, n=n)
                 if spec.jittable:
                     out = programs(f"n={n}", this_n, (keys,))
+                elif spec.extras.get("deterministic"):
+                    out, timing = self._run_distinct_subsets(this_n, keys, ds, n, ctx.log)
                 else:
                     out, timing = run_seeds(this_n, keys, vmap=False, jit=False)
             accs, finite = out
@@ -125,7 +144,32 @@ class SampleComplexity(Task):
             per_seed = [n_star(grid, [acc_by_n[n][s] for n in grid], target) for s in range(ctx.seeds)]
             metrics[f"n_star@{target_label(target)}"] = metric(per_seed, mean=n_star(grid, mean_curve, target))
         ntk = ntk_view(ctx, grid, acc_by_n, x_train, x_test, y_test) if budget["ntk_view"] else {}
-        return TaskOutput(metrics=metrics, ntk=ntk, extra={"grid": grid})
+        extra: dict[str, Any] = {"grid": grid}
+        if solver_by_n:
+            extra["kernel_solver"] = solver_by_n
+        return TaskOutput(metrics=metrics, ntk=ntk, extra=extra)
+
+    @staticmethod
+    def _run_distinct_subsets(this_n, keys, ds, n, log):
+        """A `deterministic` method (its fit depends on the training examples alone, not on the
+        key or their order) runs once per distinct subset: where the grid reaches the whole
+        training set, every seed draws the same examples and one fit serves them all (at n = 60 000
+        that fit is half an hour of CG). The first seed with the subset runs; the others copy it."""
+        subsets = [
+            np.sort(
+                np.asarray(class_balanced_indices(jax.random.fold_in(k, SUBSET_TAG), ds.y_train, n, ds.num_classes))
+            )
+            for k in keys
+        ]
+        first: dict[bytes, int] = {}
+        owner = [first.setdefault(idx.tobytes(), s) for s, idx in enumerate(subsets)]
+        runs = sorted(set(owner))
+        if len(runs) < len(owner):
+            copies = [s for s, o in enumerate(owner) if o != s]
+            log(f"n={n}: seeds {copies} draw the same examples as an earlier seed; one fit per distinct subset")
+        out, timing = run_seeds(this_n, keys[np.asarray(runs)], vmap=False, jit=False)
+        pick = np.asarray([runs.index(o) for o in owner])
+        return jax.tree.map(lambda a: a[pick], out), timing
 
     def aggregate(self, records: list[dict]) -> list[dict]:
         """α of n* ∝ d^α per (method, params, targets) over the lza-<d> runs present."""
