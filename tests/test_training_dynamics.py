@@ -13,7 +13,7 @@ from flax import nnx
 
 import ntkbench as nb
 from ntkbench.data import load_dataset
-from ntkbench.data.synthetic import fourier_angle, fourier_components
+from ntkbench.data.synthetic import fourier_angle, fourier_components, zonal_components
 from ntkbench.orchestration.runner import execute
 from ntkbench.orchestration.suites import expand_suite
 from ntkbench.orchestration.validate import validate_result_file
@@ -218,6 +218,45 @@ def test_fourier1d_is_a_known_target_on_regular_grids():
     parts = fourier_components(ds.x_test, ds.meta)
     assert parts.shape == (1024, 4) and ((parts.sum(1) > 0) == ds.y_test).all()
     assert not set(np.round(fourier_angle(ds.x_test), 6)) & set(np.round(fourier_angle(ds.x_train), 6))
+
+
+def test_sphere3_is_a_known_target_of_spherical_harmonics():
+    """Zonal harmonics of degrees 1, 2, 4, 8 on uniform points of the sphere: each of mean square
+    a², mutually orthogonal (Monte Carlo over the 4096 training points), summing to the target
+    whose sign is the label; least squares on the columns recovers each degree's share."""
+    ds = load_dataset("sphere3")
+    assert ds.x_train.shape == (4096, 3) and ds.x_test.shape == (1024, 3) and ds.num_classes == 2
+    np.testing.assert_allclose((ds.x_train**2).sum(1), 3.0, rtol=1e-5)
+    parts = zonal_components(ds.x_train, ds.meta)
+    gram = parts.T @ parts / len(parts) / ds.meta["amplitude"] ** 2  # ≈ I
+    np.testing.assert_allclose(np.diag(gram), 1.0, atol=0.1)
+    assert np.abs(gram - np.diag(np.diag(gram))).max() < 0.1
+    assert ((zonal_components(ds.x_test, ds.meta).sum(1) > 0) == ds.y_test).all()
+    mix = parts @ np.array([1.0, 0.5, -0.25, 0.0])
+    np.testing.assert_allclose(spectral.component_coefficients(parts, mix[None]), [[1.0, 0.5, 0.25, 0.0]], atol=1e-9)
+
+
+def test_sphere3_degrees_are_fitted_low_before_high(tmp_path):
+    """The controlled dataset in three dimensions: the wide NTK-parameterised MLP fits the
+    spherical-harmonic degrees in order, as its infinite-width NTK predicts (eigenvalues falling
+    with the degree)."""
+    budget = {
+        "n": 256,
+        "test_points": 64,
+        "steps": 1500,
+        "checkpoints": 16,
+        "bands": 3,
+        "gap_widths": [],
+        "flops": False,
+    }
+    budget |= {"empirical_ntk": False}
+    (rec,), (path,) = _run(tmp_path, "sphere3", "mlp-ntk", budget, params={"mlp-ntk": {"width": 128}})
+    assert rec["status"] == "ok", rec["error"]
+    assert validate_result_file(path) == []
+    m = rec["metrics"]
+    assert m["low_before_high"]["mean"] == 1.0
+    assert m["steps_to_fit@k=1"]["mean"] < m["steps_to_fit@k=2"]["mean"] < m["steps_to_fit@k=4"]["mean"]
+    assert m["ntk_steps_to_fit@k=1"]["mean"] < m["ntk_steps_to_fit@k=2"]["mean"] < m["ntk_steps_to_fit@k=4"]["mean"]
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Datasets by name: `load_dataset("mnist1d")`. Loaders register themselves on import."""
 
 from ntkbench.data import images as _images  # noqa: F401  (registers mnist, fashion_mnist, cifar10, cifar100, svhn_cropped)
-from ntkbench.data import synthetic as _synthetic  # noqa: F401  (registers mnist1d, lza-<d>, fourier1d)
+from ntkbench.data import synthetic as _synthetic  # noqa: F401  (registers mnist1d, lza-<d>, fourier1d, sphere3)
 from ntkbench.data.base import Dataset, fingerprint_arrays
 from ntkbench.data.importer import DataImportError, import_dataset, list_available
 from ntkbench.data.registry import (

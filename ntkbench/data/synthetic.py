@@ -1,5 +1,6 @@
-"""Offline datasets: MNIST-1D (procedural), the Li–Zhang–Arora synthetic task and `fourier1d`
-(a circle of signals with a known target made of Fourier modes)."""
+"""Offline datasets: MNIST-1D (procedural), the Li–Zhang–Arora synthetic task, `fourier1d` (a
+circle of signals with a known target made of Fourier modes) and `sphere3` (points on the sphere
+with a known target made of spherical harmonics)."""
 
 from __future__ import annotations
 
@@ -152,3 +153,63 @@ def load_fourier1d(name: str, data_dir: Path) -> Dataset:
         num_classes=2,
         meta=meta,
     )
+
+
+SPHERE_DIM, SPHERE_DEGREES = 3, (1, 2, 4, 8)
+SPHERE_TRAIN, SPHERE_TEST = 4096, 1024
+
+
+def zonal_components(x, meta: dict) -> np.ndarray:
+    """The known target of a `sphere3` input split by degree: (N, K) with column k the zonal
+    spherical harmonic a √(2ℓ + 1) P_ℓ(⟨x̂, z_k⟩) of degree ℓ = meta["degrees"][k] about the unit
+    direction z_k = meta["directions"][k] (P_ℓ the Legendre polynomial; on the sphere each column
+    has mean square a², and columns of different degree are orthogonal)."""
+    from scipy.special import eval_legendre
+
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    cos = (x / np.linalg.norm(x, axis=1, keepdims=True)) @ np.asarray(meta["directions"], np.float64).T  # (N, K)
+    degrees = np.asarray(meta["degrees"])
+    return float(meta["amplitude"]) * np.sqrt(2 * degrees + 1) * eval_legendre(degrees, cos)
+
+
+@register_dataset(
+    "sphere3",
+    "points on the sphere S^2 (scaled to |x|^2 = 3; 4096 train / 1024 test, uniform);"
+    " known real target sum_k a sqrt(2l+1) P_l(<x, z_k>), degrees l = 1, 2, 4, 8; label: target > 0",
+)
+def load_sphere3(name: str, data_dir: Path) -> Dataset:
+    """Inputs uniform on the unit sphere of R^3, scaled to |x|² = 3 (unit mean square per
+    coordinate, like standardised data), with a known target made of one zonal spherical harmonic
+    per degree ℓ in (1, 2, 4, 8), each about its own random direction, of equal mean square
+    (`zonal_components` rebuilds each degree's part from x). Every MLP kernel is a function of
+    ⟨x, x'⟩ here, so its eigenfunctions on the sphere are the spherical harmonics, degree by
+    degree (Mercer / Funk–Hecke): the controlled dataset of spectral bias in more than one
+    dimension. The integer label (target > 0) makes it a two-class dataset for any task."""
+    rng = np.random.default_rng(np.random.SeedSequence([0x5F, 0x3]))
+    g = rng.standard_normal((SPHERE_TRAIN + SPHERE_TEST, SPHERE_DIM))
+    x = (np.sqrt(SPHERE_DIM) * g / np.linalg.norm(g, axis=1, keepdims=True)).astype(np.float32)
+    z = rng.standard_normal((len(SPHERE_DEGREES), SPHERE_DIM))
+    meta = {
+        "source": "generated: Gaussian points normalised onto the sphere, seed SeedSequence([0x5F, 0x3])",
+        "normalisation": "none (|x|^2 = 3: unit mean square per coordinate)",
+        "degrees": list(SPHERE_DEGREES),
+        "directions": (z / np.linalg.norm(z, axis=1, keepdims=True)).tolist(),
+        "amplitude": math.sqrt(1.0 / len(SPHERE_DEGREES)),  # unit target variance
+        "target": "sum over degrees l of amplitude * sqrt(2l+1) * P_l(<x/|x|, direction_l>)",
+    }
+    y = (zonal_components(x, meta).sum(1) > 0).astype(np.int32)
+    return Dataset(
+        name=name,
+        x_train=x[:SPHERE_TRAIN],
+        y_train=y[:SPHERE_TRAIN],
+        x_test=x[SPHERE_TRAIN:],
+        y_test=y[SPHERE_TRAIN:],
+        num_classes=2,
+        meta=meta,
+    )
+
+
+def target_components(x, meta: dict) -> np.ndarray:
+    """The known target of a controlled dataset (`fourier1d`, `sphere3`) split into its modes:
+    (N, K), the columns summing to the target."""
+    return zonal_components(x, meta) if "degrees" in meta else fourier_components(x, meta)

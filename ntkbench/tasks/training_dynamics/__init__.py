@@ -4,10 +4,10 @@
 Protocol:
 - The harness draws one class-balanced subset of `n` training examples per run (key from the root
   seed: every seed and every method sees the same set; seeds differ in the method's key only;
-  `fourier1d`: its first n examples) and regression targets Y (n, C): centred one-hot labels
-  (one-hot − 1/C), or, on a dataset with a known real target (`fourier1d`: meta `modes`,
-  `phases`, `amplitude`), that target (C = 1). The probe is the n training inputs followed by the
-  first `test_points` test inputs.
+  `fourier1d`, `sphere3`: its first n examples) and regression targets Y (n, C): centred one-hot
+  labels (one-hot − 1/C), or, on a dataset with a known real target (`fourier1d`: meta `modes`,
+  `phases`, `amplitude`; `sphere3`: `degrees`, `directions`, `amplitude`), that target (C = 1).
+  The probe is the n training inputs followed by the first `test_points` test inputs.
 - The kernel: Θ, the infinite-width NTK (neural-tangents, `ntkbench.kernels`) of the method's
   architecture from its `arch=` hook, `@nb.method(..., arch=fn)` with `fn(num_outputs, *,
   <method params>) -> nb.models.Arch`, on the training set; eigenpairs (λ_i, v_i), descending.
@@ -74,6 +74,11 @@ Protocol:
   `ntk_steps_to_fit@k=<m>` the same for the infinite-width mean dynamics, `low_before_high` the
   share of seeds whose modes are fitted in order of frequency (an unfitted mode counts as last),
   `frequency_exponent` the slope of log steps against log m (published: 2, Basri et al. 2019).
+  In three dimensions (`sphere3`: points uniform on the sphere S², |x|² = 3, target Σ_ℓ a √(2ℓ+1)
+  P_ℓ(⟨x̂, z_ℓ⟩), one zonal spherical harmonic of each degree ℓ = 1, 2, 4, 8 about its own
+  direction; every MLP kernel is a function of ⟨x, x'⟩ there, so its eigenfunctions are the
+  spherical harmonics): the same metrics with k the degree, the residual's amplitude in a degree
+  being its least-squares coefficient on that degree's component over the training points.
 - Each result also holds the checkpoints, η, the mean residual per band along training
   (`curves.band_residual`, relative to its start), the mean test-accuracy curve and the predicted
   ones (`curves.ntk_test_acc`, `curves.ntk_from_init_test_acc`); `ntk` holds the bands'

@@ -112,15 +112,16 @@ METRICS = (
         missing="> steps",
         description="steps_to@<target> × flops_per_step",
     ),
-    # the controlled dataset (fourier1d): the truth is known mode by mode
+    # the controlled datasets (fourier1d, sphere3): the truth is known mode by mode
     MetricSpec(
         "steps_to_fit@k=<k>",
         unit="steps",
         higher_is_better=False,
         missing="> steps",
-        description="first step at which the training residual's amplitude at frequency k (a quadrature over the"
-        " training angles: the DFT coefficient on a regular grid) is below fit_threshold × the mode's amplitude in"
-        " the target",
+        description="first step at which the training residual's amplitude in mode k of the target is below"
+        " fit_threshold × the mode's amplitude in the target (fourier1d: frequency k, a quadrature over the training"
+        " angles, the DFT coefficient on a regular grid; sphere3: spherical-harmonic degree k, the least-squares"
+        " coefficient on the target's degree-k component)",
     ),
     MetricSpec(
         "ntk_steps_to_fit@k=<k>",
@@ -131,13 +132,14 @@ METRICS = (
     ),
     MetricSpec(
         "low_before_high",
-        description="share of seeds whose modes are fitted in order of frequency (1: every seed)",
+        description="share of seeds whose modes are fitted in order of frequency or degree (1: every seed)",
     ),
     MetricSpec(
         "frequency_exponent",
         higher_is_better=None,
         description="slope of log steps_to_fit against log k over the fitted modes (Basri et al. 2019: 2 on the"
-        " circle)",
+        " circle; on the sphere S^(d-1) the ReLU NTK's eigenvalues fall like k^-d, Bietti & Mairal 2019, so about 3"
+        " on sphere3)",
     ),
 )
 

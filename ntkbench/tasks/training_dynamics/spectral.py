@@ -1,5 +1,6 @@
 """The measurements on recorded trajectories, pure numpy: eigenvalue bands, decay times, the
-linearised GD prediction of a band's decay, first-crossing steps, Fourier-mode residuals.
+linearised GD prediction of a band's decay, first-crossing steps, residuals per mode of a known
+target (Fourier modes, spherical-harmonic components).
 
 Gradient descent on L = 1/(2n) Σ‖f − y‖² at learning rate η moves the training residual
 r = f − y of a linear model with kernel Θ (n × n, eigenpairs (λ_i, v_i)) by
@@ -177,6 +178,15 @@ def mode_amplitudes(theta, values, modes) -> np.ndarray:
     basis = np.exp(1j * np.outer(theta, np.asarray(modes, np.float64)))  # (N, M)
     coef = (np.asarray(values, np.float64) * w) @ basis / np.pi
     return np.abs(coef)
+
+
+def component_coefficients(columns, values) -> np.ndarray:
+    """|c| of the least-squares fit values ≈ columns @ c: columns (N, M) sampled components of a
+    target, values (..., N) -> (..., M)."""
+    a = np.asarray(columns, np.float64)
+    v = np.asarray(values, np.float64)
+    coef, *_ = np.linalg.lstsq(a, v.reshape(-1, a.shape[0]).T, rcond=None)  # (M, prod(...))
+    return np.abs(coef.T).reshape(v.shape[:-1] + (a.shape[1],))
 
 
 def fit_exponent(freqs, times) -> float | None:

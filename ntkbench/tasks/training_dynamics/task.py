@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.data.subsets import class_balanced_indices
-from ntkbench.data.synthetic import fourier_angle, fourier_components
+from ntkbench.data.synthetic import fourier_angle, target_components
 from ntkbench.engine.kernel_predictor import arch_of, centred_one_hot
 from ntkbench.engine.seeds import SeedPrograms, Timing, run_seeds, seed_keys
 from ntkbench.results import metric
@@ -36,8 +36,24 @@ CURVE_POINTS = 60  # points of a predicted curve kept in the result file
 
 
 def is_regression(ds) -> bool:
-    """A dataset with a known real target made of Fourier modes (`fourier1d`)."""
-    return all(k in ds.meta for k in ("modes", "phases", "amplitude"))
+    """A dataset with a known real target made of modes: Fourier modes (`fourier1d`: meta `modes`,
+    `phases`, `amplitude`) or spherical harmonics (`sphere3`: `degrees`, `directions`, `amplitude`)."""
+    return all(k in ds.meta for k in ("modes", "phases", "amplitude")) or all(
+        k in ds.meta for k in ("degrees", "directions", "amplitude")
+    )
+
+
+def mode_residuals(ds, x):
+    """values (..., n) on the training inputs x -> (..., modes): the amplitude of each mode of the
+    known target in them, relative to its amplitude in the target (1 at f = 0, where the residual is
+    −target). Fourier modes: a quadrature over the training angles (the DFT coefficient on a regular
+    grid). Spherical harmonics: least-squares coefficients on the target's zonal components sampled
+    at x (degrees are orthogonal on the sphere, nearly so on n random points)."""
+    if "degrees" in ds.meta:
+        columns = target_components(x, ds.meta)
+        return lambda values: spectral.component_coefficients(columns, values)
+    theta, modes, scale = fourier_angle(x), ds.meta["modes"], float(ds.meta["amplitude"])
+    return lambda values: spectral.mode_amplitudes(theta, values, modes) / scale
 
 
 class TrainingDynamics(Task):
@@ -46,7 +62,7 @@ class TrainingDynamics(Task):
     Budget = Budget
     metrics = METRICS
     published = PUBLISHED
-    datasets = ("fourier1d", "mnist1d", "mnist1d-shuffled")
+    datasets = ("fourier1d", "sphere3", "mnist1d", "mnist1d-shuffled", "lza-<d>", "fashion_mnist")
 
     def run(self, ctx: RunContext) -> TaskOutput:
         ds, spec, budget = ctx.dataset, ctx.method, ctx.budget
@@ -54,7 +70,7 @@ class TrainingDynamics(Task):
         check_budget(budget, len(ds.y_train), len(ds.y_test))
         regression = is_regression(ds)
 
-        if regression:  # the first n: spread evenly round the circle (a regular grid for n = 2^k)
+        if regression:  # the first n: spread evenly (fourier1d: a regular grid for n = 2^k; sphere3: uniform)
             idx = np.arange(n)
         else:
             subset_key = jax.random.fold_in(jax.random.key(ctx.root_seed), SUBSET_TAG)
@@ -62,7 +78,7 @@ class TrainingDynamics(Task):
         x, labels = np.asarray(ds.x_train[idx]), np.asarray(ds.y_train[idx])
         x_test, y_test = np.asarray(ds.x_test[: budget["test_points"]]), np.asarray(ds.y_test[: budget["test_points"]])
         if regression:
-            y = fourier_components(x, ds.meta).sum(1, keepdims=True).astype(np.float32)
+            y = target_components(x, ds.meta).sum(1, keepdims=True).astype(np.float32)
         else:
             y = centred_one_hot(labels, ds.num_classes)
         num_outputs = y.shape[1]
@@ -97,7 +113,7 @@ class TrainingDynamics(Task):
         else:
             ntk["note"] = f"method {spec.name!r} declares no architecture (arch= hook): no kernel, no predictions"
         if regression:
-            metrics.update(self._fourier(ctx, checkpoints, residuals, x, k_tt, y, lr))
+            metrics.update(self._modes(ctx, checkpoints, residuals, x, k_tt, y, lr))
         else:
             metrics.update(self._accuracy(ctx, checkpoints, outputs, y, y_test, k_tt, k_st, lr, n, extra))
         if arch is not None:
@@ -207,24 +223,23 @@ class TrainingDynamics(Task):
         )
         return out
 
-    def _fourier(self, ctx, checkpoints, residuals, x, k_tt, y, lr) -> dict:
-        """Per Fourier mode: the training residual's amplitude at that frequency (a quadrature over
-        the training angles: the exact DFT coefficient when they are a regular grid), relative to
-        the mode's amplitude in the target."""
+    def _modes(self, ctx, checkpoints, residuals, x, k_tt, y, lr) -> dict:
+        """Per mode of the known target (a Fourier frequency, or a spherical-harmonic degree): the
+        training residual's amplitude in it relative to the target's (`mode_residuals`), and the
+        first step at which that falls below `fit_threshold`."""
         ds, thr = ctx.dataset, ctx.budget["fit_threshold"]
-        modes = [int(m) for m in ds.meta["modes"]]
-        theta = fourier_angle(x)
-        scale = float(ds.meta["amplitude"])
+        modes = [int(m) for m in ds.meta["degrees" if "degrees" in ds.meta else "modes"]]
+        relative = mode_residuals(ds, x)
         fits = []
         for r in residuals:
-            rel = spectral.mode_amplitudes(theta, r[..., 0], modes) / scale  # (K, modes)
+            rel = relative(r[..., 0])  # (K, modes)
             fits.append([spectral.crossing(checkpoints, rel[:, k], thr) for k in range(len(modes))])
         out: dict[str, Any] = {}
         for k, m in enumerate(modes):
             out[f"steps_to_fit@k={m}"] = metric([row[k] for row in fits])
         if k_tt is not None:
             ts = prediction_steps(ctx.budget["steps"])
-            rel = spectral.mode_amplitudes(theta, predicted_train_residuals(k_tt, y, lr, ts)[..., 0], modes) / scale
+            rel = relative(predicted_train_residuals(k_tt, y, lr, ts)[..., 0])
             for k, m in enumerate(modes):
                 out[f"ntk_steps_to_fit@k={m}"] = metric([spectral.crossing(ts, rel[:, k], thr)])
         out["low_before_high"] = metric([spectral.low_before_high(row) for row in fits])
