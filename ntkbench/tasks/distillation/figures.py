@@ -55,7 +55,9 @@ def ntk_view(records: list[dict]) -> list[Chart]:
             continue
         kernels.add(str(ntk.get("kernel")))
         ipc = as_dict(rec.get("budget")).get("ipc")
-        for which, what in (("synthetic", f"{label}: its set"), ("random_subset", f"random real subset, ipc {ipc}")):
+        # Runs of one method at several ipc: the label may have spent its three fields on others.
+        mine = label if f"ipc={ipc}" in label else f"{label}, ipc {ipc}"
+        for which, what in (("synthetic", f"{mine}: its set"), ("random_subset", f"random real subset, ipc {ipc}")):
             v = as_dict(ntk.get(which))
             if not v or (which == "random_subset" and compact(v) in seen):
                 continue
