@@ -590,10 +590,10 @@ def test_ntk_views_of_every_task(committed):
     assert "NTK view: kernel (KRR) vs trained networks" in distill and "random real subset, ipc 10" in distill
     # KRR-NTK on KIP's synthetic set, full protocol at ipc 1 (every evaluation) beside the reduced ipc 10 run
     assert (
-        '<td>kip (eval_epochs=300, eval_networks=5, evaluations=convnet,mlp,krr), ipc 1: its set</td>'
+        "<td>kip (eval_epochs=300, eval_networks=5, evaluations=convnet,mlp,krr), ipc 1: its set</td>"
         '<td class="num">79.56</td>' in distill
     )
-    assert '<td>kip (eval_epochs=50, eval_networks=1, evaluations=convnet,mlp,krr), ipc 10: its set</td>' in distill
+    assert "<td>kip (eval_epochs=50, eval_networks=1, evaluations=convnet,mlp,krr), ipc 10: its set</td>" in distill
     adv = read(committed, "adversarial--fashion_mnist.html")
     assert "NTK view: eigen-feature usefulness and robustness" in adv and "kernel distance" in adv
     assert "0.067 (1 seed)" in adv and "n/a: the predictor is not a Classifier" in adv
