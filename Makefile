@@ -20,8 +20,11 @@ run: install
 	$(BIN)/ntkbench run suites/quick.toml --out runs --reference results
 	$(BIN)/ntkbench leaderboard --results runs --out runs/leaderboard
 
+# Tests in TEST_WORKERS processes (pytest-xdist): XLA:CPU compiles on one thread, and most of a
+# test's time is compiling small programs, so two processes keep both cores busy.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # Style (ruff), types (mypy) and the import layers (import-linter contracts in pyproject.toml).
 LINT_PATHS := ntkbench tests benchmarks examples
