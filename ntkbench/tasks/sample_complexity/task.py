@@ -67,10 +67,12 @@ class SampleComplexity(Task):
 
         solver_by_n: dict[str, list] = {}  # iterative kernel fits, per n (a dense fit is exact)
 
-        def evaluate(predictor):
+        def evaluate(predictor, n=None):
+            # An eager kernel predictor says how it was fitted (n is static there; in a compiled
+            # curve n is traced, and a jitted method returns no fit info).
             info = getattr(predictor, "info", None)
-            if getattr(info, "solver", None) == "cg":
-                solver_by_n.setdefault(str(current_n), []).append(_cg_summary(info))
+            if n is not None and getattr(info, "solver", None) == "cg":
+                solver_by_n.setdefault(str(n), []).append(_cg_summary(info))
             if not callable(predictor):
                 raise ContractError(
                     f"method {spec.name!r} must return a predictor (x -> logits), got {type(predictor).__name__}"
@@ -86,7 +88,7 @@ class SampleComplexity(Task):
         def one_seed(key, n):
             idx = class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes)
             train = Split(x_train[idx], y_train[idx], ds.num_classes)
-            return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params))
+            return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params), n)
 
         counts = np.bincount(ds.y_train, minlength=ds.num_classes)
         quotas = {n: balanced_quota(counts, n) for n in grid}
@@ -98,7 +100,6 @@ class SampleComplexity(Task):
         shared = list(grid) if spec.extras.get("padded_subsets") and spec.jittable else []
         programs = SeedPrograms(ctx.vmap_seeds, Timing())
         for n in grid:
-            current_n = n
             keys = seed_keys(ctx.root_seed, ctx.seeds, n)
             timing = Timing()
             programs.timing = timing
@@ -154,7 +155,8 @@ class SampleComplexity(Task):
         """A `deterministic` method (its fit depends on the training examples alone, not on the
         key or their order) runs once per distinct subset: where the grid reaches the whole
         training set, every seed draws the same examples and one fit serves them all (at n = 60 000
-        that fit is half an hour of CG). The first seed with the subset runs; the others copy it."""
+        a CG fit of 5 to 30 minutes, by the memory its Gram-block cache gets). The first seed with
+        the subset runs; the others copy it."""
         subsets = [
             np.sort(
                 np.asarray(class_balanced_indices(jax.random.fold_in(k, SUBSET_TAG), ds.y_train, n, ds.num_classes))
