@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import ntkbench.kernels as K
-from ntkbench.engine.kernel_predictor import centred_one_hot, krr_predictor
+from ntkbench.engine.kernel_predictor import centred_one_hot, krr_on_subsets, krr_predictor
 from ntkbench.kernels.solve import cg_bytes, dense_bytes, fit_kernel_regression
 from ntkbench.models import mlp
 
@@ -155,6 +155,29 @@ def test_krr_predictor_goes_through_the_entry_point(problem):
     assert cg.info.solver == "cg" and cg(xt[:5]).shape == (5, c)
     with pytest.raises(ValueError, match="keep_gram"):
         krr_predictor(arch, "ntk", x, y, c, return_gram=True, solver="cg")
+
+
+@pytest.mark.parametrize("union_fits", [True, False])
+def test_krr_on_subsets_is_krr_on_each_subset(problem, monkeypatch, union_fits):
+    """Overlapping subsets of one pool (a learning curve's): the kernel on their union once, then
+    per subset the same Gram and the same test predictions as fitting that subset alone; when the
+    union's Gram does not fit, each subset is fitted on its own."""
+    import ntkbench.kernels.solve as solve
+
+    k, x, y, xt, _, c = problem
+    rng = np.random.default_rng(0)
+    subsets = [rng.permutation(600)[:m] for m in (50, 200, 400)]  # unsorted, overlapping
+    if not union_fits:
+        monkeypatch.setattr(solve, "available_bytes", lambda: 1)
+    fits = list(krr_on_subsets(k.arch, "ntk", x, y, subsets, xt[:300], c))
+    assert len(fits) == len(subsets)
+    for idx, (scores, k_tt) in zip(subsets, fits):
+        alone, g = krr_predictor(k.arch, "ntk", x[idx], y[idx], c, return_gram=True)
+        # float32 entries from other block shapes: the arc-cosine of a dot product rounded
+        # differently moves near-diagonal entries by ~1e-4 relative
+        np.testing.assert_allclose(k_tt, g, rtol=5e-4)
+        np.testing.assert_allclose(scores, np.asarray(alone(xt[:300])), atol=1e-3)  # targets of scale 1
+        assert (scores.argmax(-1) == np.asarray(alone(xt[:300])).argmax(-1)).mean() > 0.99
 
 
 BAD = {  # argument -> (bad value from the good (x, Y), the name the error must say)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,9 +22,15 @@ def class_balanced_indices(key: jax.Array, labels: np.ndarray | jax.Array, n: in
     if not 0 < n <= counts.sum():
         raise ValueError(f"class-balanced subset: n={n} is outside 1..{counts.sum()} (the split size)")
     quota = balanced_quota(counts, n)
-    by_class, starts = _ranked_by_class(key, labels, counts)
-    picks = [by_class[starts[c] + jnp.arange(int(quota[c]))] for c in range(num_classes) if quota[c]]
-    return jnp.concatenate(picks)
+    return _balanced_picks(key, jnp.asarray(labels), tuple(map(int, counts)), tuple(map(int, quota)))
+
+
+# One program per (labels, n): called eagerly (the NTK views, the subset of a stream), each class's
+# gather would otherwise dispatch, and compile, as an op of its own.
+@functools.partial(jax.jit, static_argnames=("counts", "quota"))
+def _balanced_picks(key: jax.Array, labels: jax.Array, counts: tuple[int, ...], quota: tuple[int, ...]) -> jax.Array:
+    by_class, starts = _ranked_by_class(key, labels, np.asarray(counts))
+    return jnp.concatenate([by_class[starts[c] + jnp.arange(q)] for c, q in enumerate(quota) if q])
 
 
 def _ranked_by_class(key: jax.Array, labels, counts: np.ndarray) -> tuple[jax.Array, jax.Array]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.models import Arch
@@ -68,6 +69,38 @@ def krr_predictor(
         **solve_options,
     )
     return (fit, fit.gram) if return_gram else fit
+
+
+def krr_on_subsets(arch: Arch, kind: str, x_pool, y_pool, subsets, x_test, num_classes: int, *, ridge: float = 1e-4):
+    """KRR on each of several subsets of one pool of training examples: per subset, the test
+    scores (n_test, C) and the subset's training Gram.
+
+    A learning curve's subsets overlap (at the grid's top they are the whole pool), so the kernel
+    is evaluated once on their union, and the test points once against it, instead of once per
+    subset; each subset's Gram and test block are then rows and columns of those, in the
+    subset's own order, and each fit is the dense Cholesky solve `krr_predictor` makes. When the
+    union's Gram does not fit in memory (`kernels.solve` budget), each subset is fitted on its own
+    with `krr_predictor`."""
+    from ntkbench.kernels import gram, kernel_fn, krr_solve
+    from ntkbench.kernels.solve import BUDGET_FRACTION, available_bytes, dense_bytes
+
+    x_pool, x_test = np.asarray(x_pool), np.asarray(x_test)
+    subsets = [np.asarray(s) for s in subsets]
+    union = np.unique(np.concatenate(subsets))
+    k = kernel_fn(arch, x_pool.shape[1:], kind)
+    need = dense_bytes(len(union), 0) + 4 * len(union) * len(x_test)
+    if need > BUDGET_FRACTION * available_bytes():
+        for idx in subsets:
+            fit, k_tt = krr_predictor(arch, kind, x_pool[idx], y_pool[idx], num_classes, ridge=ridge, return_gram=True)
+            yield np.asarray(fit(x_test)), k_tt
+        return
+    k_uu = gram(k, x_pool[union])
+    k_tu = gram(k, x_test, x_pool[union])
+    for idx in subsets:
+        at = np.searchsorted(union, idx)
+        k_tt = k_uu[np.ix_(at, at)]
+        alpha = krr_solve(jnp.asarray(k_tt, jnp.float32), centred_one_hot(y_pool[idx], num_classes), ridge=ridge)
+        yield np.asarray(jnp.asarray(k_tu[:, at]) @ alpha), k_tt
 
 
 def arch_of(spec, params: dict, num_classes: int) -> Arch | None:

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 
 from ntkbench.data.subsets import class_balanced_indices
-from ntkbench.engine.kernel_predictor import arch_of, centred_one_hot, krr_predictor
+from ntkbench.engine.kernel_predictor import arch_of, centred_one_hot, krr_on_subsets
 from ntkbench.engine.seeds import seed_keys
 from ntkbench.results import metric
 from ntkbench.tasks.base import RunContext
@@ -25,23 +25,37 @@ def ntk_view(ctx: RunContext, grid, acc_by_n, x_train, x_test, y_test) -> dict:
     if arch is None:
         return {"note": f"method {ctx.method.name!r} declares no architecture (arch= hook); no NTK view"}
     seeds = min(budget["ntk_seeds"], ctx.seeds)
+    grid = [n for n in grid if n <= budget["ntk_max_n"]]
+    accs: dict[int, list[float]] = {n: [] for n in grid}
+    shares: dict[int, list[float]] = {n: [] for n in grid}
+    aligns: dict[int, list[float]] = {n: [] for n in grid}
+    y_test = np.asarray(y_test)
+    for s in range(seeds):
+        subsets = [
+            np.asarray(
+                class_balanced_indices(
+                    jax.random.fold_in(seed_keys(ctx.root_seed, ctx.seeds, n)[s], SUBSET_TAG),
+                    ds.y_train,
+                    n,
+                    ds.num_classes,
+                )
+            )
+            for n in grid
+        ]
+        # one kernel evaluation on the union of this seed's subsets (they overlap, up to the whole split)
+        fits = krr_on_subsets(arch, "ntk", x_train, ds.y_train, subsets, x_test, ds.num_classes)
+        for n, idx, (scores, k_tt) in zip(grid, subsets, fits):
+            accs[n].append(float((scores.argmax(-1) == y_test).mean() * 100))
+            targets = centred_one_hot(ds.y_train[idx], ds.num_classes)
+            shares[n].append(float(label_energy_share(k_tt, targets, min(budget["ntk_top_k"], n))))
+            aligns[n].append(float(kernel_target_alignment(k_tt, targets)))
     infinite, gap, energy, align = {}, {}, {}, {}
-    for n in [n for n in grid if n <= budget["ntk_max_n"]]:
-        accs, shares, aligns = [], [], []
-        for s in range(seeds):
-            key = seed_keys(ctx.root_seed, ctx.seeds, n)[s]
-            idx = np.asarray(class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes))
-            x, y = np.asarray(x_train)[idx], ds.y_train[idx]
-            predict, k_tt = krr_predictor(arch, "ntk", x, y, ds.num_classes, return_gram=True)
-            accs.append(float((np.asarray(predict(x_test)).argmax(-1) == np.asarray(y_test)).mean() * 100))
-            targets = centred_one_hot(y, ds.num_classes)
-            shares.append(float(label_energy_share(k_tt, targets, min(budget["ntk_top_k"], n))))
-            aligns.append(float(kernel_target_alignment(k_tt, targets)))
+    for n in grid:
         name = f"test_acc@n={n}"
-        infinite[name] = metric(accs)
+        infinite[name] = metric(accs[n])
         finite = float(acc_by_n[n][:seeds].mean())
         gap[name] = finite - infinite[name]["mean"]
-        energy[f"n={n}"], align[f"n={n}"] = metric(shares), metric(aligns)
+        energy[f"n={n}"], align[f"n={n}"] = metric(shares[n]), metric(aligns[n])
         ctx.log(
             f"n={n}: infinite-width NTK {infinite[name]['mean']:.1f} (finite − infinite {gap[name]:+.1f}), "
             f"top-{budget['ntk_top_k']} label energy {energy[f'n={n}']['mean']:.2f}"
