@@ -13,20 +13,48 @@ from ntkbench.data.base import Dataset
 from ntkbench.data.registry import register_dataset
 
 
-def _mnist1d(shuffle: bool) -> dict:
-    # make_dataset is procedural and offline; get_dataset would download, so it is never used.
+def _mnist1d(shuffle: bool, data_dir: Path) -> dict:
+    """mnist1d's own procedural generation (`make_dataset`; `get_dataset` would download, so it is
+    never used), kept in `data_dir/generated/` after the first time: generating takes ~3 s, which
+    every process loading MNIST-1D (each run of a suite, each test worker) would pay again, with
+    ~1 s more for importing mnist1d. The file is named by mnist1d's version (its default
+    generation arguments are that version's) and written whole or not at all; an unreadable one
+    is generated again."""
+    import importlib.metadata
+    import os
+    import tempfile
+
+    version = importlib.metadata.version("mnist1d")
+    path = Path(data_dir) / "generated" / f"mnist1d-{version}-{'shuffled' if shuffle else 'default'}-args.npz"
+    keys = ("x", "y", "x_test", "y_test")
+    try:
+        with np.load(path) as f:
+            return {k: f[k] for k in keys}
+    except (OSError, KeyError, ValueError):  # absent, unreadable or incomplete: generate it
+        pass
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
     args.shuffle_seq = shuffle
-    return make_dataset(args)
+    d = make_dataset(args)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{k: np.asarray(d[k]) for k in keys})
+        os.replace(tmp, path)  # atomic: a reader sees the whole file or none
+    except OSError:  # a read-only cache folder: generate every time instead
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return d
 
 
 @register_dataset("mnist1d", "MNIST-1D, 4000 train / 1000 test, length 40 (procedural, offline)")
 @register_dataset("mnist1d-shuffled", "MNIST-1D with one fixed spatial permutation of every signal")
 def load_mnist1d(name: str, data_dir: Path) -> Dataset:
     shuffle = name == "mnist1d-shuffled"
-    d = _mnist1d(shuffle)
+    d = _mnist1d(shuffle, data_dir)
     as_x = lambda a: np.asarray(a, np.float32)[..., None]  # (N, 40) -> (N, 40, 1)
     return Dataset(
         name=name,
