@@ -349,3 +349,21 @@ def test_nnx_model_and_api_errors():
         A.apgd_t(two_class, x, y % 2, th, jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="unknown attacks"):
         A.evaluate_attacks(two_class, x, y % 2, th, jax.random.PRNGKey(0), attacks=("cw",))
+
+
+def test_an_eps_sweep_compiles_each_attack_once():
+    """eps is a leaf of the ThreatModel pytree, not a static argument: every strength of a sweep
+    runs the same compiled PGD and APGD programs."""
+    import sys
+
+    gradient, apgd = (sys.modules[f"ntkbench.attacks.{m}"] for m in ("gradient", "apgd"))  # the modules
+    k = jax.random.split(jax.random.PRNGKey(3), 3)
+    fn = Partial(mlp_apply, mlp_init(k[0], 24, 16, C))
+    x = jax.random.uniform(k[1], (7, 12, 2))
+    y = jax.random.randint(k[2], (7,), 0, C)
+    before = gradient._pgd._cache_size(), apgd._apgd._cache_size()
+    for eps in (0.01, 0.05, 0.1, 0.3):
+        th = A.ThreatModel("linf", eps)
+        assert np.asarray(th.contains(A.pgd(fn, x, y, th, k[0], steps=3), x, tol=1e-5)).all()
+        assert np.asarray(th.contains(A.apgd(fn, x, y, th, k[0], n_iter=3), x, tol=1e-5)).all()
+    assert (gradient._pgd._cache_size(), apgd._apgd._cache_size()) == (before[0] + 1, before[1] + 1)

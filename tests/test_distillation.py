@@ -281,3 +281,23 @@ def test_random_baseline_is_the_random_method_draw():
     a = jax.vmap(lambda k: random_real_subset(k, train, 2))(keys)
     b = jax.vmap(lambda k: get_method("random").fn(k, train, 2))(keys)
     assert all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+def test_methods_of_one_budget_share_the_evaluation_programs(monkeypatch):
+    """Evaluation networks are the task's, not the method's: two methods of one budget in one
+    process train them with the same compiled programs (one per evaluation architecture)."""
+    from ntkbench.engine import seeds
+
+    built, get_or_build = [], seeds.ProgramCache.get_or_build
+
+    def counting(self, key, build):
+        if key not in self:
+            built.append(key[0])
+        return get_or_build(self, key, build)
+
+    monkeypatch.setattr(seeds.ProgramCache, "get_or_build", counting)
+    budget = {**TINY_BUDGET, "eval_epochs": 2}  # a budget no other test compiles for
+    for method in ("random", "herding"):
+        rec = run_record(method, budget)
+        assert rec["status"] == "ok", rec["error"]
+    assert built.count("distillation_eval.NetworkEval") == 2  # convnet and mlp, for both methods
