@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.stats
 
 from ntkbench.tasks.base import MetricSpec
 
@@ -63,4 +62,6 @@ def spearman(a, b) -> float | None:
     a, b = a[ok], b[ok]
     if len(a) < 3 or np.all(a == a[0]) or np.all(b == b[0]):
         return None
+    import scipy.stats  # here, not at the top: it costs every ntkbench process ~0.5 s of import
+
     return float(scipy.stats.spearmanr(a, b).statistic)
