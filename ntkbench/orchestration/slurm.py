@@ -3,7 +3,7 @@
 Each array task runs one run (`executors.work`), or `runs_per_job` consecutive runs of the suite
 one after another in one process, and writes each run's result file into `--out`, which must be
 on a filesystem the nodes share. Grouping is for short runs: each job pays a Python start, the
-imports and its own compiles (only those over a second come from the persistent cache), and
+imports and loading its programs (from the persistent cache, when an earlier job compiled them), and
 consecutive runs of a suite mostly share a task, a dataset and so compiled programs. A grouped
 job that dies fails only the runs it had not finished. The submitting process waits, printing the count of
 pending / running / done / failed tasks as it changes, and reports each run as it finishes.
