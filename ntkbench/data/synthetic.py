@@ -42,7 +42,7 @@ def _mnist1d(shuffle: bool, data_dir: Path) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: np.asarray(d[k]) for k in keys})
+            np.savez(f, x=d["x"], y=d["y"], x_test=d["x_test"], y_test=d["y_test"])
         os.replace(tmp, path)  # atomic: a reader sees the whole file or none
     except OSError:  # a read-only cache folder: generate every time instead
         if tmp is not None:
