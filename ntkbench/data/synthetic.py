@@ -15,7 +15,7 @@ from ntkbench.data.registry import register_dataset
 
 def _mnist1d(shuffle: bool, data_dir: Path) -> dict:
     """mnist1d's own procedural generation (`make_dataset`; `get_dataset` would download, so it is
-    never used), kept in `data_dir/generated/` after the first time: generating takes ~3 s, which
+    never used), kept in `data_dir/generated/` after the first time: generating takes ~2 s, which
     every process loading MNIST-1D (each run of a suite, each test worker) would pay again, with
     ~1 s more for importing mnist1d. The file is named by mnist1d's version (its default
     generation arguments are that version's) and written whole or not at all; an unreadable one
