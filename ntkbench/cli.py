@@ -173,9 +173,9 @@ def cmd_run(args) -> int:
     if not runs:
         print("no runs selected", file=sys.stderr)
         return 1
-    from ntkbench.engine.cache import enable_compile_cache
+    from ntkbench.engine import compiler
 
-    enable_compile_cache()  # compiled programs persist across runs ($NTKBENCH_COMPILE_CACHE=0: off)
+    compiler.configure()  # compiled programs persist across runs ($NTKBENCH_COMPILE_CACHE=0: off)
     outcomes = execute(runs, args.out, data_dir=_data_dir(args), force=args.force, executor=executor)
     print()
     print(summary_table(outcomes))

@@ -6,13 +6,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402 - after the environment above, before anything imports JAX
 
-from ntkbench.engine.cache import enable_compile_cache  # noqa: E402
+from ntkbench.engine import compiler  # noqa: E402
 
 # Tests use the persistent compile cache `ntkbench run` uses ($NTKBENCH_COMPILE_CACHE, default
 # ~/.cache/ntkbench/jax-compile-cache), in this process and in every CLI process they start: a
 # program compiled once, by a test or an earlier `make run`, is loaded instead of compiled again.
-# Results do not depend on it (tests/test_compile_cache.py runs cold, warm and off).
-enable_compile_cache()
+# Results do not depend on it (tests/test_compile_cache.py runs cold, warm and off), nor on the
+# unrolled Threefry hash the same call turns on (tests/test_compiler.py).
+compiler.configure()
 
 
 @pytest.fixture(scope="module")

@@ -45,9 +45,9 @@ class InProcess:
 def work(run, out_dir: str, data_dir: str | None, echo: bool = False) -> tuple[dict, float, list[str]]:
     """One run in a worker process or a Slurm job: its record, wall seconds and log lines (also
     printed as they come with `echo`: a job's log file shows how far it got)."""
-    from ntkbench.engine.cache import enable_compile_cache
+    from ntkbench.engine import compiler
 
-    enable_compile_cache()
+    compiler.configure()
     lines: list[str] = []
 
     def log(line: str) -> None:
