@@ -67,7 +67,7 @@ class SampleComplexity(Task):
 
         solver_by_n: dict[str, list] = {}  # iterative kernel fits, per n (a dense fit is exact)
 
-        def evaluate(predictor, n=None):
+        def evaluate(predictor, x_test, y_test, n=None):
             # An eager kernel predictor says how it was fitted (n is static there; in a compiled
             # curve n is traced, and a jitted method returns no fit info).
             info = getattr(predictor, "info", None)
@@ -85,10 +85,15 @@ class SampleComplexity(Task):
                 )
             return (logits.argmax(-1) == y_test).mean() * 100.0, jnp.all(jnp.isfinite(logits))
 
-        def one_seed(key, n):
+        # The data are inputs of the programs, not constants in them: datasets of one shape share
+        # compiled programs (mnist1d-shuffled's are mnist1d's). The labels that choose a subset
+        # are concrete (its class quotas), so they stay in the program.
+        data = (x_train, y_train, x_test, y_test)
+
+        def one_seed(key, x_train, y_train, x_test, y_test, n):
             idx = class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes)
             train = Split(x_train[idx], y_train[idx], ds.num_classes)
-            return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params), n)
+            return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params), x_test, y_test, n)
 
         counts = np.bincount(ds.y_train, minlength=ds.num_classes)
         quotas = {n: balanced_quota(counts, n) for n in grid}
@@ -107,25 +112,30 @@ class SampleComplexity(Task):
                 size, least = max(shared), min(shared)
                 max_quota = np.max([quotas[m] for m in shared], axis=0)
 
-                def curve_seed(key, quota, count, size=size, least=least, max_quota=max_quota):
+                def curve_seed(
+                    key, quota, count, x_train, y_train, x_test, y_test, size=size, least=least, max_quota=max_quota
+                ):
                     k_subset = jax.random.fold_in(key, SUBSET_TAG)
                     idx = padded_class_balanced_indices(k_subset, ds.y_train, quota, max_quota, size)
                     train = Split(x_train[idx], y_train[idx], ds.num_classes, count=count, min_count=least)
-                    return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params))
+                    return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params), x_test, y_test)
 
                 try:
-                    out = programs(f"curve{size}/{least}", curve_seed, (keys,), (jnp.asarray(quotas[n]), jnp.int32(n)))
+                    shared_args = (jnp.asarray(quotas[n]), jnp.int32(n), *data)
+                    out = programs(f"curve{size}/{least}", curve_seed, (keys,), shared_args)
                     break
                 except NotPaddable:
                     shared.remove(least)  # the smallest n runs apart; the others try again
             else:
                 this_n = functools.partial(one_seed, n=n)
                 if spec.jittable:
-                    out = programs(f"n={n}", this_n, (keys,))
-                elif spec.extras.get("deterministic"):
-                    out, timing = self._run_distinct_subsets(this_n, keys, ds, n, ctx.log)
-                else:
-                    out, timing = run_seeds(this_n, keys, vmap=False, jit=False)
+                    out = programs(f"n={n}", this_n, (keys,), data)
+                else:  # eagerly, seed by seed
+                    eager = lambda key, this_n=this_n: this_n(key, *data)  # noqa: E731
+                    if spec.extras.get("deterministic"):
+                        out, timing = self._run_distinct_subsets(eager, keys, ds, n, ctx.log)
+                    else:
+                        out, timing = run_seeds(eager, keys, vmap=False, jit=False)
             accs, finite = out
             ctx.timing.add(timing)
             bad = [i for i, f in enumerate(np.asarray(finite)) if not f]
