@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,24 +20,23 @@ def class_balanced_indices(key: jax.Array, labels: np.ndarray | jax.Array, n: in
     if not 0 < n <= counts.sum():
         raise ValueError(f"class-balanced subset: n={n} is outside 1..{counts.sum()} (the split size)")
     quota = balanced_quota(counts, n)
-    return _balanced_picks(key, jnp.asarray(labels), tuple(map(int, counts)), tuple(map(int, quota)))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    positions = np.concatenate([starts[c] + np.arange(q) for c, q in enumerate(quota) if q])
+    by_class = _ranked(key, jnp.asarray(labels))
+    if isinstance(by_class, jax.core.Tracer):  # inside a program
+        return by_class[positions]
+    return jnp.asarray(np.asarray(by_class)[positions])
 
 
-# One program per (labels, n): called eagerly (the NTK views, the subset of a stream), each class's
-# gather would otherwise dispatch, and compile, as an op of its own.
-@functools.partial(jax.jit, static_argnames=("counts", "quota"))
-def _balanced_picks(key: jax.Array, labels: jax.Array, counts: tuple[int, ...], quota: tuple[int, ...]) -> jax.Array:
-    by_class, starts = _ranked_by_class(key, labels, np.asarray(counts))
-    return jnp.concatenate([by_class[starts[c] + jnp.arange(q)] for c, q in enumerate(quota) if q])
-
-
-def _ranked_by_class(key: jax.Array, labels, counts: np.ndarray) -> tuple[jax.Array, jax.Array]:
-    """All indices in a random order, then stably sorted by label (rank within class = position
-    − class start), and each class's start."""
-    labels = jnp.asarray(labels)
+# One program per number of labels, whatever n: called eagerly (the NTK views, the subsets of a
+# stream), the ranking's ops would otherwise dispatch, and compile, one by one, and a program
+# per n would compile once per point of a learning curve.
+@jax.jit
+def _ranked(key: jax.Array, labels: jax.Array) -> jax.Array:
+    """All indices in a random order, then stably sorted by label: rank within class = position
+    − class start."""
     order = jax.random.permutation(key, labels.shape[0])
-    by_class = order[jnp.argsort(labels[order], stable=True)]
-    return by_class, jnp.asarray(np.concatenate([[0], np.cumsum(counts)[:-1]]))
+    return order[jnp.argsort(labels[order], stable=True)]
 
 
 def padded_class_balanced_indices(
@@ -50,7 +47,7 @@ def padded_class_balanced_indices(
     padding. `quota` may be traced, so one compiled program serves every n of a learning curve;
     `max_quota` (static) bounds it per class, `size` (static) is the largest n."""
     counts = np.bincount(np.asarray(labels), minlength=len(max_quota))
-    by_class, starts = _ranked_by_class(key, labels, counts)
+    by_class, starts = _ranked(key, jnp.asarray(labels)), np.concatenate([[0], np.cumsum(counts)[:-1]])
     picks, keep = [], []
     for c in range(len(max_quota)):
         if max_quota[c]:
