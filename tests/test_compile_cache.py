@@ -53,3 +53,25 @@ def test_a_run_records_its_cache_use_and_its_metrics_do_not_depend_on_it(tmp_pat
     assert cold["requests"] > 0 and cold["hits"] == 0
     assert warm["hits"] > 0 and warm["saved_seconds"] > 0
     assert found["cold"]["metrics"] == found["warm"]["metrics"] == found["off"]["metrics"]
+
+
+def test_datasets_of_one_shape_share_the_compiled_learning_curve(tmp_path):
+    """The data are inputs of a learning curve's program, not constants in it: MNIST-1D with
+    its signals permuted (same shapes, same labels) finds every program of the MNIST-1D run in
+    the cache, so it compiles nothing; the metrics differ (other data)."""
+    from ntkbench.results import iter_results
+
+    suite = tmp_path / "s.toml"
+    suite.write_text(
+        'name = "s"\nseeds = 2\n[[runs]]\ntask = "sample_complexity"\ndatasets = ["mnist1d", "mnist1d-shuffled"]\n'
+        'methods = ["mlp"]\nbudget = { n = [100, 200], targets = [20.0], ntk_view = false }\n'
+        "[runs.params.mlp]\nsteps = 20\n"
+    )
+    env = {**os.environ, "NTKBENCH_COMPILE_CACHE": str(tmp_path / "cache"), "JAX_PLATFORMS": "cpu"}
+    cmd = [sys.executable, "-m", "ntkbench.cli", "run", str(suite), "--out", str(tmp_path / "out")]
+    subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    runs = {r["dataset"]: r for _, r in iter_results(tmp_path / "out")}
+    first, second = (runs[d]["provenance"]["compile_cache"] for d in ("mnist1d", "mnist1d-shuffled"))
+    assert first["requests"] > first["hits"]  # compiled
+    assert second["requests"] > 0 and second["hits"] == second["requests"]
+    assert runs["mnist1d"]["metrics"] != runs["mnist1d-shuffled"]["metrics"]
