@@ -5,15 +5,15 @@ Neither setting changes a result: a cached program is the executable the compile
 and the unrolled hash computes the same integers.
 
 Why unroll: JAX lowers the Threefry-2x32 hash (every `jax.random` call: `split`, `fold_in`,
-`randint`, `normal`, `permutation`) to a rolled `fori_loop` of 5 iterations on CPU, and to the
-20 rounds written out everywhere else. XLA:CPU compiles every fusion of a program as a kernel of
-its own, so each rolled hash is a while loop of several small kernels, and a training program
-draws keys and minibatches in a dozen places. Written out, the rounds fuse into one elementwise
-kernel (the LZA d=8 MLP learning-curve program: 258 fused kernels -> 94). Measured on the quick suite, cold (empty compile cache), alternating with the commit
-before (b4eb3aa) twice in one sitting: compile 104.2 / 106.5 s -> 81.1 / 77.1 s, wall 269.3 /
-268.9 s -> 223.8 / 228.0 s (the training loops, which hash once per step, run faster too), every
-metric identical (with the learning curves' data as program inputs, 65b3379); the bits are
-checked in tests/test_compiler.py.
+`randint`, `normal`, `permutation`) to a rolled `fori_loop` of 5 iterations on CPU, and to the 20
+rounds written out everywhere else. XLA:CPU compiles every fusion of a program as a kernel of its
+own, so each rolled hash is a while loop of several small kernels, and a training program draws
+keys and minibatches in a dozen places. Written out, the rounds fuse into one elementwise kernel
+(the LZA d=8 MLP learning-curve program: 258 fused kernels -> 94). Measured on the quick suite,
+cold (empty compile cache), alternating with the commit before (b4eb3aa) twice in one sitting:
+compile 104.2 / 106.5 s -> 81.1 / 77.1 s, wall 269.3 / 268.9 s -> 223.8 / 228.0 s (the training
+loops, which hash once per step, run faster too), every metric identical (with the learning
+curves' data as program inputs, 65b3379); the bits are checked in tests/test_compiler.py.
 """
 
 from __future__ import annotations
