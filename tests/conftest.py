@@ -23,3 +23,19 @@ def plugin(tmp_path_factory):
     from plugin_fixture import plugin_env
 
     return plugin_env(tmp_path_factory.mktemp("plugin"))
+
+
+@pytest.fixture
+def built_programs(monkeypatch):
+    """The names of the programs compiled (not found in a `ProgramCache`) while the test runs."""
+    from ntkbench.engine import seeds
+
+    built, get_or_build = [], seeds.ProgramCache.get_or_build
+
+    def counting(self, key, build):
+        if key not in self:
+            built.append(key[0])
+        return get_or_build(self, key, build)
+
+    monkeypatch.setattr(seeds.ProgramCache, "get_or_build", counting)
+    return built

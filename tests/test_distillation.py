@@ -283,19 +283,12 @@ def test_random_baseline_is_the_random_method_draw():
     assert all(np.array_equal(u, v) for u, v in zip(a, b))
 
 
-def test_methods_of_one_budget_share_the_evaluation_programs(monkeypatch):
+def test_methods_of_one_budget_share_the_evaluation_programs(monkeypatch, built_programs):
     """Evaluation networks are the task's, not the method's: two methods of one budget in one
     process train them with the same compiled programs (one per evaluation architecture)."""
     from ntkbench.engine import seeds
 
-    built, get_or_build = [], seeds.ProgramCache.get_or_build
-
-    def counting(self, key, build):
-        if key not in self:
-            built.append(key[0])
-        return get_or_build(self, key, build)
-
-    monkeypatch.setattr(seeds.ProgramCache, "get_or_build", counting)
+    built = built_programs
     monkeypatch.setattr(seeds.PROGRAMS, "_programs", {})  # whatever earlier tests built is not counted
     budget = {**TINY_BUDGET, "eval_epochs": 2}
     for method in ("random", "herding"):

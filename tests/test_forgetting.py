@@ -322,19 +322,10 @@ def test_train_params_epochs_visit_every_example_once_and_grad_transform_applies
         nb.train_params(jax.random.key(0), loss, 0.0, data, optimizer=optax.sgd(1.0), steps=3, epochs=1, batch_size=4)
 
 
-def test_one_learn_program_serves_every_task_of_a_stream(monkeypatch):
+def test_one_learn_program_serves_every_task_of_a_stream(built_programs):
     """The tasks of a permuted stream have one shape: `learn` compiles once for all of them (the
     task id and the data are inputs of the program, not constants in it)."""
-    from ntkbench.engine import seeds
-
-    built, get_or_build = [], seeds.ProgramCache.get_or_build
-
-    def counting(self, key, build):
-        if key not in self:
-            built.append(key[0])
-        return get_or_build(self, key, build)
-
-    monkeypatch.setattr(seeds.ProgramCache, "get_or_build", counting)
+    built = built_programs
     out = run_task(get_method("sgd", "forgetting"), {"num_tasks": 3, "epochs": 1, "batch_size": 16, "ntk_view": False})
     assert np.array(out.metrics["acc_matrix"]["per_seed"]).shape == (2, 3, 3)
     assert built.count("learn") == 1 and built.count("evaluate") == 1

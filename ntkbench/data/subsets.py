@@ -20,7 +20,7 @@ def class_balanced_indices(key: jax.Array, labels: np.ndarray | jax.Array, n: in
     if not 0 < n <= counts.sum():
         raise ValueError(f"class-balanced subset: n={n} is outside 1..{counts.sum()} (the split size)")
     quota = balanced_quota(counts, n)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = _class_starts(counts)
     positions = np.concatenate([starts[c] + np.arange(q) for c, q in enumerate(quota) if q])
     by_class = _ranked(key, jnp.asarray(labels))
     if isinstance(by_class, jax.core.Tracer):  # inside a program
@@ -39,6 +39,11 @@ def _ranked(key: jax.Array, labels: jax.Array) -> jax.Array:
     return order[jnp.argsort(labels[order], stable=True)]
 
 
+def _class_starts(counts: np.ndarray) -> np.ndarray:
+    """Where each class begins in the label-sorted order."""
+    return np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+
 def padded_class_balanced_indices(
     key: jax.Array, labels: np.ndarray, quota: jax.Array, max_quota: np.ndarray, size: int
 ) -> jax.Array:
@@ -47,7 +52,7 @@ def padded_class_balanced_indices(
     padding. `quota` may be traced, so one compiled program serves every n of a learning curve;
     `max_quota` (static) bounds it per class, `size` (static) is the largest n."""
     counts = np.bincount(np.asarray(labels), minlength=len(max_quota))
-    by_class, starts = _ranked(key, jnp.asarray(labels)), np.concatenate([[0], np.cumsum(counts)[:-1]])
+    by_class, starts = _ranked(key, jnp.asarray(labels)), _class_starts(counts)
     picks, keep = [], []
     for c in range(len(max_quota)):
         if max_quota[c]:
