@@ -5,7 +5,6 @@ import pickle
 import subprocess
 import sys
 
-import jax
 import numpy as np
 
 from ntkbench.engine import compiler
@@ -32,36 +31,27 @@ def sample():
 """
 
 
-def _sample(unrolled: bool, program: bool = False):
-    """The draws (or, with `program`, the compiled text of a `split`) in a fresh process, with
-    JAX's own lowering or the unrolled one."""
+SPLIT_PROGRAM = "jax.jit(lambda k: jax.random.split(k, 4)).lower(jax.random.key(0)).compile().as_text()"
+
+
+def _with_jax_lowering():
+    """The draws and the compiled text of a `split` in a fresh process, with JAX's own lowering."""
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    what = (
-        "jax.jit(lambda k: jax.random.split(k, 4)).lower(jax.random.key(0)).compile().as_text()"
-        if program
-        else "sample()"
-    )
-    code = DRAWS + (
-        "\nfrom ntkbench.engine.compiler import unroll_threefry_on_cpu\n"
-        f"assert unroll_threefry_on_cpu() if {unrolled} else True\n"
-        f"import pickle, sys\nsys.stdout.buffer.write(pickle.dumps({what}))\n"
-    )
+    code = DRAWS + f"\nimport pickle, sys\nsys.stdout.buffer.write(pickle.dumps((sample(), {SPLIT_PROGRAM})))\n"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True)
     return pickle.loads(out.stdout)
 
 
 def test_unrolled_threefry_draws_the_same_bits_as_jax_rolled_one():
-    rolled, unrolled = _sample(False), _sample(True)
+    """JAX's rolled hash compiles to a while loop (kernels of its own per round trip); written out
+    (this process: conftest configured it), there is no loop and every draw is the same."""
+    assert compiler.unroll_threefry_on_cpu()  # idempotent
+    rolled, rolled_split = _with_jax_lowering()
+    here: dict = {}
+    exec(DRAWS, here)
+    unrolled, unrolled_split = here["sample"](), eval(SPLIT_PROGRAM, here)
+    assert " while(" in rolled_split and " while(" not in unrolled_split
     assert len(rolled) == len(unrolled) == 10
     for a, b in zip(rolled, unrolled):
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_array_equal(a, b)
-
-
-def test_the_unrolled_hash_compiles_without_a_loop():
-    """What makes it cheaper: the rolled lowering is a while loop (kernels of its own per round
-    trip); written out, the rounds fuse with the rest."""
-    assert compiler.unroll_threefry_on_cpu()  # conftest configured this process; idempotent
-    split = jax.jit(lambda k: jax.random.split(k, 4)).lower(jax.random.key(0)).compile().as_text()
-    assert " while(" not in split
-    assert " while(" in _sample(False, program=True)
