@@ -154,7 +154,7 @@ def _warn_plugin_problems() -> None:
 
 def cmd_run(args) -> int:
     from ntkbench.orchestration.runner import execute, summary_table
-    from ntkbench.orchestration.suites import load_suite, select
+    from ntkbench.orchestration.suites import SLURM_FLAGS, load_suite, make_executor, select
 
     suites = args.suites or [DEFAULT_SUITE]
     check_suite_paths(suites)
@@ -166,8 +166,6 @@ def cmd_run(args) -> int:
     for s in suites:
         runs += load_suite(s, seeds=args.seeds)
     runs = select(runs, args.only, args.shard)
-    from ntkbench.orchestration.executors import SLURM_FLAGS, make_executor
-
     slurm_flags = {field: getattr(args, flag) for flag, field in SLURM_FLAGS.items() if getattr(args, flag) is not None}
     executor = make_executor(args.executor, args.jobs, suites, slurm_flags)  # checked before anything runs
     if not runs:
@@ -176,7 +174,7 @@ def cmd_run(args) -> int:
     from ntkbench.engine import compiler
 
     compiler.configure()  # compiled programs persist across runs ($NTKBENCH_COMPILE_CACHE=0: off)
-    outcomes = execute(runs, args.out, data_dir=_data_dir(args), force=args.force, executor=executor)
+    outcomes = execute(runs, args.out, executor, data_dir=_data_dir(args), force=args.force)
     print()
     print(summary_table(outcomes))
     if args.reference is not None:

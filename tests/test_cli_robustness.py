@@ -20,8 +20,9 @@ from types import SimpleNamespace
 import pytest
 
 from ntkbench import cli, registry
-from ntkbench.orchestration import runner, suites
-from ntkbench.orchestration.suites import RunSpec
+from ntkbench.orchestration import one_run, runner, suites
+from ntkbench.orchestration.executors import InProcess
+from ntkbench.orchestration.one_run import RunSpec
 from ntkbench.registry import METHODS, MethodSpec, PluginError, get_method, register
 from ntkbench.results import write_json_atomic
 from ntkbench.tasks.sample_complexity import fit_exponent
@@ -34,7 +35,7 @@ def spec(method="toy", seeds=1, task="sample_complexity") -> RunSpec:
 
 
 def fake_record(run: RunSpec, status: str, error: str | None = None) -> dict:
-    record = runner.base_record(run)
+    record = one_run.base_record(run)
     record.update(dataset_fingerprint=None, metrics={}, ntk={}, status=status, error=error, provenance={})
     return record
 
@@ -55,7 +56,7 @@ def fake_runs(monkeypatch, tmp_path):
         return fake_record(run, status, None if status == "ok" else "E" * 150 + " remedy: import the data")
 
     monkeypatch.setattr(suites, "load_suite", load_suite)
-    monkeypatch.setattr(runner, "execute_one", execute_one)
+    monkeypatch.setattr(one_run, "execute_one", execute_one)
     monkeypatch.setattr(runner, "aggregate", lambda *a, **k: [])
     return state, suite, tmp_path / "out"
 
@@ -203,8 +204,8 @@ def test_colliding_plugin_is_skipped_with_a_warning_and_only_its_name_fails(monk
 SCRIPT = """
 import sys, time
 from ntkbench import cli
-from ntkbench.orchestration import runner, suites
-from ntkbench.orchestration.suites import RunSpec
+from ntkbench.orchestration import one_run, runner, suites
+from ntkbench.orchestration.one_run import RunSpec
 
 from ntkbench.orchestration.interrupts import Interrupts
 Interrupts.GRACE = 1.0
@@ -221,11 +222,11 @@ def execute_one(run, out_dir, data_dir, log):
             if {stuck}:  # a main thread that does not come back (a native call): the watcher ends it
                 time.sleep(60)
             raise
-    rec = runner.base_record(run)
+    rec = one_run.base_record(run)
     rec.update(dataset_fingerprint=None, metrics={{}}, ntk={{}}, status="ok", error=None, provenance={{}})
     return rec
 
-runner.execute_one = execute_one
+one_run.execute_one = execute_one
 sys.exit(cli.main(["run", sys.argv[1], "--out", sys.argv[2]]))
 """
 
@@ -306,10 +307,10 @@ def test_progress_bar_on_a_terminal(monkeypatch, tmp_path):
 
     err = Tty()
     monkeypatch.setattr(sys, "stderr", err)
-    monkeypatch.setattr(runner, "execute_one", lambda run, *a, **k: fake_record(run, "ok"))
+    monkeypatch.setattr(one_run, "execute_one", lambda run, *a, **k: fake_record(run, "ok"))
     monkeypatch.setattr(runner, "aggregate", lambda *a, **k: [])
     monkeypatch.setattr(runner, "headline", lambda record: "")
-    runner.execute([spec("a"), spec("b")], tmp_path, stream=io.StringIO())
+    runner.execute([spec("a"), spec("b")], tmp_path, InProcess(), stream=io.StringIO())
     assert "0/2 [" in err.getvalue() and "run" in err.getvalue()
 
 

@@ -4,7 +4,7 @@ run and the field named, before anything is executed or compiled, and no result 
 import pytest
 
 from ntkbench import cli
-from ntkbench.orchestration import runner
+from ntkbench.orchestration import one_run, runner
 
 SUITE = """
 name = "bad"
@@ -40,7 +40,7 @@ def nothing_runs(monkeypatch):
         raise AssertionError("a run was executed although its configuration is invalid")
 
     monkeypatch.setattr(runner, "execute", refuse)
-    monkeypatch.setattr(runner, "execute_one", refuse)
+    monkeypatch.setattr(one_run, "execute_one", refuse)
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

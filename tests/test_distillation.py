@@ -11,8 +11,8 @@ import pytest
 import ntkbench as nb
 from ntkbench.data.base import Dataset
 from ntkbench.data.registry import register_dataset
-from ntkbench.orchestration.runner import execute_one
-from ntkbench.orchestration.suites import RunSpec, load_suite
+from ntkbench.orchestration.one_run import RunSpec, execute_one
+from ntkbench.orchestration.suites import load_suite
 from ntkbench.preview import decode_preview, encode_preview
 from ntkbench.registry import get_method
 from ntkbench.results import to_jsonable

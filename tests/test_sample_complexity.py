@@ -4,7 +4,7 @@ import pytest
 
 from ntkbench.data import load_dataset
 from ntkbench.data.subsets import balanced_quota, class_balanced_indices
-from ntkbench.orchestration.runner import execute_one
+from ntkbench.orchestration.one_run import execute_one
 from ntkbench.orchestration.suites import expand_suite
 from ntkbench.tasks.sample_complexity import fit_exponent, n_star
 

@@ -154,8 +154,8 @@ def test_compare_command(tmp_path, capsys):
 
 def test_method_source_hash_recorded_and_checked(tmp_path, monkeypatch, capsys):
     import ntkbench as nb
-    from ntkbench.orchestration import runner, validate
-    from ntkbench.orchestration.suites import RunSpec
+    from ntkbench.orchestration import one_run, validate
+    from ntkbench.orchestration.one_run import RunSpec
     from ntkbench.registry import METHODS, get_method
     from ntkbench.tasks.base import TaskOutput
 
@@ -173,10 +173,10 @@ def test_method_source_hash_recorded_and_checked(tmp_path, monkeypatch, capsys):
 
     fake_task = types.SimpleNamespace(run=lambda ctx: TaskOutput(metrics={"acc": metric([1.0, 2.0])}, ntk={}))
     fake_data = types.SimpleNamespace(fingerprint=lambda: "sha256:0", meta={})
-    monkeypatch.setattr(runner, "get_task", lambda name: fake_task)
-    monkeypatch.setattr(runner, "load_dataset", lambda name, data_dir: fake_data)
+    monkeypatch.setattr(one_run, "get_task", lambda name: fake_task)
+    monkeypatch.setattr(one_run, "load_dataset", lambda name, data_dir: fake_data)
     run = RunSpec("sample_complexity", 1, "mnist1d", "mlp", spec.version, "ntkbench", spec.params, {}, 2, 0)
-    rec = runner.execute_one(run, tmp_path, None, log=lambda m: None)
+    rec = one_run.execute_one(run, tmp_path, None, log=lambda m: None)
     assert rec["status"] == "ok" and rec["method_source"] == spec.source_hash
     assert "method_source" not in config_of(rec)
 

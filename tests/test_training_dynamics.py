@@ -14,6 +14,7 @@ from flax import nnx
 import ntkbench as nb
 from ntkbench.data import load_dataset
 from ntkbench.data.synthetic import fourier_angle, fourier_components, zonal_components
+from ntkbench.orchestration.executors import InProcess
 from ntkbench.orchestration.runner import execute
 from ntkbench.orchestration.suites import expand_suite
 from ntkbench.orchestration.validate import validate_result_file
@@ -298,7 +299,7 @@ def _run(tmp_path, datasets, methods, budget, params=None, seeds=2):
         },
         where="t",
     )
-    outcomes = execute(runs, tmp_path)
+    outcomes = execute(runs, tmp_path, InProcess())
     return [read_result(o.path) for o in outcomes], [o.path for o in outcomes]
 
 

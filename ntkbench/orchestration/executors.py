@@ -2,7 +2,7 @@
 Slurm jobs (`--executor slurm`, see `ntkbench.orchestration.slurm`).
 
 Every executor leaves the same result files: a run's file is written, atomically, by the process
-that ran it (`runner.run_to_file`), so a worker or a job that dies leaves no partial file, and
+that ran it (`one_run.run_to_file`), so a worker or a job that dies leaves no partial file, and
 what finished is kept whatever happens to the rest. An executor's `execute(steps, ...)` yields
 `(step, record, seconds)` as runs finish, in whatever order they finish.
 
@@ -22,17 +22,20 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ntkbench.orchestration.runner import Step, plural, run_to_file
+from ntkbench.orchestration.one_run import Finished, Record, Step, plural, record_failure, run_to_file, work
 
-Finished = tuple[Step, dict, float]
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class InProcess:
     """One run after another in this process, its log printed as it goes (the default)."""
 
-    def execute(self, steps: list[Step], out_dir: Path, data_dir, *, stream: TextIO, bar=None) -> Iterator[Finished]:
+    def execute(
+        self, steps: list[Step], out_dir: Path, data_dir: Path | None, *, stream: TextIO, bar: tqdm | None = None
+    ) -> Iterator[Finished]:
         for step in steps:
             note = " (rerun: the earlier result failed)" if step.rerun_failed else ""
             print(f"{step.label} ...{note}", file=stream, flush=True)
@@ -40,24 +43,6 @@ class InProcess:
             log = lambda msg: print(f"    {msg}", file=stream, flush=True)  # noqa: E731
             record = run_to_file(step.run, out_dir, data_dir, log=log)
             yield step, record, time.perf_counter() - t0
-
-
-def work(run, out_dir: str, data_dir: str | None, echo: bool = False) -> tuple[dict, float, list[str]]:
-    """One run in a worker process or a Slurm job: its record, wall seconds and log lines (also
-    printed as they come with `echo`: a job's log file shows how far it got)."""
-    from ntkbench.engine import compiler
-
-    compiler.configure()
-    lines: list[str] = []
-
-    def log(line: str) -> None:
-        lines.append(line)
-        if echo:
-            print(line, flush=True)
-
-    t0 = time.perf_counter()
-    record = run_to_file(run, Path(out_dir), None if data_dir is None else Path(data_dir), log=log)
-    return record, time.perf_counter() - t0, lines
 
 
 def accelerators() -> list[str]:
@@ -75,7 +60,7 @@ def accelerators() -> list[str]:
     return [str(i) for i, line in enumerate(out.splitlines()) if line.startswith("GPU ")]
 
 
-def _init_worker(devices) -> None:
+def _init_worker(devices: multiprocessing.queues.Queue[tuple[str | None, int]]) -> None:
     """Runs first in each worker: claim one accelerator (round robin when there are more workers
     than devices; those sharing one split its memory) before anything starts JAX's backend."""
     device, share = devices.get()
@@ -93,7 +78,9 @@ class Workers:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
 
-    def execute(self, steps: list[Step], out_dir: Path, data_dir, *, stream: TextIO, bar=None) -> Iterator[Finished]:
+    def execute(
+        self, steps: list[Step], out_dir: Path, data_dir: Path | None, *, stream: TextIO, bar: tqdm | None = None
+    ) -> Iterator[Finished]:
         if not steps:
             return
         n = min(self.jobs, len(steps))
@@ -129,50 +116,7 @@ class Workers:
         pool.shutdown()
 
 
-def _worker_died(step: Step, error: BaseException, started: float) -> dict:
+def _worker_died(step: Step, error: BaseException, started: float) -> Record:
     """The failed record of a run whose worker process died (killed, out of memory): written
     here, since the worker could not; the next `ntkbench run` runs it again."""
-    from ntkbench.orchestration.runner import record_failure
-
     return record_failure(step, f"the worker process running it died ({error or type(error).__name__})", since=started)
-
-
-# `ntkbench run --slurm-X` flag -> the `[executor]` field it overrides
-SLURM_FLAGS = {
-    "slurm_partition": "partition",
-    "slurm_time": "time_limit_min",
-    "slurm_gpus": "gpus_per_job",
-    "slurm_cpus": "cpus_per_job",
-    "slurm_mem": "mem_gb",
-    "slurm_runs_per_job": "runs_per_job",
-    "slurm_account": "account",
-}
-
-
-def make_executor(kind: str, jobs: int, suites, slurm_flags: dict):
-    """The executor `ntkbench run --executor KIND --jobs N [--slurm-* ...]` asks for, with the
-    suites' `[executor]` tables under the flags; a bad combination is a SuiteError (exit 2)."""
-    import json
-
-    from ntkbench.orchestration.suites import SuiteError, executor_table
-
-    if kind == "local":
-        if slurm_flags:
-            flag = next(f for f, field in SLURM_FLAGS.items() if field in slurm_flags)
-            raise SuiteError(f"--{flag.replace('_', '-')} needs --executor slurm")
-        return InProcess() if jobs == 1 else Workers(jobs)
-    from ntkbench.orchestration.slurm import SlurmExecutor, SlurmOptions
-    from ntkbench.typecheck import ConfigError
-
-    given = [(s, t) for s in suites if (t := executor_table(s))]
-    if len({json.dumps(t, sort_keys=True) for _, t in given}) > 1:
-        raise SuiteError(f"suites {given[0][0]} and {given[1][0]} have different [executor] tables; run them apart")
-    table = {**(given[0][1] if given else {}), **slurm_flags}
-    if jobs != 1:
-        table["max_jobs"] = jobs
-    try:
-        return SlurmExecutor(
-            SlurmOptions.from_table(table, where=f"{given[0][0]}: executor" if given else "--slurm flags")
-        )
-    except ConfigError as e:
-        raise SuiteError(str(e)) from None

@@ -8,8 +8,9 @@ import socket
 import sys
 import threading
 import time
+from types import FrameType
 
-from ntkbench.orchestration.runner import WRITE_LOCK
+from ntkbench.orchestration.one_run import WRITE_LOCK
 
 INTERRUPTED = "interrupted; finished runs are saved, rerun to resume"
 
@@ -22,7 +23,7 @@ class Interrupts:
     long native call (an XLA compile) nothing would happen: a watcher thread, woken by the
     signal's wakeup fd the moment it arrives, ends the process with 130 itself if the main thread
     has not exited `grace` seconds later, or at once on a second Ctrl-C. It waits for a result
-    file being written (runner.WRITE_LOCK), so nothing is left half-written.
+    file being written (one_run.WRITE_LOCK), so nothing is left half-written.
     """
 
     GRACE = 3.0  # seconds
@@ -35,7 +36,7 @@ class Interrupts:
         self._old_handler = signal.signal(signal.SIGINT, self._handler)
         threading.Thread(target=self._watch, name="ntkbench-interrupts", daemon=True).start()
 
-    def _handler(self, signum, frame):
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     def _watch(self) -> None:

@@ -10,12 +10,22 @@ leaderboard shows it beside the row.
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
+from ntkbench.orchestration.executors import InProcess
+from ntkbench.orchestration.one_run import Record, RunSpec
+from ntkbench.orchestration.runner import execute
+from ntkbench.orchestration.suites import expand_suite
 from ntkbench.registry import Registry, did_you_mean
-from ntkbench.results import read_result, write_json_atomic
+from ntkbench.results import read_result, result_path, write_json_atomic
+from ntkbench.tasks import all_tasks
+
+Entry = dict[str, Any]  # one published number (ENTRY_FIELDS, and seeds)
 
 ENTRY_FIELDS = (
     "name",
@@ -32,11 +42,9 @@ ENTRY_FIELDS = (
 )
 
 
-def registry() -> list[dict]:
+def registry() -> list[Entry]:
     """Every task's published numbers, by name (a name used twice is an error naming both tasks)."""
-    from ntkbench.tasks import all_tasks
-
-    numbers: Registry[str, dict] = Registry("published number", error=ValueError)
+    numbers: Registry[str, Entry] = Registry("published number", error=ValueError)
     for task in all_tasks():
         for e in task.published:
             missing = [f for f in ENTRY_FIELDS if f not in e]
@@ -46,9 +54,7 @@ def registry() -> list[dict]:
     return numbers.values()
 
 
-def run_spec(entry: dict):
-    from ntkbench.orchestration.suites import expand_suite
-
+def run_spec(entry: Entry) -> RunSpec:
     (run,) = expand_suite(
         {
             "seeds": entry["seeds"],
@@ -68,7 +74,7 @@ def run_spec(entry: dict):
     return run
 
 
-def verdict(entry: dict, record: dict) -> dict:
+def verdict(entry: Entry, record: Record) -> dict[str, Any]:
     measured = (record.get("metrics", {}).get(entry["metric"]) or {}).get("mean")
     ok = measured is not None and abs(measured - entry["value"]) <= entry["tolerance"]
     return {
@@ -82,7 +88,7 @@ def verdict(entry: dict, record: dict) -> dict:
     }
 
 
-def attach(path: Path, result: dict) -> dict:
+def attach(path: Path, result: dict[str, Any]) -> Record:
     """Add (or replace) one verdict in a result file, atomically."""
     record = read_result(path)
     entries = [e for e in record.get("reproduce", []) if e.get("name") != result["name"]] + [result]
@@ -91,12 +97,10 @@ def attach(path: Path, result: dict) -> dict:
     return record
 
 
-def status(entry: dict, out_dir: Path) -> str:
+def status(entry: Entry, out_dir: Path) -> str:
     """Where an entry stands in `out_dir`: "reproduced: measured 68.31", "not reproduced:
     measured 61.20", "failed: <error>", or "not run" — recomputed from the result file of exactly
     the entry's protocol (never from a stored verdict)."""
-    from ntkbench.results import result_path
-
     try:
         run = run_spec(entry)
     except Exception as e:  # a method or dataset this machine lacks
@@ -113,7 +117,8 @@ def status(entry: dict, out_dir: Path) -> str:
     return f"{result['verdict']}: measured {measured}"
 
 
-def print_registry(entries, stream=sys.stdout, out_dir: Path | None = None):
+def print_registry(entries: Sequence[Entry], stream: TextIO | None = None, out_dir: Path | None = None) -> None:
+    stream = sys.stdout if stream is None else stream  # the current stdout, not the one at import
     counts: dict[str, int] = {}
     for e in entries:
         where = f"\n    status ({out_dir}): {status(e, out_dir)}" if out_dir is not None else ""
@@ -133,9 +138,7 @@ def print_registry(entries, stream=sys.stdout, out_dir: Path | None = None):
         )
 
 
-def main(args, data_dir=None) -> int:
-    from ntkbench.orchestration.runner import execute
-
+def main(args: argparse.Namespace, data_dir: Path | None = None) -> int:
     entries = registry()
     if args.list or not args.names:
         print_registry(entries, out_dir=Path(args.out))
@@ -148,7 +151,7 @@ def main(args, data_dir=None) -> int:
         return 2
     rows, failed = [], False
     for entry in chosen:
-        (outcome,) = execute([run_spec(entry)], args.out, data_dir=data_dir, force=args.force)
+        (outcome,) = execute([run_spec(entry)], args.out, InProcess(), data_dir=data_dir, force=args.force)
         record = read_result(outcome.path)
         result = verdict(entry, record)
         attach(outcome.path, result)
@@ -164,7 +167,7 @@ def main(args, data_dir=None) -> int:
     return 1 if failed else 0
 
 
-def published_for(record: dict) -> list[dict]:
+def published_for(record: Record) -> list[dict[str, Any]]:
     """Published numbers for a result's (task, dataset, method), for the leaderboard's side-by-side
     column. The verdict is computed only when the result ran exactly the entry's protocol;
     otherwise it says so."""

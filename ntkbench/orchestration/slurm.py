@@ -1,6 +1,6 @@
 """`ntkbench run --executor slurm`: the runs as one Slurm job array, submitted with submitit.
 
-Each array task runs one run (`executors.work`), or `runs_per_job` consecutive runs of the suite
+Each array task runs one run (`one_run.work`), or `runs_per_job` consecutive runs of the suite
 one after another in one process, and writes each run's result file into `--out`, which must be
 on a filesystem the nodes share. Grouping is for short runs: each job pays a Python start, the
 imports and loading its programs (from the persistent cache, when an earlier job compiled them), and
@@ -35,11 +35,21 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 from annotated_types import Ge, Gt
 
-from ntkbench.orchestration.runner import Step, plural, record_failure
+from ntkbench.orchestration.one_run import Finished, Record, RunSpec, Step, plural, record_failure, work
+from ntkbench.typecheck import make_budget
+
+if TYPE_CHECKING:
+    import submitit
+    from tqdm import tqdm
+
+# What a job returns: each of its runs' record, wall seconds and log lines.
+JobResult = list[tuple[Record, float, list[str]]]
+JobState = dict[str, str]  # one job's fields in `scontrol show job`: JobState, Reason, NodeList, ...
+Pending = dict[str, tuple[list[Step], "submitit.Job[JobResult]"]]  # by job id: its steps and its job
 
 EXECUTOR_FIELDS = (
     "partition",
@@ -69,18 +79,14 @@ class SlurmOptions:
     @classmethod
     def from_table(cls, table: Mapping[str, Any], *, where: str) -> SlurmOptions:
         """From an `[executor]` suite table (and/or flags); errors name `where` and the field."""
-        from ntkbench.typecheck import make_budget
-
         return make_budget(cls, table, where=where, label="field")
 
 
-def job_task(runs: list, out_dir: str, data_dir: str | None) -> list:
+def job_task(runs: list[RunSpec], out_dir: str, data_dir: str | None) -> JobResult:
     """What one array task runs: its runs, one after another. `scancel` sends SIGTERM, which
     submitit's job wrapper ignores (it waits for SIGUSR2 to checkpoint): a run cannot be
     checkpointed, so it ends at once, and its result file, written atomically, is either whole or
     absent; the runs finished before it keep theirs."""
-    from ntkbench.orchestration.executors import work
-
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     finished = []
     for run in runs:
@@ -112,7 +118,7 @@ def _task_ids(field: str) -> list[str]:
     return ids
 
 
-def job_states(job_id: str) -> dict[str, dict[str, str]]:
+def job_states(job_id: str) -> dict[str, JobState]:
     """{job id ("123", or "123_4" for a task of array 123): {JobState, Reason, NodeList, ExitCode}}
     for the jobs slurmctld still knows (finished ones for `MinJobAge` seconds), from one
     `scontrol show job` call for a job or a whole array."""
@@ -122,7 +128,7 @@ def job_states(job_id: str) -> dict[str, dict[str, str]]:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
-    states = {}
+    states: dict[str, JobState] = {}
     for line in out.splitlines():
         fields: dict[str, str] = {m[1]: m[2] for m in re.finditer(r"(\w[\w/:]*)=(\S*)", line)}
         if "ArrayTaskId" in fields:
@@ -139,7 +145,7 @@ class SlurmExecutor:
     def __init__(self, options: SlurmOptions | None = None):
         self.options = options or SlurmOptions()
 
-    def _submitit_executor(self, folder: Path, n: int):
+    def _submitit_executor(self, folder: Path, n: int) -> submitit.SlurmExecutor:
         import submitit
 
         o = self.options
@@ -159,7 +165,9 @@ class SlurmExecutor:
         ex.update_parameters(**params)
         return ex
 
-    def execute(self, steps: list[Step], out_dir: Path, data_dir, *, stream: TextIO, bar=None) -> Iterator:
+    def execute(
+        self, steps: list[Step], out_dir: Path, data_dir: Path | None, *, stream: TextIO, bar: tqdm | None = None
+    ) -> Iterator[Finished]:
         if not steps:
             return
         out_dir = out_dir.resolve()
@@ -186,10 +194,10 @@ class SlurmExecutor:
             file=stream,
             flush=True,
         )
-        pending = {job.job_id: (batch, job) for batch, job in zip(batches, jobs)}
+        pending: Pending = {job.job_id: (batch, job) for batch, job in zip(batches, jobs)}
         gone_since: dict[str, float] = {}
         done = failed = 0
-        last = None
+        last: dict[str, int] | None = None
         try:
             while pending:
                 states = job_states(array_id)
@@ -221,7 +229,7 @@ class SlurmExecutor:
             raise
 
     @staticmethod
-    def _counts(pending, states, done, failed) -> dict[str, int]:
+    def _counts(pending: Pending, states: dict[str, JobState], done: int, failed: int) -> dict[str, int]:
         """Counts of runs; a grouped job's runs count as running while it runs."""
         waiting = sum(len(batch) for batch, _ in pending.values())
         running = sum(
@@ -231,7 +239,15 @@ class SlurmExecutor:
         )
         return {"pending": waiting - running, "running": running, "done": done, "failed": failed}
 
-    def _finished(self, batch: list[Step], job, info: dict, gone_since: dict, task: str, submitted: float):
+    def _finished(
+        self,
+        batch: list[Step],
+        job: submitit.Job[JobResult],
+        info: JobState,
+        gone_since: dict[str, float],
+        task: str,
+        submitted: float,
+    ) -> JobResult | None:
         """[(record, seconds, log lines)] for the job's runs once it has ended, else None."""
         state = info.get("JobState", "")
         if job.paths.result_pickle.exists():
@@ -258,18 +274,20 @@ class SlurmExecutor:
         return self._failed(batch, error, job, info, submitted)
 
     @staticmethod
-    def _failed(batch: list[Step], error: str, job, info: dict, submitted: float) -> list:
+    def _failed(
+        batch: list[Step], error: str, job: submitit.Job[JobResult], info: JobState, submitted: float
+    ) -> JobResult:
         """The job died: its runs that wrote an ok result since it was submitted keep it; the
         others are recorded as failed."""
         slurm = _job_info(job, info)
         return [(record_failure(step, error, since=submitted, slurm=slurm), 0.0, []) for step in batch]
 
 
-def _on(info: dict) -> str:
+def _on(info: JobState) -> str:
     node = info.get("NodeList") or info.get("BatchHost")
     return f" on {node}" if node and node != "(null)" else ""
 
 
-def _job_info(job, info: dict) -> dict:
+def _job_info(job: submitit.Job[JobResult], info: JobState) -> dict[str, str | None]:
     node, state, reason = info.get("NodeList"), info.get("JobState"), info.get("Reason")
     return {"job_id": job.job_id, "node": node, "state": state, "reason": reason}

@@ -1,4 +1,4 @@
-"""Suite files (TOML) -> the list of runs they define.
+"""Suite files (TOML) -> the list of runs they define, and the executor they run on.
 
     name = "quick"
     seeds = 3            # default for every run; `ntkbench run --seeds N` overrides
@@ -14,21 +14,29 @@
 
 A run is (task, dataset, method, params, budget, seeds). Every field is checked against the task,
 dataset and method registries; errors name the file and the field.
+
+`make_executor` merges `ntkbench run`'s --executor / --jobs / --slurm-* flags with the suites'
+`[executor]` tables and picks where the runs execute: this module is orchestration's top floor,
+above the executors and the single run (`one_run`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import fnmatch
+import json
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ntkbench.data.registry import check_dataset
+from ntkbench.orchestration.executors import InProcess, Workers
+from ntkbench.orchestration.one_run import Executor, RunSpec
+from ntkbench.orchestration.slurm import SlurmExecutor, SlurmOptions
 from ntkbench.registry import PluginError, get_method
-from ntkbench.results import config_hash
 from ntkbench.tasks import get_task
+from ntkbench.typecheck import ConfigError
 
 SUITE_FIELDS = {"name", "description", "seeds", "root_seed", "runs", "hardware", "executor"}
 RUN_FIELDS = {"task", "datasets", "methods", "budget", "params", "seeds", "vmap_seeds", "note"}
@@ -38,60 +46,23 @@ class SuiteError(ValueError):
     pass
 
 
-@dataclasses.dataclass(frozen=True)
-class RunSpec:
-    task: str
-    task_version: int
-    dataset: str
-    method: str
-    method_version: str
-    method_origin: str
-    params: dict[str, Any]
-    budget: dict[str, Any]
-    seeds: int
-    root_seed: int
-    vmap_seeds: bool | None = None  # None: the method's own declaration decides
-    suite: str = ""
-
-    def config(self) -> dict:
-        return {
-            "task": self.task,
-            "task_version": self.task_version,
-            "dataset": self.dataset,
-            "method": self.method,
-            "method_version": self.method_version,
-            "method_origin": self.method_origin,
-            "params": self.params,
-            "budget": self.budget,
-            "seeds": self.seeds,
-            "root_seed": self.root_seed,
-        }
-
-    @property
-    def config_hash(self) -> str:
-        return config_hash(self.config())
-
-    @property
-    def run_id(self) -> str:
-        return f"{self.task}/{self.dataset}/{self.method}/{self.config_hash}"
-
-
-def _unknown(field_names, allowed, where):
+def _unknown(field_names: Iterable[str], allowed: set[str], where: str) -> None:
     for f in field_names:
         if f not in allowed:
             hint = difflib.get_close_matches(f, sorted(allowed), n=1)
             raise SuiteError(f"{where}.{f}: unknown field" + (f"; did you mean {hint[0]!r}?" if hint else ""))
 
 
-def _as_list(value, where, kind=str):
-    if isinstance(value, kind):
+def _as_list(value: Any, where: str) -> list[str]:
+    """A string or a list of strings, as a list."""
+    if isinstance(value, str):
         return [value]
-    if not isinstance(value, list) or not all(isinstance(v, kind) for v in value):
-        raise SuiteError(f"{where}: expected a {kind.__name__} or a list of them, got {value!r}")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SuiteError(f"{where}: expected a str or a list of them, got {value!r}")
     return value
 
 
-def _tables(value, where) -> list[dict]:
+def _tables(value: Any, where: str) -> list[dict[str, Any]]:
     if value is None:
         return [{}]
     if isinstance(value, dict):
@@ -122,6 +93,40 @@ def executor_table(path: str | Path) -> dict[str, Any]:
     return table
 
 
+# `ntkbench run --slurm-X` flag -> the `[executor]` field it overrides
+SLURM_FLAGS = {
+    "slurm_partition": "partition",
+    "slurm_time": "time_limit_min",
+    "slurm_gpus": "gpus_per_job",
+    "slurm_cpus": "cpus_per_job",
+    "slurm_mem": "mem_gb",
+    "slurm_runs_per_job": "runs_per_job",
+    "slurm_account": "account",
+}
+
+
+def make_executor(kind: str, jobs: int, suites: list[str | Path], slurm_flags: dict[str, Any]) -> Executor:
+    """The executor `ntkbench run --executor KIND --jobs N [--slurm-* ...]` asks for, with the
+    suites' `[executor]` tables under the flags; a bad combination is a SuiteError (exit 2)."""
+    if kind == "local":
+        if slurm_flags:
+            flag = next(f for f, field in SLURM_FLAGS.items() if field in slurm_flags)
+            raise SuiteError(f"--{flag.replace('_', '-')} needs --executor slurm")
+        return InProcess() if jobs == 1 else Workers(jobs)
+    given = [(s, t) for s in suites if (t := executor_table(s))]
+    if len({json.dumps(t, sort_keys=True) for _, t in given}) > 1:
+        raise SuiteError(f"suites {given[0][0]} and {given[1][0]} have different [executor] tables; run them apart")
+    table = {**(given[0][1] if given else {}), **slurm_flags}
+    if jobs != 1:
+        table["max_jobs"] = jobs
+    try:
+        return SlurmExecutor(
+            SlurmOptions.from_table(table, where=f"{given[0][0]}: executor" if given else "--slurm flags")
+        )
+    except ConfigError as e:
+        raise SuiteError(str(e)) from None
+
+
 def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str = "") -> list[RunSpec]:
     _unknown(doc, SUITE_FIELDS, where)
     default_seeds = doc.get("seeds", 3)
@@ -131,9 +136,6 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
             kind = "positive" if field == "seeds" else "non-negative"
             raise SuiteError(f"{where}: field {field!r} must be a {kind} integer, got {value!r}")
     if "executor" in doc:  # checked now, whichever executor this invocation uses
-        from ntkbench.orchestration.slurm import SlurmOptions
-        from ntkbench.typecheck import ConfigError
-
         if not isinstance(doc["executor"], dict):
             raise SuiteError(f"{where}: field 'executor' must be a table ([executor])")
         try:

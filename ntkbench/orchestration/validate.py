@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from ntkbench.results import iter_results, validate_record
+from ntkbench.orchestration.one_run import RunSpec, execute_one
+from ntkbench.orchestration.suites import SuiteError, load_suite
+from ntkbench.registry import PluginError, all_methods, get_method
+from ntkbench.results import config_of, iter_results, to_jsonable, validate_record
+from ntkbench.tasks import task_versions
+from ntkbench.tasks.conformance import protocol_errors
 
 
 def _known_origins() -> dict[tuple[str, str], str]:
-    from ntkbench.registry import all_methods
-
     return {(m.task, m.name): m.origin for m in all_methods()}
 
 
@@ -28,9 +34,6 @@ def _result_files(path: Path) -> list[Path]:
 
 
 def validate_result_file(path: Path, origins: dict[tuple[str, str], str] | None = None) -> list[str]:
-    from ntkbench.tasks import task_versions
-    from ntkbench.tasks.conformance import protocol_errors
-
     try:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as e:
@@ -76,7 +79,7 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
 _JSON_NAMES = {str: "a string", int: "an integer", dict: "an object", type(None): "null", list: "a list"}
 
 
-def _json_type(value) -> str:
+def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, float):
@@ -84,7 +87,7 @@ def _json_type(value) -> str:
     return _JSON_NAMES.get(type(value), type(value).__name__)
 
 
-def field_type_errors(record, where: str) -> list[str]:
+def field_type_errors(record: Any, where: str) -> list[str]:
     """Fields of the wrong JSON type (e.g. `metrics` a string), each naming the file and field."""
     if not isinstance(record, dict):
         return [f"{where}: top level must be a JSON object, got {_json_type(record)}"]
@@ -99,7 +102,7 @@ def field_type_errors(record, where: str) -> list[str]:
     return errors
 
 
-def compare_metrics(claimed: dict, measured: dict, where: str) -> list[str]:
+def compare_metrics(claimed: dict[str, Any], measured: dict[str, Any], where: str) -> list[str]:
     errors = []
     for name in sorted(set(claimed) | set(measured)):
         if name not in measured:
@@ -114,7 +117,7 @@ def compare_metrics(claimed: dict, measured: dict, where: str) -> list[str]:
     return errors
 
 
-def _same(a, b) -> bool:
+def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
@@ -124,35 +127,16 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def _short(m) -> str:
+def _short(m: Any) -> str:
     return json.dumps(m.get("mean") if isinstance(m, dict) else m)
 
 
-def rerun_result(path: Path, data_dir=None) -> list[str]:
+def rerun_result(path: Path, data_dir: Path | None = None) -> list[str]:
     """Re-execute the run a result file describes; compare its metrics exactly."""
-    from ntkbench.orchestration.runner import execute_one
-    from ntkbench.orchestration.suites import RunSpec
-    from ntkbench.results import to_jsonable
-
     record = json.loads(path.read_text())
     if record.get("derived"):
         return []  # derived from other results, each of which is rerun on its own
-    fields = {
-        k: record[k]
-        for k in (
-            "task",
-            "task_version",
-            "dataset",
-            "method",
-            "method_version",
-            "method_origin",
-            "params",
-            "budget",
-            "seeds",
-            "root_seed",
-        )
-    }
-    run = RunSpec(**fields, vmap_seeds=record.get("vmap_seeds"))
+    run = RunSpec(**config_of(record), vmap_seeds=record.get("vmap_seeds"))
     fresh = execute_one(run, path.parent, data_dir, log=lambda msg: None)
     if fresh["status"] != "ok":
         return [f"{path}: rerun failed: {fresh['error']}"]
@@ -162,10 +146,6 @@ def rerun_result(path: Path, data_dir=None) -> list[str]:
 def _warn_method_source(path: Path) -> None:
     """A warning on stderr (not an error) when a result's `method_source` is not the source hash of
     the installed method: the result was made by another version of the plugin's code."""
-    import sys
-
-    from ntkbench.registry import PluginError, get_method
-
     try:
         record = json.loads(path.read_text())
         recorded, task, name = record.get("method_source"), record["task"], record["method"]
@@ -180,11 +160,15 @@ def _warn_method_source(path: Path) -> None:
         )
 
 
-def validate_paths(paths, *, rerun: bool = False, data_dir=None, suite_errors: list[str] | None = None) -> list[str]:
+def validate_paths(
+    paths: Iterable[str | Path],
+    *,
+    rerun: bool = False,
+    data_dir: Path | None = None,
+    suite_errors: list[str] | None = None,
+) -> list[str]:
     """Errors of result files (returned) and of suite files (appended to `suite_errors` when
     given, else returned with the rest)."""
-    from ntkbench.orchestration.suites import SuiteError, load_suite
-
     errors: list[str] = []
     origins = None
     for raw in paths:
