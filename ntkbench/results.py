@@ -8,6 +8,7 @@ name and `--shard` jobs merge by file name. Nothing is ever unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -115,14 +116,39 @@ def metric(per_seed, mean: float | None = None) -> dict:
 
 def write_json_atomic(path: str | Path, obj: Any) -> None:
     """Write to a temporary file in the same folder, fsync, then rename: never a partial file."""
+    text = json.dumps(to_jsonable(obj), indent=1, sort_keys=True, allow_nan=False)
+    with atomic_file(path, "w") as f:
+        f.write(text + "\n")
+
+
+def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> None:
+    """`Path.write_text`, all or nothing (see `atomic_file`)."""
+    with atomic_file(path, "w", encoding=encoding) as f:
+        f.write(text)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """`Path.write_bytes`, all or nothing (see `atomic_file`)."""
+    with atomic_file(path, "wb") as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path, mode: str = "w", encoding: str | None = None):
+    """A file object whose content replaces `path` only once the block has ended without error.
+
+    It is a temporary file in the same folder (a dot-name, skipped by `iter_results`), fsynced,
+    then renamed over `path`: a reader, a crash or a full disk mid-write leaves the old file whole
+    or no file at all, never a truncated one; on any error the temporary file is removed. The file
+    gets the mode a plain `open` would give (0666 less the umask), not mkstemp's 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(to_jsonable(obj), indent=1, sort_keys=True, allow_nan=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600; a result file is as readable as any other
-        with os.fdopen(fd, "w") as f:
-            f.write(text + "\n")
+        with os.fdopen(fd, mode, encoding=encoding) as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

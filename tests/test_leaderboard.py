@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
+import csv
+import errno
+import io
+import os
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -13,6 +18,7 @@ import pytest
 from ntkbench.leaderboard import build_site, safe_name
 from ntkbench.results import SCHEMA, config_hash, config_of, metric, result_path, write_json_atomic
 
+ROOT = Path(__file__).resolve().parents[1]
 EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -634,3 +640,98 @@ def test_committed_results_rank_only_full_protocol_runs(tmp_path):
     assert sorted(ranked_methods(ranked_table(page))) == sorted(full)
     reduced = re.search(r'<table class="sortable ranked reduced".*?</table>', page, flags=re.S)
     assert reduced is not None and "train_examples 10000 of all" in reduced.group(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# A full disk, spreadsheet formulas, the workflow's permissions
+
+
+class _FillsTheDisk:
+    """A file whose first write stores half its data, then fails as a full disk does."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def write(self, data):
+        self._f.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self._f.__exit__(*exc)
+
+
+def fill_the_disk(monkeypatch, folder: Path) -> None:
+    """Every file opened for writing in `folder`, by name or by descriptor (os.fdopen, mkstemp),
+    fails its first write halfway through. Both `io.open` (pathlib, os.fdopen) and `open`
+    (pandas) are patched, so the test sees any way of writing a page."""
+    real_open = io.open
+
+    def open_on_a_full_disk(file, mode="r", *args, **kwargs):
+        f = real_open(file, mode, *args, **kwargs)
+        target = os.readlink(f"/proc/self/fd/{file}") if isinstance(file, int) else os.path.abspath(file)
+        writing = any(c in mode for c in "wax+")
+        return _FillsTheDisk(f) if writing and Path(target).parent == folder else f
+
+    monkeypatch.setattr(io, "open", open_on_a_full_disk)
+    monkeypatch.setattr(builtins, "open", open_on_a_full_disk)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name a file by its descriptor")
+def test_a_full_disk_leaves_the_previous_site_intact(tmp_path, monkeypatch):
+    results = write_results(tmp_path / "results", [record(metrics=curve(30.0))])
+    site = tmp_path / "site"
+    build_site(results, site, rank_reduced=True)
+    before = {p.name: p.read_bytes() for p in site.iterdir()}
+    assert {"index.html", "sample_complexity--mnist1d.html", "sample_complexity--mnist1d.csv"} <= set(before)
+    write_results(results, [record(method="newer", metrics=curve(40.0))])  # something new to write
+    fill_the_disk(monkeypatch, site.resolve())
+    with pytest.raises(OSError) as err:
+        build_site(results, site, rank_reduced=True)
+    monkeypatch.undo()
+    assert err.value.errno == errno.ENOSPC
+    # every page is the old one, whole; no half-written file or temporary file is left beside them
+    assert {p.name: p.read_bytes() for p in site.iterdir()} == before
+
+
+def test_csv_twins_defuse_spreadsheet_formulas_but_keep_numbers(tmp_path):
+    formula = '=HYPERLINK("http://evil.example","click")'
+    recs = [
+        record(
+            method=formula,
+            method_version="+1+cmd|' /C calc'!A0",
+            metrics={"test_acc@n=250": metric([-0.25, -0.75]), "@SUM(A1)": metric([1.0, 2.0])},
+            status="failed",
+            error="-2+3",
+        ),
+        record(method="mlp", metrics={"test_acc@n=250": metric([30.0, 31.0])}),
+    ]
+    build_site(write_results(tmp_path / "results", recs), tmp_path / "site", rank_reduced=True)
+    with open(tmp_path / "site" / "sample_complexity--mnist1d.csv", newline="", encoding="utf-8") as f:
+        header, *table = list(csv.reader(f))
+    rows = {row[header.index("method")]: dict(zip(header, row, strict=True)) for row in table}
+    # every text cell starting with = + - @ gets a leading quote, the header's metric names too
+    assert "'" + formula in rows and rows["'" + formula]["error"] == "'-2+3"
+    assert rows["'" + formula]["method_version"] == "'+1+cmd|' /C calc'!A0"
+    assert "'@SUM(A1) mean" in header and "@SUM(A1) mean" not in header
+    cells = [c for c in header + [c for row in table for c in row] if c[:1] in ("=", "+", "-", "@")]
+    # what is left starting with a sign is a number, in a numeric column: still a number
+    assert cells == ["-0.5"], cells
+    assert float(rows["'" + formula]["test_acc@n=250 mean"]) == -0.5
+    frame = pd.read_csv(tmp_path / "site" / "sample_complexity--mnist1d.csv")
+    assert pd.api.types.is_float_dtype(frame["test_acc@n=250 mean"])
+
+
+def test_only_the_deploy_job_may_publish():
+    import yaml  # PyYAML: a dependency of flax
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "leaderboard.yml").read_text())
+    # the build job runs a pull request's code: it gets the top level's read-only token
+    assert workflow["permissions"] == {"contents": "read"}
+    assert "permissions" not in workflow["jobs"]["build"]
+    assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}

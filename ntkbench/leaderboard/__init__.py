@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ntkbench.leaderboard import pages
 from ntkbench.leaderboard.tables import as_dict, csv_frame, markdown_table
-from ntkbench.results import iter_results, read_result, validate_record
+from ntkbench.results import iter_results, read_result, validate_record, write_bytes_atomic, write_text_atomic
 from ntkbench.tasks.conformance import conformance, protocol_errors
 
 __all__ = ["build_site", "load_results", "safe_name"]
@@ -152,12 +152,15 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False) -> Path:
         stem = f"{safe_name(task)}--{safe_name(dataset)}"
         sections = sections_of(task, recs)
         page_notes = [n for n in notes if any(n.startswith(r["_path"]) or f" {r['_path']}" in n for r in recs)]
-        (out / f"{stem}.html").write_text(
-            pages.task_page(task, dataset, sections, page_notes, (f"{stem}.csv", f"{stem}.md")), encoding="utf-8"
+        # Every file is written whole or not at all (a full disk keeps the previous page intact).
+        write_text_atomic(
+            out / f"{stem}.html",
+            pages.task_page(task, dataset, sections, page_notes, (f"{stem}.csv", f"{stem}.md")),
         )
-        csv_frame([(s["title"], s["records"]) for s in sections]).to_csv(out / f"{stem}.csv", index=False)
+        csv_text = csv_frame([(s["title"], s["records"]) for s in sections]).to_csv(index=False)
+        write_bytes_atomic(out / f"{stem}.csv", csv_text.encode("utf-8"))  # bytes: as to_csv(path) wrote them
         md = [f"# {task} on {dataset}\n"] + [f"## {s['title']}\n\n{markdown_table(s['records'])}\n" for s in sections]
-        (out / f"{stem}.md").write_text("\n".join(md), encoding="utf-8")
+        write_text_atomic(out / f"{stem}.md", "\n".join(md))
         summary.append(
             {
                 "task": task,
@@ -174,5 +177,5 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False) -> Path:
         )
     index = out / "index.html"
     n_files = len(records) + sum(1 for n in notes if n.startswith("skipped"))
-    index.write_text(pages.index_page(summary, notes, n_files), encoding="utf-8")
+    write_text_atomic(index, pages.index_page(summary, notes, n_files))
     return index

@@ -295,7 +295,24 @@ def csv_frame(sections: list[tuple[str, list[dict]]]) -> pd.DataFrame:
         df = df.drop(columns=names)  # the CSV carries numeric mean/std columns instead of text
         df.insert(0, "table", title)
         frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frame.columns = [csv_safe(c) for c in frame.columns]  # metric names come from result files too
+    # Text (and mixed) columns cell by cell; numeric columns stay numeric, negative numbers included.
+    return frame.apply(lambda col: col if pd.api.types.is_numeric_dtype(col) else col.map(csv_safe))
+
+
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_safe(x: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (from a method name, an error message,
+    any text of a submitted result file), prefixed with a single quote, as OWASP advises; numbers,
+    and text that is only a number ("-0.5", which a spreadsheet reads as that number), unchanged."""
+    if isinstance(x, str) and x.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(x):
+        return "'" + x
+    return x
 
 
 MD_COLUMNS = ("method", "status", "origin", "method_version", "seeds", "params", "budget", "protocol")
