@@ -3,12 +3,14 @@
 Contract (`ntkbench.tasks.adversarial.contract`): `fn(key, train, threat, *, **params) -> predictor`;
 `threat` is the run's `ThreatModel` (norm, eps, box), passed by the harness, never a parameter.
 
-Finite methods: the small CNN `nb.models.convnet(C, widths=(32, 64), kernel_size=3, stride=2,
+Finite methods (`cnn_method`): one small CNN and its training, `CNNTraining`, whose fields are the
+parameters all four share: `nb.models.convnet(C, widths=(32, 64), kernel_size=3, stride=2,
 dense=(128,))` (ReLU, SAME padding, standard parameterisation; 2-D or 1-D convolutions by input
 shape), Adam (lr 1e-3), `steps` minibatch steps of `batch_size` 128 through `nb.train_params`,
-returned as `Classifier(model, init)` (the network at init feeds the kernel-distance view).
-Training attacks stay in the threat model's eps-ball ∩ box (`ThreatModel.project`), use
-sign-gradient (L∞) or normalised-gradient (L2) steps, and are not differentiated through.
+returned as `Classifier(model, init)` (the network at init feeds the kernel-distance view). Each
+method adds only its loss and that loss's own parameters. Training attacks stay in the threat
+model's eps-ball ∩ box (`ThreatModel.project`), use sign-gradient (L∞) or normalised-gradient (L2)
+steps, and are not differentiated through.
 
 - standard  cross-entropy on clean inputs.
 - fgsm-at   fast adversarial training (Wong, Rice & Kolter 2020): δ uniform in the ball, one
@@ -25,7 +27,9 @@ sign-gradient (L∞) or normalised-gradient (L2) steps, and are not differentiat
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 
 import jax
 import jax.numpy as jnp
@@ -38,7 +42,77 @@ from ntkbench import api as nb
 from ntkbench.kernels import kernel_fn, krr_solve
 from ntkbench.tasks.adversarial.contract import Classifier
 
-CNN = dict(widths=(32, 64), kernel_size=3, stride=2, dense=(128,), pool=None)
+
+@dataclasses.dataclass(frozen=True)
+class CNNTraining:
+    """The parameters every finite method shares, with their defaults: the CNN and its training.
+
+    Defaults take the types the registry checks overrides against (so no annotations reach the
+    methods' signatures: a list for `widths` is accepted, as for any tuple default)."""
+
+    widths: tuple = (32, 64)
+    kernel_size: int = 3
+    stride: int = 2
+    dense: tuple = (128,)
+    pool: str | None = None
+    lr: float = 1e-3
+    steps: int = 2000
+    batch_size: int = 128
+
+    def fit(self, key, train: nb.Split, loss) -> Classifier:
+        """Train the CNN on loss(apply, x, y, key) and return Classifier(trained, init)."""
+        arch = nb.models.convnet(
+            train.num_classes,
+            self.widths,
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            dense=self.dense,
+            pool=self.pool,
+        )
+        k_init, k_train = jax.random.split(key)
+        graphdef, params0 = nb.build(lambda rngs: nb.models.Network(arch, train.input_shape, rngs=rngs), k_init)
+
+        def loss_fn(p, x, y, k):
+            return loss(lambda z: nnx.merge(graphdef, p)(z), x, y, k)
+
+        params, _ = nb.train_params(
+            k_train,
+            loss_fn,
+            params0,
+            train,
+            optimizer=optax.adam(self.lr),
+            steps=self.steps,
+            batch_size=self.batch_size,
+        )
+        return Classifier(nnx.merge(graphdef, params), nnx.merge(graphdef, params0))
+
+
+def cnn_method(name: str, *, version: str):
+    """Register `make_loss(threat, *, <its params>) -> loss(apply, x, y, key)` as the adversarial
+    method `name`, `fn(key, train, threat, *, <CNNTraining fields>, <its params>) -> Classifier`.
+
+    The registry reads a method's parameters from its signature; the one built here lists
+    CNNTraining's fields first, then make_loss's keyword-only parameters, so the shared defaults
+    are written once. Name, docstring and module are make_loss's (the method's description and
+    origin)."""
+    shared = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default) for f in _CNN_FIELDS]
+
+    def register(make_loss):
+        own = [p for p in inspect.signature(make_loss).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+        @functools.wraps(make_loss)
+        def train_cnn(key, train, threat, **params):
+            cnn = CNNTraining(**{f.name: params.pop(f.name) for f in _CNN_FIELDS if f.name in params})
+            return cnn.fit(key, train, make_loss(threat, **params))
+
+        positional = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("key", "train", "threat")]
+        train_cnn.__signature__ = inspect.Signature(positional + shared + own)  # type: ignore[attr-defined]
+        return nb.method(name, task="adversarial", version=version)(train_cnn)
+
+    return register
+
+
+_CNN_FIELDS = dataclasses.fields(CNNTraining)
 
 
 def _ce(logits, y):
@@ -55,69 +129,18 @@ def _attack(objective, x, threat, x0, steps, step_size):
     return lax.stop_gradient(lax.fori_loop(0, steps, body, x0))
 
 
-def _fit(key, train, loss, *, widths, kernel_size, stride, dense, pool, lr, steps, batch_size):
-    """Train the CNN on loss(apply, x, y, key) and return Classifier(trained, init)."""
-    arch = nb.models.convnet(train.num_classes, widths, kernel_size=kernel_size, stride=stride, dense=dense, pool=pool)
-    k_init, k_train = jax.random.split(key)
-    graphdef, params0 = nb.build(lambda rngs: nb.models.Network(arch, train.input_shape, rngs=rngs), k_init)
-
-    def loss_fn(p, x, y, k):
-        return loss(lambda z: nnx.merge(graphdef, p)(z), x, y, k)
-
-    params, _ = nb.train_params(
-        k_train, loss_fn, params0, train, optimizer=optax.adam(lr), steps=steps, batch_size=batch_size
-    )
-    return Classifier(nnx.merge(graphdef, params), nnx.merge(graphdef, params0))
+def _pgd_step_size(threat, attack_steps, attack_step_size):
+    return 2.5 * threat.eps / attack_steps if attack_step_size is None else attack_step_size
 
 
-@nb.method("standard", task="adversarial", version="1")
-def standard(
-    key,
-    train: nb.Split,
-    threat,
-    *,
-    widths=CNN["widths"],
-    kernel_size=3,
-    stride=2,
-    dense=CNN["dense"],
-    pool=None,
-    lr=1e-3,
-    steps=2000,
-    batch_size=128,
-):
+@cnn_method("standard", version="1")
+def standard(threat):
     """Small CNN, cross-entropy on clean inputs (ignores the threat model)."""
-    loss = lambda f, x, y, k: _ce(f(x), y).mean()
-    return _fit(
-        key,
-        train,
-        loss,
-        widths=widths,
-        kernel_size=kernel_size,
-        stride=stride,
-        dense=dense,
-        pool=pool,
-        lr=lr,
-        steps=steps,
-        batch_size=batch_size,
-    )
+    return lambda f, x, y, k: _ce(f(x), y).mean()
 
 
-@nb.method("fgsm-at", task="adversarial", version="1")
-def fgsm_at(
-    key,
-    train: nb.Split,
-    threat,
-    *,
-    widths=CNN["widths"],
-    kernel_size=3,
-    stride=2,
-    dense=CNN["dense"],
-    pool=None,
-    lr=1e-3,
-    steps=2000,
-    batch_size=128,
-    attack_step_size=None,
-):
+@cnn_method("fgsm-at", version="1")
+def fgsm_at(threat, *, attack_step_size=None):
     """Fast adversarial training: FGSM from a uniform random start (Wong et al. 2020)."""
     alpha = 1.25 * threat.eps if attack_step_size is None else attack_step_size
 
@@ -125,58 +148,19 @@ def fgsm_at(
         x_adv = _attack(lambda z: _ce(f(z), y), x, threat, threat.random_in_ball(k, x), 1, alpha)
         return _ce(f(x_adv), y).mean()
 
-    return _fit(
-        key,
-        train,
-        loss,
-        widths=widths,
-        kernel_size=kernel_size,
-        stride=stride,
-        dense=dense,
-        pool=pool,
-        lr=lr,
-        steps=steps,
-        batch_size=batch_size,
-    )
+    return loss
 
 
-@nb.method("pgd-at", task="adversarial", version="1")
-def pgd_at(
-    key,
-    train: nb.Split,
-    threat,
-    *,
-    widths=CNN["widths"],
-    kernel_size=3,
-    stride=2,
-    dense=CNN["dense"],
-    pool=None,
-    lr=1e-3,
-    steps=2000,
-    batch_size=128,
-    attack_steps=7,
-    attack_step_size=None,
-):
+@cnn_method("pgd-at", version="1")
+def pgd_at(threat, *, attack_steps=7, attack_step_size=None):
     """PGD adversarial training (Madry et al. 2018): CE on PGD examples from a random start."""
-    alpha = 2.5 * threat.eps / attack_steps if attack_step_size is None else attack_step_size
+    alpha = _pgd_step_size(threat, attack_steps, attack_step_size)
 
     def loss(f, x, y, k):
         x_adv = _attack(lambda z: _ce(f(z), y), x, threat, threat.random_in_ball(k, x), attack_steps, alpha)
         return _ce(f(x_adv), y).mean()
 
-    return _fit(
-        key,
-        train,
-        loss,
-        widths=widths,
-        kernel_size=kernel_size,
-        stride=stride,
-        dense=dense,
-        pool=pool,
-        lr=lr,
-        steps=steps,
-        batch_size=batch_size,
-    )
+    return loss
 
 
 def _kl(p_logits, q_logits):
@@ -185,26 +169,10 @@ def _kl(p_logits, q_logits):
     return jnp.sum(jnp.exp(lp) * (lp - lq), axis=-1)
 
 
-@nb.method("trades", task="adversarial", version="1")
-def trades(
-    key,
-    train: nb.Split,
-    threat,
-    *,
-    widths=CNN["widths"],
-    kernel_size=3,
-    stride=2,
-    dense=CNN["dense"],
-    pool=None,
-    lr=1e-3,
-    steps=2000,
-    batch_size=128,
-    beta=6.0,
-    attack_steps=7,
-    attack_step_size=None,
-):
+@cnn_method("trades", version="1")
+def trades(threat, *, beta=6.0, attack_steps=7, attack_step_size=None):
     """TRADES (Zhang et al. 2019): CE + β·KL(p(x) ‖ p(x')), x' maximising the KL."""
-    alpha = 2.5 * threat.eps / attack_steps if attack_step_size is None else attack_step_size
+    alpha = _pgd_step_size(threat, attack_steps, attack_step_size)
 
     def loss(f, x, y, k):
         clean = f(x)
@@ -213,19 +181,7 @@ def trades(
         x_adv = _attack(lambda z: _kl(target, f(z)), x, threat, x0, attack_steps, alpha)
         return (_ce(clean, y) + beta * _kl(clean, f(x_adv))).mean()
 
-    return _fit(
-        key,
-        train,
-        loss,
-        widths=widths,
-        kernel_size=kernel_size,
-        stride=stride,
-        dense=dense,
-        pool=pool,
-        lr=lr,
-        steps=steps,
-        batch_size=batch_size,
-    )
+    return loss
 
 
 @functools.lru_cache(maxsize=8)
