@@ -6,8 +6,9 @@ classifier); a run always names its task, so it finds the right one. Its paramet
 keyword-only arguments of the function (of `__init__` for a class) and their defaults, each
 checked against the type of its default (`ntkbench.typecheck`). Installed packages expose their
 methods through the entry-point group `ntkbench.methods`; an entry point may name a module (its
-decorators register the methods) or a decorated object. The origin of a method is the
-distribution that ships its module.
+decorators register the methods) or a decorated object. ntkbench's own methods are declared in the
+same group (its pyproject.toml), so this module imports no method code by name. The origin of a
+method is the distribution that ships its module.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import contextlib
 import dataclasses
 import difflib
 import hashlib
-import importlib
 import importlib.metadata as md
 import inspect
 import sys
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 ENTRY_POINT_GROUP = "ntkbench.methods"
+BUILTIN_DIST = "ntkbench"  # the distribution whose entry points are the built-in methods
 K = TypeVar("K")
 T = TypeVar("T")
 
@@ -163,7 +164,7 @@ _LOAD_ERRORS: list[str] = []
 
 
 def load_plugins() -> None:
-    """Import the built-in methods and every installed `ntkbench.methods` entry point (once).
+    """Import every installed `ntkbench.methods` entry point, ntkbench's own first (once).
 
     A plugin that fails to import is recorded, not raised: it fails the runs that need it.
     """
@@ -262,17 +263,28 @@ def register(spec: MethodSpec) -> None:
     METHODS.add(key, spec, same=_same_definition, describe=lambda s: s.where)
 
 
-def _load_methods() -> None:
-    # The built-in methods are plugins like any other: loaded by name, not imported by the harness.
-    importlib.import_module("ntkbench.methods")
+def _dist_name(ep: md.EntryPoint) -> str:
+    return ep.dist.name if ep.dist else "?"
 
-    for ep in md.entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist.name if ep.dist else "?"
+
+def _load_methods() -> None:
+    # The built-in methods are entry points like any other. Loaded first, they keep their names when
+    # another package takes one (that package's method is the one skipped), whatever the path order.
+    eps = sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: _dist_name(ep) != BUILTIN_DIST)
+    if not any(_dist_name(ep) == BUILTIN_DIST for ep in eps):
+        _LOAD_ERRORS.append(
+            f"no built-in methods: the installed {BUILTIN_DIST} metadata declares no {ENTRY_POINT_GROUP!r} entry "
+            "points (installed before they were added?); reinstall it: pip install -e ."
+        )
+    for ep in eps:
+        dist = _dist_name(ep)
         try:
             obj = ep.load()
         except PluginError:
             raise
         except Exception as e:  # a broken third-party package must not take the suite down
+            if dist == BUILTIN_DIST:
+                raise  # ntkbench's own code is broken: every command should say so at once
             _LOAD_ERRORS.append(
                 f"entry point {ep.name!r} ({ep.value}) from {dist} failed to load: {type(e).__name__}: {e}"
             )

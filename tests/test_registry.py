@@ -1,3 +1,5 @@
+from types import ModuleType, SimpleNamespace
+
 import pytest
 
 import ntkbench as nb
@@ -126,3 +128,60 @@ def test_names_are_scoped_by_task():
         PluginError, match="unknown method 'mlp' for task 'forgetting'.*it is a method of sample_complexity"
     ):
         get_method("mlp", "forgetting")
+
+
+# -- the built-in methods are entry points, loaded first --------------------------------------------
+
+
+def test_every_builtin_method_module_is_an_entry_point_of_ntkbench():
+    """The registry imports no method module by name: a module under ntkbench/methods that
+    pyproject.toml does not declare would never load."""
+    import importlib.metadata as md
+    from pathlib import Path
+
+    import ntkbench.methods
+    from ntkbench.registry import ENTRY_POINT_GROUP, all_methods
+
+    declared = {ep.value for ep in md.entry_points(group=ENTRY_POINT_GROUP) if ep.dist and ep.dist.name == "ntkbench"}
+    on_disk = {f"ntkbench.methods.{p.stem}" for p in Path(ntkbench.methods.__file__).parent.glob("[!_]*.py")}
+    assert declared == on_disk
+    assert {s.module for s in all_methods() if s.origin == "ntkbench"} == declared
+
+
+class FakeEntryPoint:
+    """An installed entry point, as far as the registry reads one; loading it records its package."""
+
+    def __init__(self, dist: str, loaded: list):
+        self.name, self.value, self.dist, self.loaded = dist, f"{dist}.methods", SimpleNamespace(name=dist), loaded
+
+    def load(self):
+        self.loaded.append(self.dist.name)
+        return ModuleType(self.value)
+
+
+def fresh_registry(monkeypatch, entry_points: list):
+    from ntkbench import registry
+
+    monkeypatch.setattr(registry.md, "entry_points", lambda group: entry_points)
+    monkeypatch.setattr(registry, "_LOAD_ERRORS", [])
+    monkeypatch.setattr(registry, "_COLLISIONS", {})
+    monkeypatch.setattr(
+        registry, "METHODS", registry.Registry("method", error=PluginError, load=registry._load_methods)
+    )
+    return registry
+
+
+def test_builtin_entry_points_load_before_other_packages(monkeypatch):
+    """Whatever the order of the installed packages, ntkbench's methods register first, so a
+    package reusing one of their names is the one skipped."""
+    loaded: list[str] = []
+    registry = fresh_registry(monkeypatch, [FakeEntryPoint("pkg-x", loaded), FakeEntryPoint("ntkbench", loaded)])
+    registry.load_plugins()
+    assert loaded == ["ntkbench", "pkg-x"] and registry.plugin_load_errors() == []
+
+
+def test_missing_builtin_entry_points_say_to_reinstall(monkeypatch):
+    """An install made before the built-ins were entry points has none: say so, not just 'unknown method'."""
+    fresh_registry(monkeypatch, [FakeEntryPoint("pkg-x", [])])
+    with pytest.raises(PluginError, match="no built-in methods.*reinstall"):
+        get_method("mlp")

@@ -1,10 +1,4 @@
-"""Built-in reference methods. Each is a short plugin written against the public `ntkbench` API,
-registered exactly as a third-party method would be."""
-
-from ntkbench.methods import (
-    adversarial,  # noqa: F401
-    distillation,  # noqa: F401
-    forgetting,  # noqa: F401
-    sample_complexity,  # noqa: F401
-    training_dynamics,  # noqa: F401
-)
+"""Built-in reference methods, one module per task. Each is a short plugin written against the
+public `ntkbench` API and declared exactly as a third-party method is: an entry point of the group
+`ntkbench.methods` in pyproject.toml, which `ntkbench.registry` loads (this package imports none
+of them itself)."""
