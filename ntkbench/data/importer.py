@@ -43,8 +43,10 @@ for bit. tests/test_data_import.py::test_tfds_builder_on_debian_files_gives_impo
 repeats this whenever the Debian files are installed.
 
 Layout of an imported copy: `x_train.npy`, `y_train.npy`, `x_test.npy`, `y_test.npy` (uint8,
-loaded memory-mapped with `allow_pickle=False`) and `manifest.json`. It is written to a temporary
-folder beside the destination and renamed into place, so a failed import leaves nothing behind.
+loaded memory-mapped with `allow_pickle=False`) and `manifest.json`, which records the fingerprint
+of each array file (`array_fingerprints`), checked at every load: a damaged copy is refused with
+the file named and the re-import command, never used. It is written to a temporary folder beside
+the destination and renamed into place, so a failed import leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ import datetime
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import tempfile
 from pathlib import Path
@@ -233,6 +236,8 @@ def import_dataset(name: str, source_path: str | Path, data_dir: str | Path | No
             "source_files": sources,
             "verified": verified,
             "raw_fingerprint": raw_fp,
+            # One per file, checked at every load: a damaged copy is refused naming its file.
+            "array_fingerprints": {f"{k}.npy": fingerprint_arrays(arrays[k]) for k in ARRAY_NAMES},
             "dataset_fingerprint": ds.fingerprint(),
             "normalisation": ds.meta["normalisation"],
             "shapes": {k: list(arrays[k].shape) for k in ARRAY_NAMES},
@@ -276,30 +281,44 @@ def read_manifest(name: str, data_dir: str | Path | None) -> dict[str, Any] | No
     return manifest
 
 
+def reimport_command(name: str, manifest: dict[str, Any] | None = None) -> str:
+    """The command that repairs an imported copy: the import again, from the recorded source."""
+    source = (manifest or {}).get("source_path")
+    return f"ntkbench data import {name} --from {shlex.quote(source) if source else 'PATH'}"
+
+
 def read_imported(name: str, data_dir: str | Path | None, verify: bool = True):
     """(uint8 arrays memory-mapped, manifest) of an imported copy, or None when there is none.
 
-    With `verify`, the arrays' fingerprint must equal the manifest's (guards against a damaged
-    copy; ~0.1 s for Fashion-MNIST).
+    With `verify`, each array must hash to the fingerprint the import recorded for its file
+    (`array_fingerprints`; an import that predates them: all four to `raw_fingerprint`), so a
+    damaged copy (a truncated file, zeroed labels) is refused with a `DataImportError` naming
+    the file and the command that imports it again, never loaded (~0.1 s for Fashion-MNIST).
     """
     manifest = read_manifest(name, data_dir)
     if manifest is None:
         return None
     folder = Path(manifest["dest"])
+    remedy = f"re-run `{reimport_command(name, manifest)}`"
     arrays = {}
     for k in ARRAY_NAMES:
         try:
             arrays[k] = np.load(folder / f"{k}.npy", mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise DataImportError(
-                f"{folder / (k + '.npy')}: unreadable ({e}); re-run `ntkbench data import {name} --from PATH`"
-            ) from None
+        except (OSError, EOFError, ValueError) as e:  # EOFError: an empty file
+            raise DataImportError(f"{folder / (k + '.npy')}: unreadable ({e}); {remedy}") from None
     if verify:
-        fp = fingerprint_arrays(*(arrays[k] for k in ARRAY_NAMES))
-        if fp != manifest["raw_fingerprint"]:
+        recorded = manifest.get("array_fingerprints")
+        if isinstance(recorded, dict):
+            for k in ARRAY_NAMES:
+                if fingerprint_arrays(arrays[k]) != recorded.get(f"{k}.npy"):
+                    raise DataImportError(
+                        f"{folder / (k + '.npy')}: does not match the fingerprint recorded when it was "
+                        f"imported (a damaged copy); {remedy}"
+                    )
+        elif fingerprint_arrays(*(arrays[k] for k in ARRAY_NAMES)) != manifest["raw_fingerprint"]:
             raise DataImportError(
-                f"{folder}: arrays do not match their manifest fingerprint; "
-                f"re-run `ntkbench data import {name} --from PATH`"
+                f"{folder}: arrays ({', '.join(k + '.npy' for k in ARRAY_NAMES)}) do not match their "
+                f"manifest fingerprint (a damaged copy); {remedy}"
             )
     return arrays, manifest
 

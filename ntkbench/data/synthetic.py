@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ntkbench.data.base import Dataset
+from ntkbench.data.generated import load_or_generate
 from ntkbench.data.registry import register_dataset
 
 
@@ -18,36 +19,22 @@ def _mnist1d(shuffle: bool, data_dir: Path) -> dict:
     never used), kept in `data_dir/generated/` after the first time: generating takes ~2 s, which
     every process loading MNIST-1D (each run of a suite, each test worker) would pay again, with
     ~1 s more for importing mnist1d. The file is named by mnist1d's version (its default
-    generation arguments are that version's) and written whole or not at all; an unreadable one
-    is generated again."""
+    generation arguments are that version's); `load_or_generate` writes it whole or not at all,
+    with the arrays' fingerprint, and generates it again when it is unreadable or its arrays no
+    longer match that fingerprint."""
     import importlib.metadata
-    import os
-    import tempfile
 
     version = importlib.metadata.version("mnist1d")
     path = Path(data_dir) / "generated" / f"mnist1d-{version}-{'shuffled' if shuffle else 'default'}-args.npz"
-    keys = ("x", "y", "x_test", "y_test")
-    try:
-        with np.load(path) as f:
-            return {k: f[k] for k in keys}
-    except (OSError, KeyError, ValueError):  # absent, unreadable or incomplete: generate it
-        pass
-    from mnist1d.data import get_dataset_args, make_dataset
 
-    args = get_dataset_args()
-    args.shuffle_seq = shuffle
-    d = make_dataset(args)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, x=d["x"], y=d["y"], x_test=d["x_test"], y_test=d["y_test"])
-        os.replace(tmp, path)  # atomic: a reader sees the whole file or none
-    except OSError:  # a read-only cache folder: generate every time instead
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-    return d
+    def generate() -> dict:
+        from mnist1d.data import get_dataset_args, make_dataset
+
+        args = get_dataset_args()
+        args.shuffle_seq = shuffle
+        return make_dataset(args)
+
+    return load_or_generate(path, ("x", "y", "x_test", "y_test"), generate)
 
 
 @register_dataset("mnist1d", "MNIST-1D, 4000 train / 1000 test, length 40 (procedural, offline)")
