@@ -13,12 +13,12 @@ from ntkbench.data.base import Dataset
 from ntkbench.data.registry import register_dataset
 from ntkbench.orchestration.one_run import RunSpec, execute_one
 from ntkbench.orchestration.suites import load_suite
-from ntkbench.preview import decode_preview, encode_preview
 from ntkbench.registry import get_method
 from ntkbench.results import to_jsonable
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import ContractError
 from ntkbench.tasks.distillation.evaluation import NetworkEval, augmentation, eval_archs
+from ntkbench.tasks.distillation.preview import decode_preview, encode_preview
 from ntkbench.tasks.distillation.published import PUBLISHED
 from ntkbench.tasks.distillation.task import check_shapes, random_real_subset
 from ntkbench.tasks.forgetting.published import PUBLISHED as FORGETTING_PUBLISHED
@@ -294,4 +294,4 @@ def test_methods_of_one_budget_share_the_evaluation_programs(monkeypatch, built_
     for method in ("random", "herding"):
         rec = run_record(method, budget)
         assert rec["status"] == "ok", rec["error"]
-    assert built.count("distillation_eval.NetworkEval") == 2  # convnet and mlp, for both methods
+    assert built.count("distillation.evaluation.NetworkEval") == 2  # convnet and mlp, for both methods

@@ -292,7 +292,7 @@ def test_odd_records_are_flagged_not_fatal(tmp_path):
     assert "⚠ invalid" in page and "edited" in page and "odd" in page and 'class="badge bad"' in page
 
 
-# -- the preview codec (ntkbench.preview) ---------------------------------------------------------
+# -- the preview codec (tasks/distillation/preview.py) and its PNG (leaderboard/png.py) -----------
 
 COMMITTED = Path(__file__).resolve().parents[1] / "results" / "distillation"
 
@@ -302,7 +302,7 @@ def test_preview_codec_reproduces_committed_previews_bit_for_bit():
 
     import numpy as np
 
-    from ntkbench.preview import decode_preview, encode_preview
+    from ntkbench.tasks.distillation.preview import decode_preview, encode_preview
 
     files = sorted(COMMITTED.rglob("*.json"))
     assert files, f"no committed distillation results under {COMMITTED}"
@@ -317,7 +317,8 @@ def test_preview_codec_reproduces_committed_previews_bit_for_bit():
 def test_preview_decoder_refuses_malformed_previews():
     import base64
 
-    from ntkbench.preview import decode_preview, png_bytes
+    from ntkbench.leaderboard.png import png_bytes
+    from ntkbench.tasks.distillation.preview import decode_preview
 
     good = {
         "format": "uint8-base64",
@@ -401,7 +402,7 @@ def test_svg_is_deterministic_and_ignores_rcparams():
 def test_distillation_previews_are_drawn(tmp_path):
     import numpy as np
 
-    from ntkbench.preview import encode_preview
+    from ntkbench.tasks.distillation.preview import encode_preview
 
     rng = np.random.default_rng(0)
     img = record(

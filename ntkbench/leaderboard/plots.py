@@ -27,7 +27,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ntkbench.charts import Chart, Heatmap, Series
-from ntkbench.preview import png_data_uri
+from ntkbench.leaderboard.png import png_data_uri
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

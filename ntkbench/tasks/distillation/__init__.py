@@ -41,7 +41,7 @@ Protocol:
   for the random real subset of equal size, and finite − kernel gaps.
 - `extra`: label kind, distillation/evaluation seconds, per-network accuracies, and
   `synthetic_preview` (first image of each class of seed 0, uint8 base64; see
-  `ntkbench.preview.encode_preview`).
+  `preview.py`).
 Budget: every field with its type and default in `budget.py`, or `ntkbench list distillation`.
 Full protocol: every budget field at its default but `ipc` and the stated variants (`preprocess`,
 `augment`, `soft_label_loss`, `kernel`), a reference method's default params, ≥ 3 seeds. Anything else is recorded as

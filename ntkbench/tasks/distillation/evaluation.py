@@ -151,7 +151,7 @@ class NetworkEval:
             self.compile_seconds += time.perf_counter() - t0
             return compiled
 
-        return PROGRAMS.get_or_build(("distillation_eval.NetworkEval", sig), build)
+        return PROGRAMS.get_or_build(("distillation.evaluation.NetworkEval", sig), build)
 
     def accuracies(self, key, x_syn, y_syn, x_test, y_test):
         """(networks,) test accuracies and final training losses; network i uses fold_in(key, i)."""

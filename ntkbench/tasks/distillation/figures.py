@@ -5,7 +5,7 @@ real subset), and the first synthetic example of each class."""
 from __future__ import annotations
 
 from ntkbench.charts import Chart, Image, Point, Series, Table, as_dict, compact, grouped, is_number, labels, ok_records
-from ntkbench.preview import decode_preview
+from ntkbench.tasks.distillation.preview import decode_preview
 
 COLUMNS = ("krr-ntk", "krr-nngp", "convnet", "mlp")
 

@@ -18,7 +18,6 @@ from ntkbench.data.subsets import class_balanced_subset
 from ntkbench.engine.seeds import run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.kernels import kernel_fn
-from ntkbench.preview import encode_preview
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
 from ntkbench.tasks.distillation import figures
@@ -31,6 +30,7 @@ from ntkbench.tasks.distillation.evaluation import (
     krr_accuracy,
     label_targets,
 )
+from ntkbench.tasks.distillation.preview import encode_preview
 from ntkbench.tasks.distillation.published import PUBLISHED
 
 METHOD_TAG, EVAL_TAG = 1, 2

@@ -1,33 +1,33 @@
-"""The synthetic-set preview codec, in one place (no ntkbench imports).
-
-A distillation result carries `synthetic_preview`: the first synthetic example of each class,
+"""The `synthetic_preview` of a distillation result: the first synthetic example of each class,
 each min-max scaled to uint8 and base64-encoded:
 
     {"format": "uint8-base64", "shape": [28, 28, 1], "classes": [0, 1, ...],
      "lo": [-0.81, ...], "hi": [2.022, ...], "images": ["<base64 of H*W*C bytes>", ...]}
 
-`encode_preview` writes it (a drop-in for `ntkbench.tasks.distillation.evaluation.encode_preview`:
-same arguments, same dict); `decode_preview` reads one back from an untrusted file, checking it;
-`png_bytes` / `png_data_uri` encode a decoded image as PNG (Pillow, no metadata: deterministic).
+The format is this task's, so the codec lives with its users here: `encode_preview` writes it
+(`task.py`); `decode_preview` reads one back from an untrusted result file, checking every field,
+for the task's leaderboard charts (`figures.py`, which hands the leaderboard plain
+`ntkbench.charts.Image` pixels). The leaderboard, above the tasks, never decodes a preview: it only
+turns those pixels into PNG (`ntkbench.leaderboard.png`). Nothing here needs more than numpy.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-__all__ = ["FORMAT", "MAX_VALUES", "Preview", "decode_preview", "encode_preview", "png_bytes", "png_data_uri"]
+__all__ = ["FORMAT", "MAX_VALUES", "Preview", "decode_preview", "encode_preview"]
 
 FORMAT = "uint8-base64"
 MAX_VALUES = 64 * 64 * 3  # per image; larger previews are refused when decoding
 
 
-def encode_preview(x_syn, y_syn, num_classes: int, max_classes: int = 10) -> dict:
+def encode_preview(x_syn: ArrayLike, y_syn: ArrayLike, num_classes: int, max_classes: int = 10) -> dict:
     """First synthetic example of each of the first `max_classes` classes (argmax for soft labels),
     each min-max scaled to uint8 and base64-encoded (row-major, shape `shape`): a few kB per image,
     enough for the leaderboard to draw a grid. `lo`/`hi` undo the scaling (x ≈ lo + u8/255·(hi−lo))."""
@@ -67,7 +67,7 @@ class Preview:
         return np.asarray(self.classes)
 
 
-def decode_preview(preview, *, max_values: int = MAX_VALUES) -> Preview | None:
+def decode_preview(preview: object, *, max_values: int = MAX_VALUES) -> Preview | None:
     """A `Preview`, or None when `preview` is absent or malformed (the file is untrusted: every
     field is checked, and images over `max_values` values are refused). Missing lo/hi read as 0/1."""
     if not isinstance(preview, dict) or preview.get("format") != FORMAT:
@@ -95,34 +95,16 @@ def decode_preview(preview, *, max_values: int = MAX_VALUES) -> Preview | None:
         images.append(np.frombuffer(raw, np.uint8).reshape(shape))
     n = len(images)
 
-    def numbers(key, default):
+    def numbers(key: str, default: float) -> tuple[float, ...]:
         v = preview.get(key)
-        ok = (
+        if not (
             isinstance(v, list)
             and len(v) >= n
             and all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) for t in v[:n])
-        )
-        return tuple(float(t) for t in v[:n]) if ok else (default,) * n
+        ):
+            return (default,) * n
+        return tuple(float(t) for t in v[:n])
 
-    classes = preview.get("classes")
-    classes = tuple(classes[:n]) + (None,) * (n - len(classes)) if isinstance(classes, list) else (None,) * n
+    given = preview.get("classes")
+    classes = tuple(given[:n]) + (None,) * (n - len(given)) if isinstance(given, list) else (None,) * n
     return Preview(tuple(shape), tuple(images), classes, numbers("lo", 0.0), numbers("hi", 1.0))
-
-
-def png_bytes(img: np.ndarray, scale: int = 1) -> bytes:
-    """8-bit greyscale (H, W[, 1]) or RGB (H, W, 3) image -> PNG bytes, each pixel `scale`×`scale`."""
-    from PIL import Image  # Pillow (a matplotlib dependency); imported here so encoding needs only numpy
-
-    img = np.asarray(img, np.uint8)
-    if img.ndim == 3 and img.shape[2] == 1:
-        img = img[..., 0]
-    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
-        raise ValueError(f"not a greyscale or RGB image: shape {img.shape}")
-    img = np.repeat(np.repeat(img, scale, 0), scale, 1)
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(img), "L" if img.ndim == 2 else "RGB").save(buf, format="PNG", optimize=False)
-    return buf.getvalue()
-
-
-def png_data_uri(img: np.ndarray, scale: int = 3) -> str:
-    return "data:image/png;base64," + base64.b64encode(png_bytes(img, scale)).decode("ascii")
