@@ -70,8 +70,8 @@ def main():
     sps, comp = kip_speed(train, a.ipc, a.kip_steps)
     print(f"KIP: {sps:.1f} distillation steps/s ({a.kip_steps} steps, compile {comp:.1f}s apart)")
 
-    budget = get_task("distillation").resolve_budget(
-        {"ipc": a.ipc, "eval_networks": a.networks, "eval_epochs": a.epochs, "eval_width": a.width}
+    budget = get_task("distillation").typed_budget(
+        a.dataset, {"ipc": a.ipc, "eval_networks": a.networks, "eval_epochs": a.epochs, "eval_width": a.width}
     )
     x_syn, y_syn = get_method("random").fn(jax.random.key(0), train, a.ipc)
     steps = a.epochs * (x_syn.shape[0] // min(256, x_syn.shape[0]))

@@ -64,7 +64,7 @@ def run_task(spec, budget=None, seeds=2, params=None, ds=DS, vmap=None):
         method=spec,
         dataset=ds,
         params=spec.resolve_params(params),
-        budget=TASK.resolve_budget({**BUDGET, **(budget or {})}),
+        budget=TASK.typed_budget(ds.name, {**BUDGET, **(budget or {})}),
         seeds=seeds,
         root_seed=0,
         vmap_seeds=spec.vmappable if vmap is None else vmap,
@@ -100,24 +100,24 @@ def ds_named(name, lo=0.0, hi=1.0):
     ],
 )
 def test_protocol_eps_per_dataset(name, norm, eps):
-    threat, info = resolve_threat(ds_named(name), TASK.resolve_budget({"norm": norm}))
+    threat, info = resolve_threat(ds_named(name), TASK.typed_budget(name, {"norm": norm}))
     assert threat.norm == norm and threat.eps == pytest.approx(eps) and info["eps"] == pytest.approx(eps)
     assert (threat.lower, threat.upper) == (0.0, 1.0) and info["box"] == "[0, 1]"
 
 
 def test_box_resolution_and_errors():
     std = ds_named("mnist1d", -2.0, 3.0)
-    threat, info = resolve_threat(std, TASK.resolve_budget({}))
+    threat, info = resolve_threat(std, TASK.typed_budget(std.name))
     assert math.isinf(threat.lower) and math.isinf(threat.upper)
     assert info["box"] == "unbounded" and info["lower"] is None and info["data_range"] == [-2.0, 3.0]
-    threat, info = resolve_threat(std, TASK.resolve_budget({"box": "data"}))
+    threat, info = resolve_threat(std, TASK.typed_budget(std.name, {"box": "data"}))
     assert (threat.lower, threat.upper) == (-2.0, 3.0)
-    threat, _ = resolve_threat(std, TASK.resolve_budget({"box": [-5, 5], "eps": 0.5}))
+    threat, _ = resolve_threat(std, TASK.typed_budget(std.name, {"box": [-5, 5], "eps": 0.5}))
     assert (threat.lower, threat.upper, threat.eps) == (-5.0, 5.0, 0.5)
     with pytest.raises(ValueError, match="no l2 eps for dataset 'mnist1d'"):
-        resolve_threat(std, TASK.resolve_budget({"norm": "l2"}))
+        resolve_threat(std, TASK.typed_budget(std.name, {"norm": "l2"}))
     with pytest.raises(ValueError, match="'box'"):
-        resolve_threat(std, TASK.resolve_budget({"box": "weird"}))
+        TASK.typed_budget(std.name, {"box": "weird"})
     with pytest.raises(ValueError, match="budget field 'pgd_stpes' is unknown; did you mean 'pgd_steps'"):
         TASK.resolve_budget({"pgd_stpes": 3})
 
@@ -125,10 +125,10 @@ def test_box_resolution_and_errors():
 def test_default_attack_protocol():
     b = TASK.resolve_budget({})
     assert b["test_points"] == 1000 and b["norm"] == "linf" and b["eps"] is None
-    s = attack_settings(b, 10)
+    s = attack_settings(TASK.typed_budget("mnist"), 10)
     assert s["pgd"] == {"steps": 50, "restarts": 1, "random_start": True}  # step 2.5 eps / 50 (pgd's default)
     assert s["apgd-ce"]["n_iter"] == 100 and s["apgd-t"] == {"n_iter": 100, "n_target_classes": 9}
-    assert attack_settings(b, 4)["apgd-t"]["n_target_classes"] == 3
+    assert attack_settings(TASK.typed_budget("mnist"), 4)["apgd-t"]["n_target_classes"] == 3
     assert set(EPS["linf"]) == {"mnist", "fashion_mnist", "cifar10", "mnist1d"}
 
 

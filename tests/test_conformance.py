@@ -102,3 +102,29 @@ def test_validate_recomputes_a_stored_protocol(tmp_path):
     rec["protocol"] = conformance(rec)
     path.write_text(json.dumps(rec))
     assert not [e for e in validate_result_file(path) if "'protocol'" in e]
+
+
+def test_a_budget_that_is_not_the_tasks_is_a_deviation_not_a_crash():
+    # an edited result file (or one from a task whose budget changed) is reduced, saying why
+    got = conformance(config("distillation", budget={"eval_epochz": 50}))
+    assert (
+        not got["full"] and "budget field 'eval_epochz' is unknown; did you mean 'eval_epochs'" in got["deviations"][0]
+    )
+
+
+def test_the_task_reads_a_typed_budget_and_the_record_keeps_the_dict_as_written():
+    task = TASKS.get("sample_complexity")
+    written = task.resolve_budget({"n": [100, 4000], "targets": [60, 80]})
+    assert written["targets"] == [60, 80] and all(type(t) is int for t in written["targets"])  # hashed as written
+    typed = task.typed_budget("mnist1d", written)
+    assert typed.n == (100, 4000) and typed.targets == (60.0, 80.0) and all(type(t) is float for t in typed.targets)
+    # effective_budget resolves "None: the protocol's value for this dataset" before the task reads it
+    forgetting, adversarial = TASKS.get("forgetting"), TASKS.get("adversarial")
+    assert forgetting.typed_budget("mnist", {"stream": "split"}).num_tasks == 5
+    assert forgetting.typed_budget("mnist", {"stream": "split"}).setting == "task-il"
+    assert forgetting.typed_budget("mnist", {}).num_tasks == 10
+    assert adversarial.typed_budget("mnist", {}).eps == 0.3
+    assert adversarial.typed_budget("cifar10", {"norm": "l2"}).eps == 0.5
+    assert adversarial.typed_budget("lza-8", {}).eps is None  # no protocol eps: the task says so when it runs
+    with pytest.raises(ValueError, match="budget field 'eps': expected"):
+        adversarial.typed_budget("mnist", {"eps": "big"})

@@ -156,11 +156,14 @@ def test_dsa_augmented_evaluation_runs_and_is_recorded():
     assert aug["augment"] == "dsa" and aug["strategy"] == "color_crop_cutout_scale" and aug["mode"] == "single"
     assert rec["metrics"]["test_acc@convnet"]["mean"] is not None and "test_acc@mlp" in rec["metrics"]
     # augmented and plain evaluations never share a compiled program
-    archs = eval_archs(C, TASK.resolve_budget(TINY_BUDGET))
-    plain = NetworkEval(archs["mlp"], (D, 1), 20, False, TASK.resolve_budget(TINY_BUDGET))
-    dsa = NetworkEval(archs["mlp"], (D, 1), 20, False, TASK.resolve_budget({**TINY_BUDGET, "augment": "dsa"}))
+    archs = eval_archs(C, TASK.typed_budget("tiny-distill", TINY_BUDGET))
+    plain = NetworkEval(archs["mlp"], (D, 1), 20, False, TASK.typed_budget("tiny-distill", TINY_BUDGET))
+    dsa = NetworkEval(
+        archs["mlp"], (D, 1), 20, False, TASK.typed_budget("tiny-distill", {**TINY_BUDGET, "augment": "dsa"})
+    )
     assert plain._config != dsa._config and plain.augmentation == {"augment": "none"}
-    assert augmentation((28, 28, 1), {"augment": "dsa"})["strategy"] == "color_crop_cutout_flip_scale_rotate"
+    dsa_mnist = augmentation((28, 28, 1), TASK.typed_budget("mnist", {"augment": "dsa"}))
+    assert dsa_mnist["strategy"] == "color_crop_cutout_flip_scale_rotate"
 
 
 @pytest.mark.slow

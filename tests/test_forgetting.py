@@ -42,11 +42,12 @@ def spec_for(fn, name, vmappable=True):
 
 
 def run_task(spec, budget, seeds=2, params=None, ds=None, vmap=None):
+    ds = ds or tiny_dataset()
     ctx = RunContext(
         method=spec,
-        dataset=ds or tiny_dataset(),
+        dataset=ds,
         params=spec.resolve_params(params),
-        budget=TASK.resolve_budget(budget),
+        budget=TASK.typed_budget(ds.name, budget),
         seeds=seeds,
         root_seed=0,
         vmap_seeds=spec.vmappable if vmap is None else vmap,
@@ -169,7 +170,7 @@ def test_learner_sees_only_current_task_training_data_in_order():
         seeds=1,
         ds=ds,
     )
-    stream = TASK.build_stream(ds, TASK.resolve_budget({"stream": "split", "num_tasks": 2}), 0)
+    stream = TASK.build_stream(ds, TASK.typed_budget(ds.name, {"stream": "split", "num_tasks": 2}), 0)
     assert [t for t, _, _ in log] == [0, 1]
     for (_, x, y), task in zip(log, stream):
         np.testing.assert_array_equal(x, task.x_train)  # the current task's training split, nothing else

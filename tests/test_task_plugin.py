@@ -59,7 +59,7 @@ class MeanProbe(nb.Task):
     metrics = (nb.MetricSpec("mean_error", unit="", higher_is_better=False, headline=True),)
 
     def run(self, ctx):
-        ds, n = ctx.dataset, ctx.budget["train_examples"]
+        ds, n = ctx.dataset, ctx.budget.train_examples
         x, y = np.asarray(ds.x_train[:n]).reshape(n, -1), np.asarray(ds.y_train[:n])
         train = nb.Split(jnp.asarray(x), jnp.asarray(y), ds.num_classes)
         truth = np.stack([x[y == c].mean(0) for c in range(ds.num_classes)])

@@ -12,8 +12,8 @@ import inspect
 import re
 import sys
 import traceback
-from collections.abc import Callable
-from typing import Annotated, Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from annotated_types import Ge, Gt, Le
 
@@ -26,12 +26,19 @@ class ContractError(PluginError):
     """A method's output broke its task's contract (wrong count, shape, NaN, peeking...)."""
 
 
+BudgetT = TypeVar("BudgetT")
+
+
 @dataclasses.dataclass
-class RunContext:
+class RunContext(Generic[BudgetT]):
+    """What `Task.run` gets. `budget` is the task's `Budget` instance (`Task.typed_budget`): typed
+    fields, arrays as tuples, the protocol's per-dataset values resolved (`effective_budget`).
+    The result file records the budget as the suite wrote it, not this view."""
+
     method: MethodSpec
     dataset: Dataset
     params: dict[str, Any]
-    budget: dict[str, Any]
+    budget: BudgetT
     seeds: int
     root_seed: int
     vmap_seeds: bool
@@ -81,6 +88,10 @@ class Task:
     # protocol's grid or one of its stated variants.
     protocol_seeds: ClassVar[int] = 3
     grid_fields: ClassVar[frozenset[str]] = frozenset()
+    # Budget fields that count training examples (an int or a list of them): a suite asking for
+    # more than the dataset's training split is refused before anything runs, where the size is
+    # known without loading (`ntkbench.data.registry.train_size`).
+    train_count_fields: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def protocol(self) -> str:
@@ -97,25 +108,39 @@ class Task:
     def budget_defaults(self) -> dict[str, Any]:
         return _plain(dataclasses.asdict(self.Budget()))
 
-    def resolve_budget(self, budget: dict[str, Any] | None, *, context: str = "") -> dict[str, Any]:
+    def resolve_budget(self, budget: Mapping[str, Any] | None, *, context: str = "") -> dict[str, Any]:
         """Defaults updated with `budget`, every value checked against `Budget`'s types and ranges.
-        The values are kept as written (an int stays an int), so config hashes do not move."""
-        from ntkbench.typecheck import ConfigError, make_budget
-
+        The values are kept as written (an int stays an int), so config hashes do not move: this
+        dict is what result files record and hash; the task code reads `typed_budget`."""
         budget = dict(budget or {})
-        try:
-            make_budget(self.Budget, budget, where=context.rstrip(": ") or f"task {self.name!r}")
-        except ConfigError as e:
-            raise ValueError("; ".join(e.errors)) from None
+        self._make_budget(budget, context)
         return {**self.budget_defaults, **budget}
 
-    def effective_budget(self, dataset: str, budget: dict[str, Any]) -> dict[str, Any]:
-        """The budget with any "None: the protocol's value for this dataset" resolved, so that
-        writing the protocol's value out and leaving the default compare equal. Default: as is."""
+    def typed_budget(self, dataset: str, budget: Mapping[str, Any] | None = None, *, context: str = "") -> Any:
+        """The `Budget` instance the task code reads for a run on `dataset`: `budget` (a resolved
+        or partial budget dict; missing fields take their defaults) checked and typed (arrays as
+        tuples, ints of float fields as floats), then `effective_budget`."""
+        return self.effective_budget(dataset, self._make_budget(dict(budget or {}), context))
+
+    def _make_budget(self, budget: Mapping[str, Any], context: str) -> Any:
+        from ntkbench.typecheck import ConfigError, make_budget
+
+        try:
+            return make_budget(self.Budget, budget, where=context.rstrip(": ") or f"task {self.name!r}")
+        except ConfigError as e:
+            raise ValueError("; ".join(e.errors)) from None
+
+    def effective_budget(self, dataset: str, budget: Any) -> Any:
+        """The typed budget with any "None: the protocol's value for this dataset" resolved (e.g.
+        with `dataclasses.replace`), so that writing the protocol's value out and leaving the
+        default compare equal, and the task code reads the value and not None. The one place such
+        a None is resolved. A None that is itself the protocol's choice ("all": the whole split)
+        stays None. Default: as is."""
         return budget
 
-    def grid_deviations(self, dataset: str, budget: dict[str, Any]) -> list[str]:
-        """Deviations within `grid_fields` (e.g. a learning curve missing the protocol's n). Default none."""
+    def grid_deviations(self, dataset: str, budget: Any) -> list[str]:
+        """Deviations within `grid_fields` (e.g. a learning curve missing the protocol's n) of the
+        typed, effective budget. Default none."""
         return []
 
     def run(self, ctx: RunContext) -> TaskOutput:
@@ -168,3 +193,8 @@ NonNegativeInt = Annotated[int, Ge(0)]
 PositiveFloat = Annotated[float, Gt(0)]
 NonNegativeFloat = Annotated[float, Ge(0)]
 Percent = Annotated[float, Ge(0), Le(100)]
+# Gradient steps (a method parameter or a budget field). `train_params` draws every step's keys
+# before its training scan, 16 bytes a step and seed: 10^7 steps hold 160 MB per seed beside the
+# model, 10^8 would not fit a few vmapped seeds on one device. No protocol here runs 10^5.
+MAX_STEPS = 10**7
+Steps = Annotated[int, Gt(0), Le(MAX_STEPS)]

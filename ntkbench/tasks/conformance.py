@@ -16,7 +16,11 @@ validate` recomputes it; the leaderboard ranks full-protocol rows and shows redu
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ntkbench.tasks.base import Task
 
 
 def describe(value: Any) -> str:
@@ -40,16 +44,17 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def budget_deviations(task, dataset: str, budget: dict[str, Any]) -> list[str]:
-    """The budget fields outside the task's grid fields whose value is not the protocol's."""
-    given = task.effective_budget(dataset, {**task.budget_defaults, **budget})
+def budget_deviations(task: Task, dataset: str, budget: dict[str, Any]) -> list[str]:
+    """The budget fields outside the task's grid fields whose value is not the protocol's.
+    Raises ValueError where `budget` does not fit the task's `Budget`."""
+    given = task.typed_budget(dataset, {**task.budget_defaults, **budget})
     # the protocol at the run's grid point (a split stream has its own number of tasks)
-    point = {k: v for k, v in given.items() if k in task.grid_fields}
-    protocol = task.effective_budget(dataset, {**task.budget_defaults, **point})
+    point = {f.name: getattr(given, f.name) for f in dataclasses.fields(given) if f.name in task.grid_fields}
+    protocol = task.effective_budget(dataset, dataclasses.replace(task.Budget(), **point))
     return [
-        f"{k} {describe(given.get(k))} of {describe(v)}"
-        for k, v in protocol.items()
-        if k not in task.grid_fields and not _same(given.get(k), v)
+        f"{f.name} {describe(getattr(given, f.name))} of {describe(getattr(protocol, f.name))}"
+        for f in dataclasses.fields(protocol)
+        if f.name not in task.grid_fields and not _same(getattr(given, f.name), getattr(protocol, f.name))
     ] + task.grid_deviations(dataset, given)
 
 
@@ -84,7 +89,10 @@ def conformance(record: dict) -> dict | None:
     task = TASKS.get(task_name)
     budget = record["budget"] if isinstance(record.get("budget"), dict) else {}
     params = record["params"] if isinstance(record.get("params"), dict) else {}
-    deviations = budget_deviations(task, str(record.get("dataset")), budget)
+    try:
+        deviations = budget_deviations(task, str(record.get("dataset")), budget)
+    except ValueError as e:  # an edited file, or a task whose budget changed: not the protocol
+        deviations = [str(e)]
     deviations += params_deviations(str(record.get("method")), task_name, record.get("method_origin"), params)
     seeds = record.get("seeds")
     if isinstance(seeds, int) and seeds < task.protocol_seeds:

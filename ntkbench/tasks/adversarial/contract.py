@@ -48,5 +48,5 @@ class Classifier:
     model: Any
     init: Any = None
 
-    def __call__(self, x):
+    def __call__(self, x: jax.Array) -> jax.Array:
         return self.model(x)

@@ -34,28 +34,32 @@ import numpy as np
 from flax import nnx
 from jax.tree_util import Partial
 
-from ntkbench.attacks import evaluate_attacks
+from ntkbench.attacks import ThreatModel, evaluate_attacks
+from ntkbench.data.base import Dataset
 from ntkbench.kernels import empirical_ntk, gram, kernel_distance, kernel_fn, krr_solve
-from ntkbench.models import mlp
+from ntkbench.models import Arch, mlp
+from ntkbench.tasks.adversarial.budget import Budget
 
 FEATURE_TAG = 3
 KERNEL = "infinite-width NTK of a ReLU MLP, 2 hidden layers, NTK parameterisation (w_std sqrt 2, b_std 0)"
 
 
 @functools.lru_cache(maxsize=8)
-def _feature_logits(arch, input_shape) -> Callable:
+def _feature_logits(arch: Arch, input_shape: tuple[int, ...]) -> Callable:
     """(X, w, x) -> logits (−φ, φ) with φ(x) = Θ(x, X) w; one function per kernel, so every
     feature reuses one compiled attack."""
     k = kernel_fn(arch, input_shape)
 
-    def logits(X, w, x):
+    def logits(X: jax.Array, w: jax.Array, x: jax.Array) -> jax.Array:
         phi = k(x, X) @ w
         return jnp.stack([-phi, phi], axis=-1)
 
     return logits
 
 
-def _binary_subset(rng, x, y, classes, n, first: bool):
+def _binary_subset(
+    rng: np.random.Generator, x: np.ndarray, y: np.ndarray, classes: list[int], n: int, first: bool
+) -> tuple[np.ndarray, np.ndarray]:
     a, b = classes
     if first:  # the first n points of the two classes, in order
         idx = np.flatnonzero((y == a) | (y == b))[:n]
@@ -71,13 +75,13 @@ def _binary_subset(rng, x, y, classes, n, first: bool):
     return np.asarray(x[idx], np.float32), (np.asarray(y[idx]) == b).astype(np.int32)
 
 
-def eigen_features(ds, budget: dict[str, Any], threat, root_seed: int) -> dict[str, Any]:
-    classes = [int(c) for c in budget["ntk_classes"]]
-    if len(classes) != 2 or classes[0] == classes[1] or not all(0 <= c < ds.num_classes for c in classes):
+def eigen_features(ds: Dataset, budget: Budget, threat: ThreatModel, root_seed: int) -> dict[str, Any]:
+    classes = list(budget.ntk_classes)
+    if classes[0] == classes[1] or not all(0 <= c < ds.num_classes for c in classes):
         raise ValueError(f"budget field 'ntk_classes': two distinct classes of 0..{ds.num_classes - 1}, got {classes}")
     rng = np.random.default_rng([root_seed, FEATURE_TAG])
-    X, y01 = _binary_subset(rng, ds.x_train, ds.y_train, classes, int(budget["ntk_train_points"]), first=False)
-    xt, yt01 = _binary_subset(rng, ds.x_test, ds.y_test, classes, int(budget["ntk_test_points"]), first=True)
+    X, y01 = _binary_subset(rng, ds.x_train, ds.y_train, classes, budget.ntk_train_points, first=False)
+    xt, yt01 = _binary_subset(rng, ds.x_test, ds.y_test, classes, budget.ntk_test_points, first=True)
     Y = 2.0 * y01 - 1.0
     arch = mlp(2, (512, 512), parameterization="ntk")
     shape = tuple(ds.x_train.shape[1:])
@@ -85,19 +89,19 @@ def eigen_features(ds, budget: dict[str, Any], threat, root_seed: int) -> dict[s
     K = 0.5 * (K + K.T)
     lam, V = np.linalg.eigh(K)
     lam, V = lam[::-1], V[:, ::-1]
-    top = min(int(budget["ntk_features"]), len(X))
+    top = min(budget.ntk_features, len(X))
     proj = V[:, :top].T @ Y  # v_iᵀ Y
     W = (V[:, :top] * (proj / lam[:top])).astype(np.float32)  # column i: λ_i⁻¹ v_i v_iᵀ Y
-    ridge = float(budget["ntk_ridge"]) * float(np.mean(np.diag(K)))
+    ridge = budget.ntk_ridge * float(np.mean(np.diag(K)))
     with jax.enable_x64(True):  # float64, as K
         alpha = np.asarray(krr_solve(K, Y, ridge=ridge, diag_reg="absolute")).astype(np.float32)
 
     fn = _feature_logits(arch, shape)
     Xj = jnp.asarray(X)
-    steps = int(budget["ntk_attack_steps"])
+    steps = budget.ntk_attack_steps
     key = jax.random.fold_in(jax.random.key(root_seed), FEATURE_TAG)
 
-    def accs(w):
+    def accs(w: np.ndarray) -> tuple[float, float]:
         rep = evaluate_attacks(
             Partial(fn, Xj, jnp.asarray(w)),
             xt,
@@ -131,11 +135,11 @@ def eigen_features(ds, budget: dict[str, Any], threat, root_seed: int) -> dict[s
         "attack": f"pgd, {steps} steps, step 2.5*eps/steps, random start",
         "features": features,
         "eigenvalue_share_top": float(np.sum(lam[:top]) / np.sum(lam)),
-        "krr": {"ridge": float(budget["ntk_ridge"]), "clean_acc": krr_clean, "robust_acc": krr_robust},
+        "krr": {"ridge": budget.ntk_ridge, "clean_acc": krr_clean, "robust_acc": krr_robust},
     }
 
 
-def kernel_distances(predictors, probe) -> dict[str, Any]:
+def kernel_distances(predictors: list[Any], probe: jax.Array) -> dict[str, Any]:
     per_seed = []
     for p in predictors:
         model, init = getattr(p, "model", None), getattr(p, "init", None)
@@ -158,11 +162,19 @@ def kernel_distances(predictors, probe) -> dict[str, Any]:
     }
 
 
-def ntk_view(ds, budget, threat, root_seed, predictors, x_test, log=lambda m: None) -> dict[str, Any]:
+def ntk_view(
+    ds: Dataset,
+    budget: Budget,
+    threat: ThreatModel,
+    root_seed: int,
+    predictors: list[Any],
+    x_test: jax.Array,
+    log: Callable[[str], None] = lambda m: None,
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     view: dict[str, Any] = {"available": True, "eigen_features": eigen_features(ds, budget, threat, root_seed)}
     t1 = time.perf_counter()
-    view["kernel_distance"] = kernel_distances(predictors, x_test[: int(budget["ntk_probe"])])
+    view["kernel_distance"] = kernel_distances(predictors, x_test[: budget.ntk_probe])
     t2 = time.perf_counter()
     view["seconds"] = {"eigen_features": t1 - t0, "kernel_distance": t2 - t1}
     f = view["eigen_features"]["features"]

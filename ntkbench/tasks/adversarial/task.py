@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -12,12 +13,13 @@ import numpy as np
 from jax.tree_util import Partial
 
 from ntkbench.attacks import ThreatModel, as_logits_fn, evaluate_attacks, reliability_flags
+from ntkbench.data.base import Dataset
 from ntkbench.data.subsets import class_balanced_indices
 from ntkbench.engine.seeds import run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.results import metric
 from ntkbench.tasks.adversarial import figures
-from ntkbench.tasks.adversarial.budget import Budget
+from ntkbench.tasks.adversarial.budget import Budget as AdversarialBudget
 from ntkbench.tasks.adversarial.ntk import ntk_view
 from ntkbench.tasks.adversarial.published import PUBLISHED
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
@@ -37,16 +39,16 @@ class _NotAPytree(Exception):
     """The method's predictor cannot leave a compiled program: seeds run in turn, eagerly."""
 
 
-def _call(predictor, x):
+def _call(predictor: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:
     return predictor(x)
 
 
 @jax.jit
-def _forward(fn, x):
+def _forward(fn: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:
     return fn(x)
 
 
-def logits_fn_of(predictor):
+def logits_fn_of(predictor: Callable[[jax.Array], jax.Array]) -> Callable[[jax.Array], jax.Array]:
     """A jit-friendly logits function: pytree predictors as traced leaves (one compilation for all
     seeds), other callables as they are (static: one compilation each)."""
     leaves = jax.tree.leaves(predictor)
@@ -55,32 +57,26 @@ def logits_fn_of(predictor):
     return as_logits_fn(predictor)
 
 
-def resolve_threat(ds, budget: dict[str, Any]) -> tuple[ThreatModel, dict[str, Any]]:
-    norm = budget["norm"]
-    if norm not in EPS:
-        raise ValueError(f"budget field 'norm': must be 'linf' or 'l2', got {norm!r}")
-    eps = budget["eps"]
+def resolve_threat(ds: Dataset, budget: AdversarialBudget) -> tuple[ThreatModel, dict[str, Any]]:
+    """The threat model of an effective budget (`Adversarial.effective_budget` has set eps)."""
+    norm, eps = budget.norm, budget.eps
     if eps is None:
-        if ds.name not in EPS[norm]:
-            raise ValueError(
-                f"budget field 'eps': the protocol has no {norm} eps for dataset {ds.name!r} "
-                f"(it has {EPS[norm]}); set eps in the budget"
-            )
-        eps = EPS[norm][ds.name]
-    box = budget["box"]
+        raise ValueError(
+            f"budget field 'eps': the protocol has no {norm} eps for dataset {ds.name!r} "
+            f"(it has {EPS[norm]}); set eps in the budget"
+        )
+    box: str | tuple[float, float] = budget.box
     lo_d = float(min(np.min(ds.x_train), np.min(ds.x_test)))
     hi_d = float(max(np.max(ds.x_train), np.max(ds.x_test)))
-    if box == "auto":
+    if isinstance(box, tuple):
+        lo, hi = box
+    elif box == "auto":
         box = "[0, 1]" if lo_d >= 0.0 and hi_d <= 1.0 else "unbounded"
         lo, hi = (0.0, 1.0) if box == "[0, 1]" else (-np.inf, np.inf)
     elif box == "unbounded":
         lo, hi = -np.inf, np.inf
-    elif box == "data":
+    else:  # "data"
         lo, hi = lo_d, hi_d
-    elif isinstance(box, (list, tuple)) and len(box) == 2:
-        lo, hi = float(box[0]), float(box[1])
-    else:
-        raise ValueError(f"budget field 'box': 'auto', 'unbounded', 'data' or [lo, hi], got {box!r}")
     threat = ThreatModel(norm, float(eps), float(lo), float(hi))
     info = {
         "norm": norm,
@@ -93,53 +89,53 @@ def resolve_threat(ds, budget: dict[str, Any]) -> tuple[ThreatModel, dict[str, A
     return threat, info
 
 
-def attack_settings(budget: dict[str, Any], num_classes: int) -> dict[str, dict]:
-    pgd: dict[str, Any] = {
-        "steps": int(budget["pgd_steps"]),
-        "restarts": int(budget["pgd_restarts"]),
-        "random_start": True,
-    }
-    if budget["pgd_step_size"] is not None:
-        pgd["step_size"] = float(budget["pgd_step_size"])
+def attack_settings(budget: AdversarialBudget, num_classes: int) -> dict[str, dict]:
+    pgd: dict[str, Any] = {"steps": budget.pgd_steps, "restarts": budget.pgd_restarts, "random_start": True}
+    if budget.pgd_step_size is not None:  # None: the attack's own 2.5 * eps / steps
+        pgd["step_size"] = budget.pgd_step_size
     return {
         "fgsm": {},
         "pgd": pgd,
-        "apgd-ce": {"n_iter": int(budget["apgd_iters"]), "restarts": int(budget["apgd_restarts"])},
-        "apgd-t": {
-            "n_iter": int(budget["apgd_t_iters"]),
-            "n_target_classes": min(int(budget["apgd_t_targets"]), num_classes - 1),
-        },
+        "apgd-ce": {"n_iter": budget.apgd_iters, "restarts": budget.apgd_restarts},
+        "apgd-t": {"n_iter": budget.apgd_t_iters, "n_target_classes": min(budget.apgd_t_targets, num_classes - 1)},
     }
 
 
 class Adversarial(Task):
     name = "adversarial"
     version = 1
-    Budget = Budget
+    Budget = AdversarialBudget
     metrics = METRICS
     published = PUBLISHED
     datasets = ("mnist", "fashion_mnist", "cifar10", "mnist1d")
     # the threat point (norm, eps), extra diagnostics (eps_sweep) and batching (memory only)
     grid_fields = frozenset({"norm", "eps", "eps_sweep", "attack_batch"})
 
-    def run(self, ctx: RunContext) -> TaskOutput:
+    def effective_budget(self, dataset: str, budget: AdversarialBudget) -> AdversarialBudget:
+        """`eps` None is the protocol's eps for the dataset and norm (kept None where it has none:
+        `resolve_threat` says so)."""
+        if budget.eps is None and dataset in EPS[budget.norm]:
+            return dataclasses.replace(budget, eps=EPS[budget.norm][dataset])
+        return budget
+
+    def run(self, ctx: RunContext[AdversarialBudget]) -> TaskOutput:
         ds, spec, budget = ctx.dataset, ctx.method, ctx.budget
         threat, threat_info = resolve_threat(ds, budget)
         x_tr, y_tr = np.asarray(ds.x_train), np.asarray(ds.y_train)
-        if budget["train_examples"] is not None:
+        if budget.train_examples is not None:
             idx = np.sort(
                 np.asarray(
                     class_balanced_indices(
                         jax.random.fold_in(jax.random.key(ctx.root_seed), SUBSET_TAG),
                         y_tr,
-                        int(budget["train_examples"]),
+                        budget.train_examples,
                         ds.num_classes,
                     )
                 )
             )
             x_tr, y_tr = x_tr[idx], y_tr[idx]
         train = Split(jnp.asarray(x_tr), jnp.asarray(y_tr, jnp.int32), ds.num_classes)
-        n_test = min(int(budget["test_points"]), len(ds.y_test))
+        n_test = min(budget.test_points, len(ds.y_test))
         x_test, y_test = jnp.asarray(ds.x_test[:n_test]), jnp.asarray(ds.y_test[:n_test], jnp.int32)
         settings = attack_settings(budget, ds.num_classes)
         who = f"method {spec.name!r} from {spec.origin}"
@@ -147,7 +143,7 @@ class Adversarial(Task):
         predictors, mode = self._train(ctx, train, threat, who)
         attack_keys = seed_keys(ctx.root_seed, ctx.seeds, ATTACK_TAG)
         accs: dict[str, list[float]] = {k: [] for k in ("clean", *ATTACKS, "robust")}
-        sweep = sorted(float(e) for e in budget["eps_sweep"])
+        sweep = sorted(budget.eps_sweep)
         curves, flags, zero_grad, seconds = [], [], [], []
         for s, pred in enumerate(predictors):
             fn = logits_fn_of(pred)
@@ -160,7 +156,7 @@ class Adversarial(Task):
                 threat,
                 attack_keys[s],
                 attacks=ATTACKS,
-                batch_size=int(budget["attack_batch"]),
+                batch_size=budget.attack_batch,
                 attack_kwargs=settings,
             )
             for k in accs:
@@ -174,7 +170,7 @@ class Adversarial(Task):
                     dataclasses.replace(threat, eps=e),
                     attack_keys[s],
                     attacks=ATTACKS,
-                    batch_size=int(budget["attack_batch"]),
+                    batch_size=budget.attack_batch,
                     attack_kwargs=settings,
                 ).accs["robust"]
             seconds.append(time.perf_counter() - t0)
@@ -199,7 +195,7 @@ class Adversarial(Task):
 
         ntk = (
             ntk_view(ds, budget, threat, ctx.root_seed, predictors, x_test, log=ctx.log)
-            if budget["ntk_view"]
+            if budget.ntk_view
             else {"available": False, "reason": "budget ntk_view = false"}
         )
         extra = {
@@ -214,10 +210,12 @@ class Adversarial(Task):
         }
         return TaskOutput(metrics=metrics, ntk=ntk, extra=extra)
 
-    def _train(self, ctx: RunContext, train: Split, threat: ThreatModel, who: str):
+    def _train(
+        self, ctx: RunContext[AdversarialBudget], train: Split, threat: ThreatModel, who: str
+    ) -> tuple[list[Any], str]:
         spec = ctx.method
 
-        def one_seed(key):
+        def one_seed(key: jax.Array) -> Any:
             pred = spec.fn(key, train, threat, **ctx.params)
             if not callable(pred):
                 raise ContractError(f"{who} must return a predictor (x -> logits), got {type(pred).__name__}")
@@ -246,7 +244,9 @@ class Adversarial(Task):
         return preds, "vmapped" if ctx.vmap_seeds else "in turn, jitted"
 
     @staticmethod
-    def _check_logits(fn, x, num_classes, who, seed):
+    def _check_logits(
+        fn: Callable[[jax.Array], jax.Array], x: jax.Array, num_classes: int, who: str, seed: int
+    ) -> None:
         logits = _forward(fn, x[: min(len(x), 500)])
         want = (min(len(x), 500), num_classes)
         if tuple(logits.shape) != want:

@@ -39,6 +39,7 @@ the input.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -57,21 +58,21 @@ MODES = ("single", "multiple")
 # ---------------------------------------------------------------- parametric, one example (*spatial, C)
 
 
-def brightness(x, b):
+def brightness(x: jax.Array, b: jax.Array | float) -> jax.Array:
     return x + b
 
 
-def saturation(x, s):
+def saturation(x: jax.Array, s: jax.Array | float) -> jax.Array:
     m = x.mean(-1, keepdims=True)
     return (x - m) * s + m
 
 
-def contrast(x, c):
+def contrast(x: jax.Array, c: jax.Array | float) -> jax.Array:
     m = x.mean()
     return (x - m) * c + m
 
 
-def translate(x, shifts):
+def translate(x: jax.Array, shifts: Sequence[jax.Array | int]) -> jax.Array:
     """out[i] = x[i − t] along every spatial axis (integer shifts `shifts`, one per axis), zeros outside."""
     spatial = x.shape[:-1]
     idx = jnp.meshgrid(*[jnp.arange(n) for n in spatial], indexing="ij")
@@ -83,7 +84,7 @@ def translate(x, shifts):
     return jnp.where(valid[..., None], x[tuple(src)], jnp.zeros((), x.dtype))
 
 
-def cutout(x, starts, sizes):
+def cutout(x: jax.Array, starts: Sequence[jax.Array | int], sizes: Sequence[int]) -> jax.Array:
     """Zero the window [start, start + size) on every spatial axis (clipped at the borders)."""
     spatial = x.shape[:-1]
     idx = jnp.meshgrid(*[jnp.arange(n) for n in spatial], indexing="ij")
@@ -93,16 +94,16 @@ def cutout(x, starts, sizes):
     return jnp.where(inside[..., None], jnp.zeros((), x.dtype), x)
 
 
-def flip(x, do):
+def flip(x: jax.Array, do: jax.Array | bool) -> jax.Array:
     """Horizontal flip (the W axis of an (H, W, C) image) where `do`."""
     return jnp.where(do, x[:, ::-1], x)
 
 
-def _centre(n):
+def _centre(n: int) -> float:
     return max((n - 1) / 2.0, 0.5)  # align_corners=True normalisation; guard n == 1
 
 
-def affine(x, theta):
+def affine(x: jax.Array, theta: jax.Array) -> jax.Array:
     """PyTorch `grid_sample(x, affine_grid(theta), bilinear, zeros, align_corners=True)` on one
     (H, W, C) image: output pixel at normalised (u, v) ∈ [−1, 1]² (u along W) reads the input at
     theta @ (u, v, 1)."""
@@ -124,18 +125,18 @@ def affine(x, theta):
     return out.astype(x.dtype)
 
 
-def scale_theta(sx, sy):
+def scale_theta(sx: jax.Array, sy: jax.Array) -> jax.Array:
     z = jnp.zeros_like(sx)
     return jnp.array([[sx, z, z], [z, sy, z]])
 
 
-def rotate_theta(angle):
+def rotate_theta(angle: jax.Array) -> jax.Array:
     """DSA's rotation matrix for `angle` radians."""
     c, s, z = jnp.cos(angle), jnp.sin(angle), jnp.zeros_like(angle)
     return jnp.array([[c, s, z], [-s, c, z]])
 
 
-def resample_1d(x, s):
+def resample_1d(x: jax.Array, s: jax.Array | float) -> jax.Array:
     """One (L, C) signal resampled about its centre: out[j] = x(c + s·(j − c)), linear, zeros outside."""
     L = x.shape[0]
     c = (L - 1) / 2.0
@@ -152,18 +153,18 @@ def resample_1d(x, s):
 # ---------------------------------------------------------------- random, one example
 
 
-def _u(key):
+def _u(key: jax.Array) -> jax.Array:
     return jax.random.uniform(key, ())
 
 
-def _color(key, x):
+def _color(key: jax.Array, x: jax.Array) -> jax.Array:
     kb, ks, kc = jax.random.split(key, 3)
     x = brightness(x, ((_u(kb) - 0.5) * BRIGHTNESS).astype(x.dtype))
     x = saturation(x, (_u(ks) * SATURATION).astype(x.dtype))
     return contrast(x, (_u(kc) + CONTRAST).astype(x.dtype))
 
 
-def _crop(key, x):
+def _crop(key: jax.Array, x: jax.Array) -> jax.Array:
     spatial = x.shape[:-1]
     keys = jax.random.split(key, len(spatial))
     shifts = [
@@ -173,7 +174,7 @@ def _crop(key, x):
     return translate(x, shifts)
 
 
-def _cutout(key, x):
+def _cutout(key: jax.Array, x: jax.Array) -> jax.Array:
     spatial = x.shape[:-1]
     keys = jax.random.split(key, len(spatial))
     sizes = [int(n * RATIO_CUTOUT + 0.5) for n in spatial]
@@ -181,22 +182,22 @@ def _cutout(key, x):
     return cutout(x, starts, sizes)
 
 
-def _flip(key, x):
+def _flip(key: jax.Array, x: jax.Array) -> jax.Array:
     return flip(x, _u(key) < PROB_FLIP)
 
 
-def _scale_factor(key):
+def _scale_factor(key: jax.Array) -> jax.Array:
     return _u(key) * (RATIO_SCALE - 1.0 / RATIO_SCALE) + 1.0 / RATIO_SCALE
 
 
-def _scale(key, x):
+def _scale(key: jax.Array, x: jax.Array) -> jax.Array:
     if x.ndim == 2:
         return resample_1d(x, _scale_factor(key))
     kx, ky = jax.random.split(key)
     return affine(x, scale_theta(_scale_factor(kx), _scale_factor(ky)))
 
 
-def _rotate(key, x):
+def _rotate(key: jax.Array, x: jax.Array) -> jax.Array:
     angle = (_u(key) - 0.5) * 2 * RATIO_ROTATE / 180.0 * math.pi
     return affine(x, rotate_theta(angle))
 
@@ -205,7 +206,7 @@ OPS = {"color": _color, "crop": _crop, "cutout": _cutout, "flip": _flip, "scale"
 IMAGE_ONLY = ("flip", "rotate")
 
 
-def default_strategy(x_or_shape) -> str:
+def default_strategy(x_or_shape: jax.Array | tuple[int | None, ...] | list[int | None]) -> str:
     """DSA's image strategy for (N, H, W, C) batches, the 1-D subset for (N, L, C) ones."""
     ndim = len(x_or_shape) if isinstance(x_or_shape, (tuple, list)) else x_or_shape.ndim
     if ndim == 4:
@@ -225,7 +226,7 @@ def parse_strategy(strategy: str, ndim: int) -> tuple[str, ...]:
     return ops
 
 
-def augment_batch(key, x, strategy: str | None = None, mode: str = "single"):
+def augment_batch(key: jax.Array, x: jax.Array, strategy: str | None = None, mode: str = "single") -> jax.Array:
     """x (N, H, W, C) or (N, L, C) augmented with per-example random DSA parameters (see module doc)."""
     strategy = strategy or default_strategy(x)
     default_strategy(x)  # rank check
@@ -235,7 +236,7 @@ def augment_batch(key, x, strategy: str | None = None, mode: str = "single"):
     k_choice, k_ex = jax.random.split(key)
     ex_keys = jax.random.split(k_ex, x.shape[0])
 
-    def apply(name, xx, salt=0):
+    def apply(name: str, xx: jax.Array, salt: int = 0) -> jax.Array:
         keys = jax.vmap(lambda k: jax.random.fold_in(k, salt))(ex_keys) if salt else ex_keys
         return jax.vmap(OPS[name])(keys, xx)
 

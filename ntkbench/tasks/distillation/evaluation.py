@@ -26,18 +26,22 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
+from numpy.typing import ArrayLike
 
 from ntkbench import models
 from ntkbench.engine.seeds import PROGRAMS, predict_in_chunks
 from ntkbench.engine.train import Split, build, cross_entropy, train_params
 from ntkbench.kernels import gram, krr_fit_predict
 from ntkbench.tasks.distillation.augment import augment_batch, default_strategy
+from ntkbench.tasks.distillation.budget import Budget
 
 EVAL_CHUNK_IMAGES = 1000  # test images in flight at once, over all vmapped networks
 EVAL_FIELDS = (
@@ -50,34 +54,28 @@ EVAL_FIELDS = (
     "soft_label_loss",
     "augment",
 )
-AUGMENTS = ("none", "dsa")
 DSA_MODE = "single"  # DSA's default aug_mode 'S': one operation of the strategy per minibatch
 
 
-def eval_archs(num_classes: int, budget: dict) -> dict[str, models.Arch]:
+def eval_archs(num_classes: int, budget: Budget) -> dict[str, models.Arch]:
     """ConvNet-`eval_depth` (width `eval_width`, instance norm, ReLU, 2×2 avg pool; 1-D on 1-D
     data) and the DC MLP (two hidden layers of `eval_width`, ReLU)."""
-    w, d = int(budget["eval_width"]), int(budget["eval_depth"])
+    w, d = budget.eval_width, budget.eval_depth
     return {
         "convnet": models.convnet(num_classes, (w,) * d, kernel_size=3, padding="SAME", pool="avg", norm="instance"),
         "mlp": models.mlp(num_classes, (w, w)),
     }
 
 
-def soft_loss(name: str):
+def soft_loss(name: Literal["mse", "cross_entropy"]) -> Callable[[jax.Array, jax.Array], jax.Array]:
     if name == "mse":
         return lambda logits, y: 0.5 * jnp.sum((logits - y) ** 2, -1).mean()
-    if name == "cross_entropy":
-        return lambda logits, y: optax.softmax_cross_entropy(logits, y).mean()
-    raise ValueError(f"budget field 'soft_label_loss' must be 'mse' or 'cross_entropy', got {name!r}")
+    return lambda logits, y: optax.softmax_cross_entropy(logits, y).mean()
 
 
-def augmentation(input_shape, budget: dict) -> dict:
+def augmentation(input_shape: Sequence[int], budget: Budget) -> dict[str, Any]:
     """What the evaluation networks' training minibatches go through (recorded in the result)."""
-    name = budget["augment"]
-    if name not in AUGMENTS:
-        raise ValueError(f"budget field 'augment' must be one of {AUGMENTS}, got {name!r}")
-    if name == "none":
+    if budget.augment == "none":
         return {"augment": "none"}
     return {
         "augment": "dsa",
@@ -90,36 +88,54 @@ def augmentation(input_shape, budget: dict) -> dict:
 class NetworkEval:
     """Train `eval_networks` networks of `arch` from scratch on a synthetic set; test accuracy."""
 
-    def __init__(self, arch, input_shape, n_syn: int, soft: bool, budget: dict, *, vmap_networks: bool = True):
+    def __init__(
+        self,
+        arch: models.Arch,
+        input_shape: Sequence[int],
+        n_syn: int,
+        soft: bool,
+        budget: Budget,
+        *,
+        vmap_networks: bool = True,
+    ):
         self.arch, self.input_shape = arch, tuple(input_shape)
-        self.networks = int(budget["eval_networks"])
-        self.epochs = int(budget["eval_epochs"])
-        self.batch = min(int(budget["eval_batch_size"]), n_syn)
+        self.networks = budget.eval_networks
+        self.epochs = budget.eval_epochs
+        self.batch = min(budget.eval_batch_size, n_syn)
         steps_per_epoch = n_syn // self.batch
         decay_at = (self.epochs // 2) * steps_per_epoch
-        sched = optax.piecewise_constant_schedule(float(budget["eval_lr"]), {decay_at: 0.1} if decay_at > 0 else {})
+        sched = optax.piecewise_constant_schedule(budget.eval_lr, {decay_at: 0.1} if decay_at > 0 else {})
         self.optimizer = optax.chain(
-            optax.add_decayed_weights(float(budget["eval_weight_decay"])),
-            optax.sgd(sched, momentum=float(budget["eval_momentum"])),
+            optax.add_decayed_weights(budget.eval_weight_decay),
+            optax.sgd(sched, momentum=budget.eval_momentum),
         )
-        self.loss_of = soft_loss(budget["soft_label_loss"]) if soft else cross_entropy
+        self.loss_of = soft_loss(budget.soft_label_loss) if soft else cross_entropy
         self.model_fn = lambda rngs: models.Network(arch, self.input_shape, rngs=rngs)
         self.graphdef = build(self.model_fn, jax.random.key(0))[0]
         self.num_classes = arch.num_classes
         self.vmap_networks = vmap_networks
         self.augmentation = augmentation(self.input_shape, budget)
         self.steps = self.epochs * steps_per_epoch
-        self._config = (arch, self.input_shape, n_syn, soft, vmap_networks, tuple(budget[f] for f in EVAL_FIELDS))
+        self._config = (
+            arch,
+            self.input_shape,
+            n_syn,
+            soft,
+            vmap_networks,
+            tuple(getattr(budget, f) for f in EVAL_FIELDS),
+        )
         self.compile_seconds = 0.0
 
-    def _one(self, key, x_syn, y_syn, x_test, y_test, chunk):
+    def _one(
+        self, key: jax.Array, x_syn: jax.Array, y_syn: jax.Array, x_test: jax.Array, y_test: jax.Array, chunk: int
+    ) -> tuple[jax.Array, jax.Array]:
         k_init, k_train = jax.random.split(key)
         params = build(self.model_fn, k_init)[1]
         graphdef = self.graphdef
 
         aug = self.augmentation
 
-        def loss(p, x, y, k):
+        def loss(p: Any, x: jax.Array, y: jax.Array, k: jax.Array) -> jax.Array:
             if aug["augment"] == "dsa":
                 x = augment_batch(k, x, aug["strategy"], aug["mode"])
             return self.loss_of(nnx.merge(graphdef, p)(x), y)
@@ -136,11 +152,11 @@ class NetworkEval:
         logits = predict_in_chunks(lambda xb: nnx.merge(graphdef, params)(xb), x_test, chunk)
         return (logits.argmax(-1) == y_test).mean() * 100.0, losses[-1]
 
-    def program(self, *args):
+    def program(self, *args: jax.Array) -> Any:
         """The AOT-compiled program for these argument shapes (compiled once, reused per seed)."""
         sig = (self._config, tuple((a.shape, str(a.dtype)) for a in jax.tree.leaves(args)))
 
-        def build():  # compiled evaluation programs are shared by equal configurations (method and `random`)
+        def build() -> Any:  # compiled evaluation programs are shared by equal configurations (method and `random`)
             if self.vmap_networks:
                 chunk = max(1, EVAL_CHUNK_IMAGES // self.networks)
                 fn = jax.vmap(functools.partial(self._one, chunk=chunk), in_axes=(0, None, None, None, None))
@@ -153,7 +169,9 @@ class NetworkEval:
 
         return PROGRAMS.get_or_build(("distillation.evaluation.NetworkEval", sig), build)
 
-    def accuracies(self, key, x_syn, y_syn, x_test, y_test):
+    def accuracies(
+        self, key: jax.Array, x_syn: jax.Array, y_syn: jax.Array, x_test: jax.Array, y_test: jax.Array
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(networks,) test accuracies and final training losses; network i uses fold_in(key, i)."""
         keys = jnp.stack([jax.random.fold_in(key, i) for i in range(self.networks)])
         if self.vmap_networks:
@@ -164,7 +182,7 @@ class NetworkEval:
         return np.asarray(acc, np.float64), np.asarray(loss, np.float64)
 
 
-def kernel_arch(num_classes: int, input_shape, budget: dict):
+def kernel_arch(num_classes: int, input_shape: Sequence[int], budget: Budget) -> tuple[models.Arch, str]:
     """The KRR kernel's architecture and a description of it (recorded in the result).
 
     "fc": the infinite-width NNGP/NTK of the evaluation MLP (two hidden layers, ReLU, NTK
@@ -174,21 +192,21 @@ def kernel_arch(num_classes: int, input_shape, budget: dict):
     (P spatial positions) and are very slow on a CPU for 28×28 inputs.
     """
     archs = eval_archs(num_classes, budget)
-    if budget["kernel"] == "fc":
+    if budget.kernel == "fc":
         arch = archs["mlp"].replace(parameterization="ntk")
         return arch, (
             f"fc: infinite-width kernel of the MLP {len(arch.widths)}x{arch.widths[0]} ReLU (NTK parameterisation)"
         )
-    if budget["kernel"] == "conv":
-        arch = archs["convnet"].replace(norm=None, parameterization="ntk")
-        return arch, (
-            f"conv: infinite-width kernel of the ConvNet-{len(arch.widths)} (kernel 3, ReLU, 2x avg "
-            f"pool) without instance norm, on inputs {tuple(input_shape)}"
-        )
-    raise ValueError(f"budget field 'kernel' must be 'fc' or 'conv', got {budget['kernel']!r}")
+    arch = archs["convnet"].replace(norm=None, parameterization="ntk")
+    return arch, (
+        f"conv: infinite-width kernel of the ConvNet-{len(arch.widths)} (kernel 3, ReLU, 2x avg "
+        f"pool) without instance norm, on inputs {tuple(input_shape)}"
+    )
 
 
-def krr_accuracy(k, x_syn, y_targets, x_test, y_test, ridge: float) -> float:
+def krr_accuracy(
+    k: Callable, x_syn: ArrayLike, y_targets: ArrayLike, x_test: ArrayLike, y_test: ArrayLike, ridge: float
+) -> float:
     """Test accuracy (percent) of KRR with kernel k trained on (x_syn, y_targets (n, C))."""
     k_ss = gram(k, x_syn)
     k_ts = gram(k, x_test, x_syn)
@@ -198,6 +216,6 @@ def krr_accuracy(k, x_syn, y_targets, x_test, y_test, ridge: float) -> float:
     return float((pred.argmax(-1) == np.asarray(y_test)).mean() * 100.0)
 
 
-def label_targets(y_syn, num_classes: int) -> np.ndarray:
+def label_targets(y_syn: ArrayLike, num_classes: int) -> np.ndarray:
     y = np.asarray(y_syn)
     return np.eye(num_classes, dtype=np.float32)[y] if y.ndim == 1 else y.astype(np.float32)

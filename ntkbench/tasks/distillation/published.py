@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 _DC = "VICO-UoE/DatasetCondensation README (Zhao et al. 2021, DC: ICLR; DSA: ICML), ConvNet-3 evaluation"
 _DCB = "DC-BENCH (Cui et al. 2022, NeurIPS Datasets & Benchmarks), CIFAR-10 average over its evaluation models"
 
 
-def _pub(name, dataset, method, ipc, value, source, hardware, tolerance=2.0, note=None):
+def _pub(
+    name: str,
+    dataset: str,
+    method: str,
+    ipc: int,
+    value: float,
+    source: str,
+    hardware: str,
+    tolerance: float = 2.0,
+    note: str | None = None,
+) -> dict[str, Any]:
     entry = {
         "name": name,
         "task": "distillation",

@@ -6,22 +6,26 @@ The method contract, `fn(key, train, ipc, *, ...) -> (x_syn, y_syn)`, is in the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.data import preprocess
+from ntkbench.data.base import Dataset
 from ntkbench.data.subsets import class_balanced_subset
-from ntkbench.engine.seeds import run_seeds, seed_keys
+from ntkbench.engine.seeds import Timing, run_seeds, seed_keys
 from ntkbench.engine.train import Split
 from ntkbench.kernels import kernel_fn
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
 from ntkbench.tasks.distillation import figures
-from ntkbench.tasks.distillation.budget import Budget
+from ntkbench.tasks.distillation.budget import Budget as DistillationBudget
 from ntkbench.tasks.distillation.evaluation import (
     NetworkEval,
     augmentation,
@@ -35,7 +39,6 @@ from ntkbench.tasks.distillation.published import PUBLISHED
 
 METHOD_TAG, EVAL_TAG = 1, 2
 BASELINE_VERSION = "1"  # of `random_real_subset` (part of the baseline's cache key)
-EVALUATIONS = ("convnet", "mlp", "krr")
 METRICS = (
     MetricSpec(
         "test_acc@convnet",
@@ -50,14 +53,14 @@ METRICS = (
 )
 
 
-def random_real_subset(key, train: Split, ipc: int):
+def random_real_subset(key: jax.Array, train: Split, ipc: int) -> tuple[jax.Array, jax.Array]:
     """The `gain_over_random` baseline: a class-balanced random real subset of ipc per class, drawn
     with the same function (and, in `Distillation.random_baseline`, the same keys) as the
     reference `random` method, so the two give identical sets."""
     return class_balanced_subset(key, train.x, train.y, ipc, train.num_classes)
 
 
-def check_shapes(who: str, out, ipc: int, num_classes: int, input_shape) -> bool:
+def check_shapes(who: str, out: Any, ipc: int, num_classes: int, input_shape: Sequence[int]) -> bool:
     """Shape checks at trace time; returns True for soft labels. Raises ContractError."""
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise ContractError(f"{who} must return (x_syn, y_syn), got {type(out).__name__}")
@@ -82,7 +85,7 @@ def check_shapes(who: str, out, ipc: int, num_classes: int, input_shape) -> bool
     )
 
 
-def check_values(who: str, x, y, ipc: int, num_classes: int, soft: bool) -> None:
+def check_values(who: str, x: np.ndarray, y: np.ndarray, ipc: int, num_classes: int, soft: bool) -> None:
     """Value checks after the run (arrays with a leading seed axis)."""
     for s in range(x.shape[0]):
         if not np.all(np.isfinite(x[s])) or (soft and not np.all(np.isfinite(y[s]))):
@@ -100,7 +103,7 @@ def check_values(who: str, x, y, ipc: int, num_classes: int, soft: bool) -> None
 class Distillation(Task):
     name = "distillation"
     version = 1
-    Budget = Budget
+    Budget = DistillationBudget
     metrics = METRICS
     published = PUBLISHED
     datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar10")
@@ -108,30 +111,23 @@ class Distillation(Task):
     grid_fields = frozenset({"ipc", "preprocess", "augment", "soft_label_loss", "kernel"})
     _random_cache: dict[str, dict] = {}
 
-    def prepare(self, ds, budget):
-        how = budget["preprocess"]
-        if how == "standardise":
+    def prepare(self, ds: Dataset, budget: DistillationBudget) -> Dataset:
+        if budget.preprocess == "standardise":
             return preprocess.standardise(ds)
-        if how == "zca":
+        if budget.preprocess == "zca":
             return preprocess.zca_whiten(ds)
-        if how == "none":
-            return ds
-        raise ValueError(f"budget field 'preprocess' must be 'standardise', 'zca' or 'none', got {how!r}")
+        return ds
 
-    def run(self, ctx: RunContext) -> TaskOutput:
+    def run(self, ctx: RunContext[DistillationBudget]) -> TaskOutput:
         budget, spec = ctx.budget, ctx.method
-        augmentation(ctx.dataset.input_shape, budget)  # validates `augment`
-        unknown = set(budget["evaluations"]) - set(EVALUATIONS)
-        if unknown:
-            raise ValueError(f"budget field 'evaluations': unknown {sorted(unknown)}; choose from {EVALUATIONS}")
         ds = self.prepare(ctx.dataset, budget)
-        ipc, C = int(budget["ipc"]), ds.num_classes
+        ipc, C = budget.ipc, ds.num_classes
         counts = np.bincount(ds.y_train, minlength=C)
         if ipc < 1 or ipc > counts.min():
             raise ValueError(
                 f"budget field 'ipc': {ipc} is outside 1..{counts.min()} (the smallest class of {ds.name!r})"
             )
-        n_test = budget["test_points"] or len(ds.y_test)
+        n_test = budget.test_points or len(ds.y_test)
         test = (jnp.asarray(ds.x_test[:n_test]), jnp.asarray(ds.y_test[:n_test]))
         train = Split(jnp.asarray(ds.x_train), jnp.asarray(ds.y_train), C)
 
@@ -154,7 +150,7 @@ class Distillation(Task):
         metrics = {f"test_acc@{k}": metric(v) for k, v in mine.items() if k != "networks"}
         if "convnet" in mine:
             metrics["gain_over_random@convnet"] = metric(np.asarray(mine["convnet"]) - np.asarray(base["convnet"]))
-        kdesc = kernel_arch(C, ds.input_shape, budget)[1] if "krr" in budget["evaluations"] else None
+        kdesc = kernel_arch(C, ds.input_shape, budget)[1] if "krr" in budget.evaluations else None
         extra = {
             "labels": "soft" if soft else "hard",
             "distill_seconds": {"compile": t_distill.compile_seconds, "run": t_distill.run_seconds},
@@ -168,10 +164,18 @@ class Distillation(Task):
         }
         return TaskOutput(metrics=metrics, ntk=self.ntk_view(mine, base, kdesc, budget), extra=extra)
 
-    def distill(self, fn, who, params, train: Split, ipc: int, ctx: RunContext):
-        kind = {}
+    def distill(
+        self,
+        fn: Callable,
+        who: str,
+        params: dict[str, Any],
+        train: Split,
+        ipc: int,
+        ctx: RunContext[DistillationBudget],
+    ) -> tuple[np.ndarray, np.ndarray, bool, Timing]:
+        kind: dict[str, bool] = {}
 
-        def one_seed(key):
+        def one_seed(key: jax.Array) -> tuple[jax.Array, jax.Array]:
             out = fn(key, train, ipc, **params)
             kind["soft"] = check_shapes(who, out, ipc, train.num_classes, train.input_shape)
             x, y = out
@@ -186,14 +190,23 @@ class Distillation(Task):
         check_values(who, x, y, ipc, train.num_classes, kind["soft"])
         return x, y, kind["soft"], timing
 
-    def evaluate(self, x_syn, y_syn, soft, ds, test: tuple[Any, Any], budget, ctx) -> dict[str, Any]:
-        """Per-seed accuracies of every evaluation in `budget['evaluations']` (+ per-network lists)."""
+    def evaluate(
+        self,
+        x_syn: np.ndarray,
+        y_syn: np.ndarray,
+        soft: bool,
+        ds: Dataset,
+        test: tuple[Any, Any],
+        budget: DistillationBudget,
+        ctx: RunContext[DistillationBudget],
+    ) -> dict[str, Any]:
+        """Per-seed accuracies of every evaluation in `budget.evaluations` (+ per-network lists)."""
         S, C, n_syn = x_syn.shape[0], ds.num_classes, x_syn.shape[1]
         eval_keys = seed_keys(ctx.root_seed, S, EVAL_TAG)
         out: dict[str, Any] = {"networks": {}}
         archs = eval_archs(C, budget)
         for name in ("convnet", "mlp"):
-            if name not in budget["evaluations"]:
+            if name not in budget.evaluations:
                 continue
             t0 = time.perf_counter()
             ev = NetworkEval(archs[name], ds.input_shape, n_syn, soft, budget)
@@ -204,21 +217,21 @@ class Distillation(Task):
             ctx.timing.run_seconds += time.perf_counter() - t0 - ev.compile_seconds
             out[name] = [float(a.mean()) for a in per_net]
             out["networks"][name] = [a.tolist() for a in per_net]
-        if "krr" in budget["evaluations"]:
+        if "krr" in budget.evaluations:
             arch = kernel_arch(C, ds.input_shape, budget)[0]
             for kind in ("ntk", "nngp"):
                 k = kernel_fn(arch, ds.input_shape, kind)
                 out[f"krr-{kind}"] = [
-                    krr_accuracy(k, x_syn[s], label_targets(y_syn[s], C), *test, ridge=float(budget["krr_ridge"]))
+                    krr_accuracy(k, x_syn[s], label_targets(y_syn[s], C), *test, ridge=budget.krr_ridge)
                     for s in range(S)
                 ]
         return out
 
-    def _random_key(self, ds, budget, ctx) -> str:
+    def _random_key(self, ds: Dataset, budget: DistillationBudget, ctx: RunContext[DistillationBudget]) -> str:
         return json.dumps(
             [
                 ds.meta.get("fingerprint") or ds.fingerprint(),
-                budget,
+                dataclasses.asdict(budget),
                 ctx.seeds,
                 ctx.root_seed,
                 "random_real_subset",
@@ -228,7 +241,19 @@ class Distillation(Task):
             default=str,
         )
 
-    def random_baseline(self, ds, train, test, ipc, budget, ctx, mine, x_syn, y_syn, soft) -> dict[str, Any]:
+    def random_baseline(
+        self,
+        ds: Dataset,
+        train: Split,
+        test: tuple[Any, Any],
+        ipc: int,
+        budget: DistillationBudget,
+        ctx: RunContext[DistillationBudget],
+        mine: dict[str, Any],
+        x_syn: np.ndarray,
+        y_syn: np.ndarray,
+        soft: bool,
+    ) -> dict[str, Any]:
         """The evaluation of `random_real_subset` with the same seeds, keys and evaluation as a
         method's (cached in-process: identical configurations give identical numbers; a method
         whose sets are exactly the baseline's, e.g. the reference `random`, is its own baseline)."""
@@ -250,11 +275,13 @@ class Distillation(Task):
             ctx.timing.add(sub.timing)
         return self._random_cache[key]
 
-    def ntk_view(self, mine, base, kdesc, budget) -> dict[str, Any]:
-        if "krr" not in budget["evaluations"]:
+    def ntk_view(
+        self, mine: dict[str, Any], base: dict[str, Any], kdesc: str | None, budget: DistillationBudget
+    ) -> dict[str, Any]:
+        if "krr" not in budget.evaluations:
             return {"available": False, "reason": "budget 'evaluations' has no 'krr'"}
         finite = [k for k in ("convnet", "mlp") if k in mine]
-        view: dict[str, Any] = {"available": True, "kernel": kdesc, "ridge": budget["krr_ridge"]}
+        view: dict[str, Any] = {"available": True, "kernel": kdesc, "ridge": budget.krr_ridge}
         for label, res in (("synthetic", mine), ("random_subset", base)):
             view[label] = {k: float(np.mean(res[k])) for k in ("krr-ntk", "krr-nngp", *finite)}
             view[label]["finite_minus_krr_ntk"] = {k: float(np.mean(res[k]) - np.mean(res["krr-ntk"])) for k in finite}

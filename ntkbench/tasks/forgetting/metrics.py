@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ntkbench.tasks.base import MetricSpec
 
@@ -23,7 +24,7 @@ METRIC_SPECS = (
 )
 
 
-def forgetting_metrics(R, b) -> dict[str, float | None]:
+def forgetting_metrics(R: np.ndarray, b: np.ndarray) -> dict[str, float | None]:
     """ACC, BWT, FWT, forgetting and LA from R (T×T) and b (T,), in percent.
 
     R[i, j] is the accuracy on task j after training task i, b[j] that of the untrained model.
@@ -54,14 +55,14 @@ def forgetting_metrics(R, b) -> dict[str, float | None]:
     return out
 
 
-def spearman(a, b) -> float | None:
+def spearman(a: ArrayLike, b: ArrayLike) -> float | None:
     """Spearman rank correlation (scipy; ties get average ranks) over the finite pairs; None if
     undefined (fewer than 3 pairs or a constant input)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    ok = np.isfinite(a) & np.isfinite(b)
-    a, b = a[ok], b[ok]
-    if len(a) < 3 or np.all(a == a[0]) or np.all(b == b[0]):
+    x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 3 or np.all(x == x[0]) or np.all(y == y[0]):
         return None
     import scipy.stats  # here, not at the top: it costs every ntkbench process ~0.5 s of import
 
-    return float(scipy.stats.spearmanr(a, b).statistic)
+    return float(scipy.stats.spearmanr(x, y).statistic)

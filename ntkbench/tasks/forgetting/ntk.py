@@ -23,35 +23,48 @@ predicted to measured drops.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ntkbench.kernels import empirical_ntk, krr_solve
 from ntkbench.tasks.forgetting.metrics import spearman
 
 NEG = -1e9
+Probe = tuple[np.ndarray, np.ndarray, np.ndarray]  # (x, y, logit mask) of one task
 
 
-def _acc(logits, y, mask) -> float:
+def _acc(logits: ArrayLike, y: ArrayLike, mask: ArrayLike) -> float:
     return float(np.mean(np.argmax(np.where(mask, logits, NEG), -1) == y) * 100.0)
 
 
-def _softmax(logits, mask):
+def _softmax(logits: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.asarray(jax.nn.softmax(jnp.where(mask, logits, NEG), -1))
 
 
 class NTKView:
     """Collects the per-pair rows; `before` at the start of task k, `after` when it is learned."""
 
-    def __init__(self, probes, train_points, num_classes, ridge, batch_size=128):
+    def __init__(
+        self,
+        probes: list[Probe],
+        train_points: list[Probe],
+        num_classes: int,
+        ridge: float,
+        batch_size: int = 128,
+    ):
         self.probes = probes  # list over tasks of (x, y, mask) with mask the eval logit mask
         self.train_points = train_points  # list over tasks of (x, y, mask) with mask the train mask
         self.C, self.ridge, self.batch_size = num_classes, ridge, batch_size
-        self.rows, self.pending, self.seconds = [], [], 0.0
+        self.rows: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
+        self.seconds = 0.0
 
-    def before(self, model, k: int) -> None:
+    def before(self, model: Callable[[jax.Array], jax.Array], k: int) -> None:
         """model: the network at the start of task k (0-based); predicts the change on tasks j < k."""
         t0 = time.perf_counter()
         xk, yk, mk = self.train_points[k]
@@ -93,7 +106,7 @@ class NTKView:
             self.pending.append(row)
         self.seconds += time.perf_counter() - t0
 
-    def after(self, model, R_seed0: np.ndarray, k: int) -> None:
+    def after(self, model: Callable[[jax.Array], jax.Array], R_seed0: np.ndarray, k: int) -> None:
         """model: the network after task k; R_seed0 the accuracy matrix (first seed) so far."""
         for row in self.pending:
             j = row["j"] - 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ntkbench.data.base import Dataset
 from ntkbench.data.registry import forbid_data_access
 from ntkbench.data.streams import Stream, make_stream
 from ntkbench.data.subsets import class_balanced_indices
@@ -16,7 +18,7 @@ from ntkbench.engine.seeds import SeedPrograms, predict_in_chunks, seed_keys
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.forgetting import figures
-from ntkbench.tasks.forgetting.budget import Budget
+from ntkbench.tasks.forgetting.budget import Budget as ForgettingBudget
 from ntkbench.tasks.forgetting.contract import Learner, StreamInfo, TaskData
 from ntkbench.tasks.forgetting.metrics import METRIC_SPECS, METRICS, forgetting_metrics
 from ntkbench.tasks.forgetting.ntk import NTKView
@@ -29,48 +31,53 @@ GUARD_WHY = "a forgetting learner sees only the current task's training data (no
 class Forgetting(Task):
     name = "forgetting"
     version = 1
-    Budget = Budget
+    Budget = ForgettingBudget
     metrics = METRIC_SPECS
     published = PUBLISHED
     datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar100")
     grid_fields = frozenset({"stream", "setting", "theta"})  # which stream: each is the protocol
 
-    def effective_budget(self, dataset: str, budget: dict[str, Any]) -> dict[str, Any]:
-        """`num_tasks` None is the stream's protocol count (10, or 5 for split)."""
-        default = 5 if budget.get("stream") == "split" else 10
-        return {**budget, "num_tasks": budget.get("num_tasks") or default}
+    def effective_budget(self, dataset: str, budget: ForgettingBudget) -> ForgettingBudget:
+        """`num_tasks` None is the stream's protocol count (10, or 5 for split); `setting` None of
+        a split stream is task-il."""
+        split = budget.stream == "split"
+        return dataclasses.replace(
+            budget,
+            num_tasks=budget.num_tasks or (5 if split else 10),
+            setting=budget.setting or ("task-il" if split else None),
+        )
 
-    def build_stream(self, ds, budget: dict[str, Any], root_seed: int) -> Stream:
-        kind, setting = budget["stream"], budget["setting"]
-        if kind == "split":
-            setting = setting or "task-il"
-        elif setting not in (None, "domain-il"):
+    def build_stream(self, ds: Dataset, budget: ForgettingBudget, root_seed: int) -> Stream:
+        """The stream of an effective budget (`effective_budget` has set num_tasks and setting)."""
+        kind, setting, num_tasks = budget.stream, budget.setting, budget.num_tasks
+        if kind != "split" and setting not in (None, "domain-il"):
             raise ValueError(
                 f"budget field 'setting': stream {kind!r} is domain-incremental; "
                 "'setting' applies to split streams only"
             )
-        if budget["train_examples"] is not None:
+        if num_tasks is None:
+            raise ValueError("build_stream needs the effective budget (Task.typed_budget): num_tasks is None")
+        if budget.train_examples is not None:
             idx = np.asarray(
                 class_balanced_indices(
                     jax.random.fold_in(jax.random.key(root_seed), SUBSET_TAG),
                     ds.y_train,
-                    int(budget["train_examples"]),
+                    budget.train_examples,
                     ds.num_classes,
                 )
             )
             ds = ds.replace(x_train=np.asarray(ds.x_train)[np.sort(idx)], y_train=np.asarray(ds.y_train)[np.sort(idx)])
-        if budget["test_examples"] is not None:
-            n = int(budget["test_examples"])
+        if budget.test_examples is not None:
+            n = budget.test_examples
             ds = ds.replace(x_test=np.asarray(ds.x_test[:n]), y_test=np.asarray(ds.y_test[:n]))
-        T = budget["num_tasks"] or (5 if kind == "split" else 10)
-        kw: dict[str, Any] = {"num_tasks": int(T), "seed": root_seed}
+        kw: dict[str, Any] = {"num_tasks": num_tasks, "seed": root_seed}
         if kind == "rotated":
-            kw["theta_deg"] = float(budget["theta"])
+            kw["theta_deg"] = budget.theta
         if kind == "split":
             kw["setting"] = setting
         return make_stream(kind, ds, **kw)
 
-    def run(self, ctx: RunContext) -> TaskOutput:
+    def run(self, ctx: RunContext[ForgettingBudget]) -> TaskOutput:
         spec, budget = ctx.method, ctx.budget
         stream = self.build_stream(ctx.dataset, budget, ctx.root_seed)
         T, C = stream.num_tasks, stream.num_classes
@@ -80,8 +87,8 @@ class Forgetting(Task):
             num_classes=C,
             num_tasks=T,
             setting=stream.setting,
-            epochs=int(budget["epochs"]),
-            batch_size=int(budget["batch_size"]),
+            epochs=budget.epochs,
+            batch_size=budget.batch_size,
             max_train_per_task=max(len(t.y_train) for t in stream),
             task_id_at_test=task_il,
         )
@@ -110,7 +117,7 @@ class Forgetting(Task):
         tests = tuple((jnp.asarray(t.x_test), jnp.asarray(t.y_test, jnp.int32)) for t in stream)
         eval_ids = [i if task_il else -1 for i in range(T)]
 
-        def evaluate(state, tests):
+        def evaluate(state: Any, tests: tuple[tuple[jax.Array, jax.Array], ...]) -> tuple[jax.Array, jax.Array]:
             accs, finite = [], []
             for j, (x, y) in enumerate(tests):
                 logits = predict_in_chunks(lambda xb: learner.predict(state, xb, jnp.int32(eval_ids[j])), x)
@@ -127,7 +134,7 @@ class Forgetting(Task):
         S = ctx.seeds
         ntk = self._ntk_view(stream, budget, learner, ctx.root_seed, task_il)
 
-        def checked_eval(state, after: str) -> np.ndarray:
+        def checked_eval(state: Any, after: str) -> np.ndarray:
             accs, finite = programs("evaluate", evaluate, (state,), (tests,))
             bad = [s for s, f in enumerate(np.asarray(finite)) if not f]
             if bad:
@@ -168,9 +175,9 @@ class Forgetting(Task):
                 "available": True,
                 "seeds": "first seed only (seed 0)",
                 "kernel": "empirical NTK, trace over logits / C",
-                "ridge": budget["ntk_ridge"],
-                "probe_per_task": budget["ntk_probe"],
-                "train_points": budget["ntk_train_points"],
+                "ridge": budget.ntk_ridge,
+                "probe_per_task": budget.ntk_probe,
+                "train_points": budget.ntk_train_points,
                 **ntk.summary(),
             }
         meta = {k: v for k, v in stream.meta.items() if k != "permutations"}
@@ -188,18 +195,20 @@ class Forgetting(Task):
         }
         return TaskOutput(metrics=metrics, ntk=view, extra=extra)
 
-    def _ntk_view(self, stream: Stream, budget, learner: Learner, root_seed: int, task_il: bool):
-        if not budget["ntk_view"] or learner.network is None or stream.num_tasks < 2:
+    def _ntk_view(
+        self, stream: Stream, budget: ForgettingBudget, learner: Learner, root_seed: int, task_il: bool
+    ) -> NTKView | None:
+        if not budget.ntk_view or learner.network is None or stream.num_tasks < 2:
             return None
         rng = np.random.default_rng([root_seed, 7])
         probes, points = [], []
         masks = stream.logit_masks()
         for i, t in enumerate(stream):
-            n = min(int(budget["ntk_probe"]), len(t.y_test))
+            n = min(budget.ntk_probe, len(t.y_test))
             probes.append((np.asarray(t.x_test[:n]), np.asarray(t.y_test[:n]), masks[i]))
-            idx = np.sort(rng.permutation(len(t.y_train))[: int(budget["ntk_train_points"])])
+            idx = np.sort(rng.permutation(len(t.y_train))[: budget.ntk_train_points])
             points.append((np.asarray(t.x_train[idx]), np.asarray(t.y_train[idx]), masks[i]))
-        return NTKView(probes, points, stream.num_classes, float(budget["ntk_ridge"]))
+        return NTKView(probes, points, stream.num_classes, budget.ntk_ridge)
 
     def figures(self, records: list[dict]) -> list[Any]:
         return figures.figures(records)

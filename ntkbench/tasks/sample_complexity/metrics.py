@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ntkbench.tasks.base import MetricSpec
 
@@ -34,7 +36,7 @@ METRICS = (
 )
 
 
-def n_star(ns, accs, target: float) -> float | None:
+def n_star(ns: ArrayLike, accs: ArrayLike, target: float) -> float | None:
     """Smallest n with acc ≥ target, interpolated in log n at the first crossing; None if never."""
     ns, accs = np.asarray(ns, float), np.asarray(accs, float)
     order = np.argsort(ns)
@@ -50,7 +52,7 @@ def n_star(ns, accs, target: float) -> float | None:
     return float(np.exp(lo + frac * (hi - lo)))
 
 
-def fit_exponent(ds, ys) -> float | None:
+def fit_exponent(ds: Sequence[int], ys: Sequence[float | None]) -> float | None:
     """Slope of log y against log d (least squares); None with fewer than two points, exactly 0.0
     where every y is the same (a flat curve; np.polyfit would give a last-digit +-1e-16)."""
     pts = [(math.log(d), math.log(y)) for d, y in zip(ds, ys) if y is not None]

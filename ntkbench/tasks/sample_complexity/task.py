@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ntkbench.data.base import Dataset
 from ntkbench.data.subsets import balanced_quota, class_balanced_indices, padded_class_balanced_indices
 from ntkbench.engine.seeds import SeedPrograms, Timing, predict_in_chunks, run_seeds, seed_keys
 from ntkbench.engine.train import NotPaddable, Split
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.sample_complexity import figures
-from ntkbench.tasks.sample_complexity.budget import Budget
+from ntkbench.tasks.sample_complexity.budget import Budget as SampleComplexityBudget
 from ntkbench.tasks.sample_complexity.metrics import METRICS, fit_exponent, n_star, target_label
 from ntkbench.tasks.sample_complexity.ntk import SUBSET_TAG, ntk_view
 from ntkbench.tasks.sample_complexity.published import PUBLISHED
@@ -23,7 +25,7 @@ from ntkbench.tasks.sample_complexity.published import PUBLISHED
 METHOD_TAG = 1  # the method's key's tag (the subset's is SUBSET_TAG)
 
 
-def _cg_summary(info) -> dict[str, Any]:
+def _cg_summary(info: Any) -> dict[str, Any]:
     """What an iterative kernel fit did (its approximation is part of the result)."""
     return {
         "solver": info.solver,
@@ -37,28 +39,30 @@ def _cg_summary(info) -> dict[str, Any]:
 class SampleComplexity(Task):
     name = "sample_complexity"
     version = 1
-    Budget = Budget
+    Budget = SampleComplexityBudget
     metrics = METRICS
     published = PUBLISHED
     datasets = ("mnist1d", "mnist1d-shuffled", "lza-<d>", "fashion_mnist", "cifar10")
     # A learning curve may extend the protocol's grid (n up to the whole training set), not drop
     # from it: `n` and `targets` must contain the protocol's (`grid_deviations`).
     grid_fields = frozenset({"n", "targets"})
+    train_count_fields = frozenset({"n"})
 
-    def grid_deviations(self, dataset: str, budget: dict[str, Any]) -> list[str]:
+    def grid_deviations(self, dataset: str, budget: SampleComplexityBudget) -> list[str]:
         out = []
+        protocol = SampleComplexityBudget()
         for field in ("n", "targets"):
-            missing = sorted(set(map(float, self.budget_defaults[field])) - set(map(float, budget.get(field) or ())))
+            missing = sorted(set(map(float, getattr(protocol, field))) - set(map(float, getattr(budget, field))))
             if missing:
                 out.append(f"{field} without " + ", ".join(f"{v:g}" for v in missing))
         return out
 
-    def run(self, ctx: RunContext) -> TaskOutput:
+    def run(self, ctx: RunContext[SampleComplexityBudget]) -> TaskOutput:
         ds, spec, budget = ctx.dataset, ctx.method, ctx.budget
         x_train, y_train = jnp.asarray(ds.x_train), jnp.asarray(ds.y_train)
-        test_points = budget["test_points"] or len(ds.y_test)
+        test_points = budget.test_points or len(ds.y_test)
         x_test, y_test = jnp.asarray(ds.x_test[:test_points]), jnp.asarray(ds.y_test[:test_points])
-        grid = sorted(int(n) for n in budget["n"])
+        grid = sorted(budget.n)
         too_big = [n for n in grid if n > len(ds.y_train)]
         if too_big:
             raise ValueError(
@@ -67,7 +71,9 @@ class SampleComplexity(Task):
 
         solver_by_n: dict[str, list] = {}  # iterative kernel fits, per n (a dense fit is exact)
 
-        def evaluate(predictor, x_test, y_test, n=None):
+        def evaluate(
+            predictor: Any, x_test: jax.Array, y_test: jax.Array, n: int | None = None
+        ) -> tuple[jax.Array, jax.Array]:
             # An eager kernel predictor says how it was fitted (n is static there; in a compiled
             # curve n is traced, and a jitted method returns no fit info).
             info = getattr(predictor, "info", None)
@@ -90,7 +96,9 @@ class SampleComplexity(Task):
         # are concrete (its class quotas), so they stay in the program.
         data = (x_train, y_train, x_test, y_test)
 
-        def one_seed(key, x_train, y_train, x_test, y_test, n):
+        def one_seed(
+            key: jax.Array, x_train: jax.Array, y_train: jax.Array, x_test: jax.Array, y_test: jax.Array, n: int
+        ) -> tuple[jax.Array, jax.Array]:
             idx = class_balanced_indices(jax.random.fold_in(key, SUBSET_TAG), ds.y_train, n, ds.num_classes)
             train = Split(x_train[idx], y_train[idx], ds.num_classes)
             return evaluate(spec.fn(jax.random.fold_in(key, METHOD_TAG), train, **ctx.params), x_test, y_test, n)
@@ -113,8 +121,17 @@ class SampleComplexity(Task):
                 max_quota = np.max([quotas[m] for m in shared], axis=0)
 
                 def curve_seed(
-                    key, quota, count, x_train, y_train, x_test, y_test, size=size, least=least, max_quota=max_quota
-                ):
+                    key: jax.Array,
+                    quota: jax.Array,
+                    count: jax.Array,
+                    x_train: jax.Array,
+                    y_train: jax.Array,
+                    x_test: jax.Array,
+                    y_test: jax.Array,
+                    size: int = size,
+                    least: int = least,
+                    max_quota: np.ndarray = max_quota,
+                ) -> tuple[jax.Array, jax.Array]:
                     k_subset = jax.random.fold_in(key, SUBSET_TAG)
                     idx = padded_class_balanced_indices(k_subset, ds.y_train, quota, max_quota, size)
                     train = Split(x_train[idx], y_train[idx], ds.num_classes, count=count, min_count=least)
@@ -151,17 +168,19 @@ class SampleComplexity(Task):
 
         metrics = {f"test_acc@n={n}": metric(a) for n, a in acc_by_n.items()}
         mean_curve = [acc_by_n[n].mean() for n in grid]
-        for target in budget["targets"]:
+        for target in budget.targets:
             per_seed = [n_star(grid, [acc_by_n[n][s] for n in grid], target) for s in range(ctx.seeds)]
             metrics[f"n_star@{target_label(target)}"] = metric(per_seed, mean=n_star(grid, mean_curve, target))
-        ntk = ntk_view(ctx, grid, acc_by_n, x_train, x_test, y_test) if budget["ntk_view"] else {}
+        ntk = ntk_view(ctx, grid, acc_by_n, x_train, x_test, y_test) if budget.ntk_view else {}
         extra: dict[str, Any] = {"grid": grid}
         if solver_by_n:
             extra["kernel_solver"] = solver_by_n
         return TaskOutput(metrics=metrics, ntk=ntk, extra=extra)
 
     @staticmethod
-    def _run_distinct_subsets(this_n, keys, ds, n, log):
+    def _run_distinct_subsets(
+        this_n: Callable[[jax.Array], Any], keys: jax.Array, ds: Dataset, n: int, log: Callable[[str], None]
+    ) -> tuple[Any, Timing]:
         """A `deterministic` method (its fit depends on the training examples alone, not on the
         key or their order) runs once per distinct subset: where the grid reaches the whole
         training set, every seed draws the same examples and one fit serves them all (at n = 60 000

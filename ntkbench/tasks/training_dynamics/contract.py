@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +12,7 @@ import jax.numpy as jnp
 from ntkbench.engine.train import Record, Split
 
 
-def mse(outputs, targets):
+def mse(outputs: jax.Array, targets: jax.Array) -> jax.Array:
     """The protocol's loss: L = 1/(2n) Σ_i ‖f(x_i) − y_i‖² (sum over outputs, mean over examples),
     so that gradient descent at learning rate η moves the training outputs by df = −(η/n) Θ (f − y)."""
     return 0.5 * jnp.sum((outputs - targets) ** 2, axis=-1).mean()
@@ -58,6 +60,6 @@ class DynamicsData:
         """The training set as an `nb.Split` with float targets (for `train_params` / `fit_classifier`)."""
         return Split(self.x, self.y, self.num_outputs)
 
-    def record(self, apply=None) -> Record:
+    def record(self, apply: Callable[[Any, jax.Array], jax.Array] | None = None) -> Record:
         """`nb.Record` of the probe at the checkpoints (`apply` for `train_params`)."""
         return Record(self.probe, tuple(self.checkpoints), apply)

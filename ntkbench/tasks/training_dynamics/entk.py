@@ -19,6 +19,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ntkbench.engine.seeds import SeedPrograms, Timing
 from ntkbench.engine.train import build
@@ -38,7 +39,7 @@ def empirical_gram(apply: Callable[[Any, jax.Array], jax.Array], params: Any, x:
     one_example = lambda xi: jax.jacrev(lambda p: apply(p, xi[None])[0])(params)
     jac = jax.vmap(one_example)(x)  # leaves (n, C, *leaf.shape)
 
-    def leaf_gram(j):
+    def leaf_gram(j: jax.Array) -> jax.Array:
         j = j.reshape(j.shape[0], j.shape[1], -1)  # (n, C, P_leaf)
         return jnp.einsum("ncp,mcp->nm", j, j)
 
@@ -51,17 +52,17 @@ def init_key(method_key: jax.Array) -> jax.Array:
     return jax.random.split(method_key)[0]
 
 
-def empirical_grams(arch: Arch, x, method_keys: jax.Array, vmap: bool, timing: Timing) -> np.ndarray:
+def empirical_grams(arch: Arch, x: ArrayLike, method_keys: jax.Array, vmap: bool, timing: Timing) -> np.ndarray:
     """Θ̂(X, X) of the initial network of `arch` for every seed's method key: (S, n, n) float64 on
     the host (the Gram is formed in float32 inside one compiled program, vmapped over the seeds
     when `vmap`; eigendecompositions then run in float64)."""
-    x = jnp.asarray(x)
-    model, apply = network_fns(arch, tuple(x.shape[1:]))
+    xs = jnp.asarray(x)
+    model, apply = network_fns(arch, tuple(xs.shape[1:]))
 
-    def one_seed(method_key, xb):
+    def one_seed(method_key: jax.Array, xb: jax.Array) -> jax.Array:
         _, params0 = build(model, init_key(method_key))
         return empirical_gram(apply, params0, xb)
 
-    grams = SeedPrograms(vmap, timing)("entk", one_seed, (method_keys,), (x,))
+    grams = SeedPrograms(vmap, timing)("entk", one_seed, (method_keys,), (xs,))
     grams = np.asarray(grams, np.float64)
     return 0.5 * (grams + np.swapaxes(grams, -1, -2))  # exact symmetry for eigh (float32 sums differ)

@@ -14,8 +14,10 @@ linearised residual started from the measured r_0, so a linear model gets measur
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 E_FOLD = math.exp(-1.0)
 
@@ -41,14 +43,14 @@ def band_eigenvalue(lam: np.ndarray, band: tuple[int, int]) -> float:
     return float(np.exp(np.log(part).mean()))
 
 
-def band_norms(v: np.ndarray, residuals: np.ndarray, bands) -> np.ndarray:
+def band_norms(v: np.ndarray, residuals: np.ndarray, bands: Sequence[tuple[int, int]]) -> np.ndarray:
     """‖V_bᵀ r_t‖ per checkpoint and band: residuals (K, n, C) -> (K, B)."""
     proj = np.einsum("ni,knc->kic", v, np.asarray(residuals, np.float64))
     energy = (proj**2).sum(-1)  # (K, n)
     return np.stack([np.sqrt(energy[:, a:b].sum(1)) for a, b in bands], axis=1)
 
 
-def crossing(steps, values, level: float, *, log_values: bool = True) -> float | None:
+def crossing(steps: ArrayLike, values: ArrayLike, level: float, *, log_values: bool = True) -> float | None:
     """First step at which `values` falls to `level` or below; between the two checkpoints around
     the first crossing, linear in the step and in log(value) (exact for an exponential decay);
     None if it never does. `values[0]` at or below the level gives steps[0]."""
@@ -66,7 +68,7 @@ def crossing(steps, values, level: float, *, log_values: bool = True) -> float |
     return float(steps[i - 1] + frac * (steps[i] - steps[i - 1]))
 
 
-def decay_time(steps, norms) -> float | None:
+def decay_time(steps: ArrayLike, norms: ArrayLike) -> float | None:
     """The step at which a residual norm falls to 1/e of its value at the first checkpoint."""
     norms = np.asarray(norms, np.float64)
     if not norms[0] > 0:
@@ -74,12 +76,12 @@ def decay_time(steps, norms) -> float | None:
     return crossing(steps, norms, norms[0] * E_FOLD)
 
 
-def gd_factor(lam, lr: float, n: int) -> np.ndarray:
+def gd_factor(lam: ArrayLike, lr: float, n: int) -> np.ndarray:
     """|1 − ηλ/n|: the per-step contraction of each eigen-component under linearised GD."""
     return np.abs(1.0 - lr * np.asarray(lam, np.float64) / n)
 
 
-def predicted_decay_time(lam, proj0, lr: float, n: int, horizon: float = 1e12) -> float | None:
+def predicted_decay_time(lam: ArrayLike, proj0: ArrayLike, lr: float, n: int, horizon: float = 1e12) -> float | None:
     """The step (real-valued) at which sqrt(Σ_i |1 − ηλ_i/n|^{2t} ‖v_iᵀ r_0‖²) falls to 1/e of its
     start, by bisection; `lam` (k,) and `proj0` (k, C) for the band's directions. None if it does
     not fall that far within `horizon` steps (eigenvalues ≤ 0 never decay)."""
@@ -90,7 +92,7 @@ def predicted_decay_time(lam, proj0, lr: float, n: int, horizon: float = 1e12) -
         return None
     goal = start * E_FOLD**2
 
-    def energy(t):
+    def energy(t: float) -> float:
         return float((w * q ** (2 * t)).sum())
 
     if energy(horizon) > goal:
@@ -106,7 +108,14 @@ def predicted_decay_time(lam, proj0, lr: float, n: int, horizon: float = 1e12) -
     return 0.5 * (lo + hi)
 
 
-def band_decay(checkpoints, residuals, lam, v, lr: float, bands) -> dict:
+def band_decay(
+    checkpoints: Sequence[int],
+    residuals: np.ndarray,
+    lam: np.ndarray,
+    v: np.ndarray,
+    lr: float,
+    bands: Sequence[tuple[int, int]],
+) -> dict:
     """One seed's residual trajectory (K, n, C) scored against one kernel (eigenpairs lam (n,)
     descending, v (n, n)): per band the measured τ, the τ predicted by the linearised GD residual
     from the seed's own r_0, their ratio (None where either is missing), the median ratio, the
@@ -131,7 +140,7 @@ def band_decay(checkpoints, residuals, lam, v, lr: float, bands) -> dict:
     }
 
 
-def spearman(a, b) -> float | None:
+def spearman(a: ArrayLike, b: ArrayLike) -> float | None:
     """Spearman's rank correlation (ties averaged); None where either side is constant."""
     from scipy.stats import spearmanr
 
@@ -141,7 +150,7 @@ def spearman(a, b) -> float | None:
     return float(spearmanr(a, b).statistic)
 
 
-def steps_to(steps, values, target: float) -> float | None:
+def steps_to(steps: ArrayLike, values: ArrayLike, target: float) -> float | None:
     """First step at which `values` (e.g. test accuracy) reaches `target`: linear in log(1 + step)
     between the checkpoints around the first crossing; None if never."""
     steps, values = np.asarray(steps, np.float64), np.asarray(values, np.float64)
@@ -164,7 +173,7 @@ def log_checkpoints(steps: int, count: int) -> tuple[int, ...]:
     return (0, *(int(s) for s in inner))
 
 
-def mode_amplitudes(theta, values, modes) -> np.ndarray:
+def mode_amplitudes(theta: ArrayLike, values: ArrayLike, modes: Sequence[int]) -> np.ndarray:
     """Amplitude sqrt(a_m² + b_m²) of each frequency m in `modes` of a function sampled at angles θ
     (N,): a_m + i b_m = (1/π) Σ_j w_j v(θ_j) e^{i m θ_j} with the trapezoid weights of the sorted
     angles round the circle (the exact DFT coefficient on a regular grid, m < N/2).
@@ -180,7 +189,7 @@ def mode_amplitudes(theta, values, modes) -> np.ndarray:
     return np.abs(coef)
 
 
-def component_coefficients(columns, values) -> np.ndarray:
+def component_coefficients(columns: ArrayLike, values: ArrayLike) -> np.ndarray:
     """|c| of the least-squares fit values ≈ columns @ c: columns (N, M) sampled components of a
     target, values (..., N) -> (..., M)."""
     a = np.asarray(columns, np.float64)
@@ -189,7 +198,7 @@ def component_coefficients(columns, values) -> np.ndarray:
     return np.abs(coef.T).reshape(v.shape[:-1] + (a.shape[1],))
 
 
-def fit_exponent(freqs, times) -> float | None:
+def fit_exponent(freqs: Sequence[float], times: Sequence[float | None]) -> float | None:
     """Slope of log(time) against log(frequency) over the modes that were fitted (≥ 2), else None."""
     pts = [(math.log(f), math.log(t)) for f, t in zip(freqs, times) if t is not None and t > 0]
     if len(pts) < 2:
@@ -198,7 +207,7 @@ def fit_exponent(freqs, times) -> float | None:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def low_before_high(times) -> float | None:
+def low_before_high(times: Sequence[float | None]) -> float | None:
     """1.0 if the fit times are non-decreasing with frequency (a mode never fitted counts as
     infinitely late), 0.0 if a higher mode was fitted strictly before a lower one; None if no mode
     was fitted at all."""
