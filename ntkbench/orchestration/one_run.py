@@ -122,7 +122,7 @@ def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Log) ->
             method=spec,
             dataset=dataset,
             params=run.params,
-            budget=run.budget,
+            budget=task.typed_budget(run.dataset, run.budget),  # the record keeps the dict as written
             seeds=run.seeds,
             root_seed=run.root_seed,
             vmap_seeds=vmap,
