@@ -9,12 +9,17 @@ fits in memory the fit switches to matrix-free CG.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ntkbench.models import Arch
+
+if TYPE_CHECKING:
+    from ntkbench.registry import MethodSpec
 
 # How the predictor solves when the Gram does not fit (solver "cg"), measured at n = 60 000 on
 # Fashion-MNIST (benchmarks/RESULTS-kernel-scale.md): a rank-3000 Nyström preconditioner (n · m · 8
@@ -26,7 +31,7 @@ CG_OPTIONS = {"centres": 3000, "tol": 1e-3, "max_iters": 300}
 CG_CACHE_SHARE = 0.5
 
 
-def centred_one_hot(y, num_classes: int) -> np.ndarray:
+def centred_one_hot(y: ArrayLike, num_classes: int) -> np.ndarray:
     """Regression targets: one-hot minus 1/C (zero mean per example)."""
     return np.eye(num_classes, dtype=np.float32)[np.asarray(y)] - 1.0 / num_classes
 
@@ -34,15 +39,15 @@ def centred_one_hot(y, num_classes: int) -> np.ndarray:
 def krr_predictor(
     arch: Arch,
     kind: str,
-    x,
-    y,
+    x: ArrayLike,
+    y: ArrayLike,
     num_classes: int,
     *,
     ridge: float = 1e-4,
     return_gram: bool = False,
     solver: str = "auto",
-    **solve_options,
-):
+    **solve_options: Any,
+) -> Any:
     """Fit KRR on (x, y) with the `kind` ("ntk"/"nngp") kernel of `arch`; returns the predictor
     x_new -> (n_new, C) scores (and the training Gram when `return_gram`). Ridge is relative to
     the mean diagonal of the Gram (see `ntkbench.kernels.krr_fit_predict`).
@@ -71,7 +76,17 @@ def krr_predictor(
     return (fit, fit.gram) if return_gram else fit
 
 
-def krr_on_subsets(arch: Arch, kind: str, x_pool, y_pool, subsets, x_test, num_classes: int, *, ridge: float = 1e-4):
+def krr_on_subsets(
+    arch: Arch,
+    kind: str,
+    x_pool: ArrayLike,
+    y_pool: np.ndarray,
+    subsets: Sequence[np.ndarray],
+    x_test: ArrayLike,
+    num_classes: int,
+    *,
+    ridge: float = 1e-4,
+) -> Iterator[tuple[np.ndarray, Any]]:
     """KRR on each of several subsets of one pool of training examples: per subset, the test
     scores (n_test, C) and the subset's training Gram.
 
@@ -103,7 +118,7 @@ def krr_on_subsets(arch: Arch, kind: str, x_pool, y_pool, subsets, x_test, num_c
         yield np.asarray(jnp.asarray(k_tu[:, at]) @ alpha), k_tt
 
 
-def arch_of(spec, params: dict, num_classes: int) -> Arch | None:
+def arch_of(spec: MethodSpec, params: dict, num_classes: int) -> Arch | None:
     """The architecture a finite method trains, from its `arch=` hook and its params (or None)."""
     import inspect
 

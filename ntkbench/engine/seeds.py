@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import jax
@@ -62,14 +62,14 @@ class ProgramCache:
     program (configuration, argument shapes and dtypes)."""
 
     def __init__(self) -> None:
-        self._programs: dict = {}
+        self._programs: dict[Hashable, Any] = {}
 
-    def get_or_build(self, key, build: Callable[[], Any]) -> Any:
+    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
         if key not in self._programs:
             self._programs[key] = build()
         return self._programs[key]
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self._programs
 
     def __len__(self) -> int:
@@ -82,12 +82,12 @@ class ProgramCache:
 PROGRAMS = ProgramCache()  # process-wide: programs shared by equal configurations across runs
 
 
-def _sig(tree) -> str:
+def _sig(tree: Any) -> str:
     leaves, treedef = jax.tree.flatten(tree)
     return repr((treedef, [(tuple(np.shape(a)), str(getattr(a, "dtype", type(a)))) for a in leaves]))
 
 
-def seed_shardings(num_seeds: int):
+def seed_shardings(num_seeds: int) -> tuple[NamedSharding, NamedSharding] | None:
     """(seed axis split over the local devices, replicated) shardings when this process has
     several devices and they divide the seeds evenly; else None (everything on one device).
     Each seed's computation is unchanged: only where it runs differs."""
@@ -105,8 +105,10 @@ class SeedPrograms:
     def __init__(self, vmap: bool, timing: Timing):
         self.vmap, self.timing, self.cache = vmap, timing, ProgramCache()
 
-    def _compile(self, name, fn, args, in_axes, in_shardings=None):
-        def build():
+    def _compile(
+        self, name: str, fn: Callable, args: tuple, in_axes: tuple | None, in_shardings: tuple | None = None
+    ) -> Any:
+        def build() -> Any:
             t0 = time.perf_counter()
             f = jax.vmap(fn, in_axes=in_axes) if in_axes is not None else fn
             jitted = jax.jit(f) if in_shardings is None else jax.jit(f, in_shardings=in_shardings)
@@ -116,7 +118,7 @@ class SeedPrograms:
 
         return self.cache.get_or_build((name, _sig(args)), build)
 
-    def __call__(self, name: str, fn: Callable, per_seed: tuple, shared: tuple = ()):
+    def __call__(self, name: str, fn: Callable, per_seed: tuple, shared: tuple = ()) -> Any:
         if self.vmap:
             in_axes = (0,) * len(per_seed) + (None,) * len(shared)
             shardings = seed_shardings(jax.tree.leaves(per_seed)[0].shape[0])
@@ -142,7 +144,7 @@ class SeedPrograms:
         return jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
 
 
-def predict_in_chunks(predictor: Callable[[jax.Array], jax.Array], x: jax.Array, chunk: int = 1000):
+def predict_in_chunks(predictor: Callable[[jax.Array], jax.Array], x: jax.Array, chunk: int = 1000) -> jax.Array:
     """predictor over x in chunks of `chunk` rows (bounds activation memory inside the program)."""
     n = x.shape[0]
     if n <= chunk:

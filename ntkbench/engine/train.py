@@ -85,7 +85,7 @@ def linearize(apply: Callable[[Any, jax.Array], jax.Array], params0: Any) -> Cal
     kernel dynamics of the empirical NTK at `params0`.
     """
 
-    def f_lin(params, x):
+    def f_lin(params: Any, x: jax.Array) -> jax.Array:
         delta = jax.tree.map(lambda p, p0: p - p0, params, params0)
         out, tangent = jax.jvp(lambda p: apply(p, x), (params0,), (delta,))
         return out + tangent
@@ -93,18 +93,18 @@ def linearize(apply: Callable[[Any, jax.Array], jax.Array], params0: Any) -> Cal
     return f_lin
 
 
-def cross_entropy(logits, labels):
+def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
-def mse_one_hot(logits, labels):
+def mse_one_hot(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return 0.5 * jnp.sum((logits - jax.nn.one_hot(labels, logits.shape[-1])) ** 2, -1).mean()
 
 
 LOSSES = {"cross_entropy": cross_entropy, "mse": mse_one_hot}
 
 
-def build(model_fn: Callable[[nnx.Rngs], nnx.Module], key: jax.Array):
+def build(model_fn: Callable[[nnx.Rngs], nnx.Module], key: jax.Array) -> tuple[nnx.GraphDef, nnx.State]:
     """Build `model_fn(rngs)` from `key` and split it: (graphdef, params) (traceable).
 
     `graphdef` is the network's static structure, `params` an `nnx.State` holding its variables
@@ -137,7 +137,7 @@ def train_params(
     epochs: int | None = None,
     grad_transform: Callable[[Any, Any, jax.Array], Any] | None = None,
     record: Record | None = None,
-):
+) -> Any:
     """Minimise `loss_fn(params, x_batch, y_batch, key)` over minibatch steps (one `lax.scan`).
 
     `params` is any pytree of arrays (e.g. the `params` of `build`); `key` in `loss_fn` is a fresh
@@ -170,7 +170,7 @@ def train_params(
             raise NotPaddable(f"batch_size {batch_size} with counts from {smallest} to {data.n} (or epochs=)")
     batch_size = data.n if batch_size is None else min(batch_size, data.n)
 
-    def step(carry, xs):
+    def step(carry: tuple[Any, Any], xs: Any) -> tuple[tuple[Any, Any], jax.Array]:
         params, opt_state = carry
         if full_batch:
             x, y, k_loss = data.x, data.y, xs[1]
@@ -206,7 +206,13 @@ def train_params(
     return _train_recording(step, params, optimizer.init(params), xs, record)
 
 
-def _train_recording(step, params, opt_state, xs, record: Record):
+def _train_recording(
+    step: Callable[[tuple[Any, Any], Any], tuple[tuple[Any, Any], jax.Array]],
+    params: Any,
+    opt_state: Any,
+    xs: Any,
+    record: Record,
+) -> tuple[Any, jax.Array, jax.Array]:
     """The same scan with the recorded outputs carried along: before update i, the outputs of the
     parameters after i updates are written to their slot when i is a recorded step (a `lax.cond`
     whose predicate is a per-step constant, so the probe is evaluated only at the recorded steps,
@@ -223,10 +229,10 @@ def _train_recording(step, params, opt_state, xs, record: Record):
     out = jax.eval_shape(apply, params, x_probe)
     buffer = jnp.zeros((len(steps), *out.shape), out.dtype)
 
-    def write(buffer, j, params):
+    def write(buffer: jax.Array, j: jax.Array | int, params: Any) -> jax.Array:
         return jax.lax.dynamic_update_index_in_dim(buffer, apply(params, x_probe).astype(out.dtype), j, 0)
 
-    def recording_step(carry, step_xs):
+    def recording_step(carry: tuple[Any, jax.Array], step_xs: Any) -> tuple[tuple[Any, jax.Array], jax.Array]:
         state, buffer = carry
         xs_i, j = step_xs
         buffer = jax.lax.cond(j >= 0, lambda b: write(b, j, state[0]), lambda b: b, buffer)
@@ -264,7 +270,7 @@ def fit_classifier(
     graphdef, params = build(model_fn, k_init)
     loss_of = LOSSES[loss] if isinstance(loss, str) else loss
 
-    def loss_fn(p, x, y, _key):
+    def loss_fn(p: Any, x: jax.Array, y: jax.Array, _key: jax.Array) -> jax.Array:
         return loss_of(nnx.merge(graphdef, p)(x), y)
 
     if record is not None:

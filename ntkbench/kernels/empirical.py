@@ -28,7 +28,7 @@ IMPLEMENTATIONS = {
 
 def pure_apply(model):
     """(apply(params, x), params) for an nnx module: a pure function of the `nnx.Param` state."""
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)  # type: ignore[misc]  # flax's return type is variadic
 
     def apply(p, x):
         return nnx.merge(graphdef, p, rest)(x)
@@ -74,7 +74,7 @@ def _jitted_ntk(graphdef, implementation: int, per_logit: bool):
         def apply(p, x):
             return nnx.merge(graphdef, p, rest)(x)
 
-        if implementation == 0:
+        if nt is None:  # implementation 0: ntkbench's own
             return _own_ntk_fn(apply, per_logit)(x1, x2, params)
         fn = nt.empirical_ntk_fn(
             apply, trace_axes=() if per_logit else (-1,), vmap_axes=0, implementation=implementation

@@ -81,7 +81,7 @@ def make_matvec(k: Callable, nb: int, n: int, cached: int = 0) -> tuple[Callable
         if cached:
             out, _ = jax.lax.scan(lambda o, t: (add_block(o, vb, *t), None), out, (*hot, cache))
         if cold[0].size:
-            step = lambda o, ij: (add_block(o, vb, *ij, k(xb[ij[0]], xb[ij[1]]).astype(v.dtype)), None)
+            step = lambda o, ij: (add_block(o, vb, ij[0], ij[1], k(xb[ij[0]], xb[ij[1]]).astype(v.dtype)), None)
             out, _ = jax.lax.scan(step, out, cold)
         mask = (jnp.arange(nb * b) < n)[:, None]
         return jnp.where(mask, out.reshape(nb * b, -1), 0.0)

@@ -80,11 +80,11 @@ def _greedy_select(key, feats, ipc, rule):
     first = jax.random.randint(key, (), 0, P)
     dist = lambda i: jnp.sum((feats - feats[i]) ** 2, -1)
 
-    def step(min_d, _):
+    def farthest_step(min_d, _):
         i = jnp.argmax(min_d)
         return jnp.minimum(min_d, dist(i)), i
 
-    _, rest = jax.lax.scan(step, dist(first), None, length=ipc - 1)
+    _, rest = jax.lax.scan(farthest_step, dist(first), None, length=ipc - 1)
     return jnp.concatenate([first[None], rest])
 
 
@@ -116,13 +116,13 @@ def kip(
     train: nb.Split,
     ipc: int,
     *,
-    steps=1000,
-    lr=0.01,
-    target_batch=1000,
+    steps: nb.Steps = 1000,
+    lr: nb.PositiveFloat = 0.01,
+    target_batch: nb.PositiveInt = 1000,
     learn_labels=False,
     kernel="ntk",
-    kernel_depth=2,
-    ridge=1e-5,
+    kernel_depth: nb.NonNegativeInt = 2,
+    ridge: nb.NonNegativeFloat = 1e-5,
 ):
     """Kernel Inducing Points with an FC NTK/NNGP (Adam on images, optionally labels)."""
     C = train.num_classes
@@ -159,12 +159,12 @@ def dm(
     train: nb.Split,
     ipc: int,
     *,
-    iterations=200,
-    lr=1.0,
-    momentum=0.5,
-    batch_real=64,
-    width=128,
-    depth=3,
+    iterations: nb.Steps = 200,
+    lr: nb.PositiveFloat = 1.0,
+    momentum: nb.NonNegativeFloat = 0.5,
+    batch_real: nb.PositiveInt = 64,
+    width: nb.PositiveInt = 128,
+    depth: nb.NonNegativeInt = 3,
     pool=None,
 ):
     """Distribution matching with randomly initialised ConvNet embeddings."""
@@ -192,7 +192,7 @@ def dm(
 
 def _match_distance(g_real, g_syn):
     """DC's layer-wise distance: Σ over output units of 1 − cos(g_real, g_syn); 1-D leaves skipped."""
-    total = 0.0
+    total: float | jax.Array = 0.0
     for a, b in zip(jax.tree.leaves(g_real), jax.tree.leaves(g_syn)):
         if a.ndim < 2:
             continue
@@ -209,14 +209,14 @@ def dc(
     train: nb.Split,
     ipc: int,
     *,
-    iterations=20,
-    outer_loop=5,
-    inner_loop=1,
-    lr_img=0.1,
-    lr_net=0.01,
-    batch_real=64,
-    width=128,
-    depth=3,
+    iterations: nb.Steps = 20,
+    outer_loop: nb.PositiveInt = 5,
+    inner_loop: nb.PositiveInt = 1,
+    lr_img: nb.PositiveFloat = 0.1,
+    lr_net: nb.PositiveFloat = 0.01,
+    batch_real: nb.PositiveInt = 64,
+    width: nb.PositiveInt = 128,
+    depth: nb.NonNegativeInt = 3,
     pool=None,
 ):
     """Gradient matching (DC) with random ConvNets; slow on a CPU, tiny defaults."""
