@@ -34,64 +34,61 @@ def cnn_arch(num_outputs, *, channels, depth, kernel_size, stride):
     return nb.models.convnet(num_outputs, (channels,) * depth, kernel_size=kernel_size, stride=stride)
 
 
-def _gd(key, data: nb.DynamicsData, arch, centre: bool = False):
+def _gd(key, data: nb.DynamicsData, arch, model):
     """Full-batch GD at the protocol's η on `nb.mse`; the outputs on the probe at the checkpoints.
-    `centre`: train and report f_θ(x) − f_θ0(x), the network minus its initial function (same
-    Jacobian, so the same NTK dynamics, started from f_0 = 0 like the infinite-width mean)."""
-    k_init, k_train = jax.random.split(key)  # as `fit_classifier` splits it
+    What is trained is `model(net, params0)`, a function (params, x) -> outputs built from the
+    network `net(params, x)` and its initial parameters: the network itself, centred, or linearised."""
+    k_init, k_train = jax.random.split(key)  # as `fit_classifier` splits it: every method of one arch, one init
     graphdef, params0 = nb.build(lambda rngs: nb.models.Network(arch, data.input_shape, rngs=rngs), k_init)
-
-    def apply(p, x):
-        out = nnx.merge(graphdef, p)(x)
-        return out - nnx.merge(graphdef, params0)(x) if centre else out
-
+    f = model(lambda p, x: nnx.merge(graphdef, p)(x), params0)
     _, _, outputs = nb.train_params(
         k_train,
-        lambda p, x, y, _key: nb.mse(apply(p, x), y),
+        lambda p, x, y, _key: nb.mse(f(p, x), y),
         params0,
         data.split(),
         optimizer=optax.sgd(data.lr),
         steps=data.steps,
         batch_size=None,
-        record=data.record(apply),
+        record=data.record(f),
     )
     return outputs
+
+
+def network(centre: bool):
+    """The network as it is (`centre` False), or f_θ(x) − f_θ0(x), the network minus its initial
+    function (same Jacobian, so the same NTK dynamics, started from f_0 = 0 like the
+    infinite-width mean)."""
+
+    def model(net, params0):
+        def f(p, x):
+            out = net(p, x)
+            return out - net(params0, x) if centre else out
+
+        return f
+
+    return model
 
 
 @nb.method("mlp-ntk", task="training_dynamics", version="1", arch=ntk_mlp_arch)
 def mlp_ntk(key, data: nb.DynamicsData, *, width=512, depth=2, centre=False):
     """Wide ReLU MLP, NTK parameterisation, full-batch GD on MSE."""
-    return _gd(key, data, ntk_mlp_arch(data.num_outputs, width=width, depth=depth), centre)
+    return _gd(key, data, ntk_mlp_arch(data.num_outputs, width=width, depth=depth), network(centre))
 
 
 @nb.method("linearised-mlp", task="training_dynamics", version="1", arch=ntk_mlp_arch)
 def linearised_mlp(key, data: nb.DynamicsData, *, width=512, depth=2):
     """First-order Taylor expansion of `mlp-ntk` around its init, trained by full-batch GD on MSE."""
-    arch = ntk_mlp_arch(data.num_outputs, width=width, depth=depth)
-    k_init, k_train = jax.random.split(key)  # as `fit_classifier` splits it: the same init as `mlp-ntk`
-    graphdef, params0 = nb.build(lambda rngs: nb.models.Network(arch, data.input_shape, rngs=rngs), k_init)
-    f_lin = nb.linearize(lambda p, x: nnx.merge(graphdef, p)(x), params0)
-    _, _, outputs = nb.train_params(
-        k_train,
-        lambda p, x, y, _key: nb.mse(f_lin(p, x), y),
-        params0,
-        data.split(),
-        optimizer=optax.sgd(data.lr),
-        steps=data.steps,
-        batch_size=None,
-        record=data.record(f_lin),
-    )
-    return outputs
+    return _gd(key, data, ntk_mlp_arch(data.num_outputs, width=width, depth=depth), nb.linearize)
 
 
 @nb.method("mlp-gd", task="training_dynamics", version="1", arch=mlp_arch)
 def mlp_gd(key, data: nb.DynamicsData, *, width=100, depth=2, centre=False):
     """The MNIST-1D MLP (standard parameterisation), full-batch GD on MSE."""
-    return _gd(key, data, mlp_arch(data.num_outputs, width=width, depth=depth), centre)
+    return _gd(key, data, mlp_arch(data.num_outputs, width=width, depth=depth), network(centre))
 
 
 @nb.method("cnn-gd", task="training_dynamics", version="1", arch=cnn_arch)
 def cnn_gd(key, data: nb.DynamicsData, *, channels=25, depth=3, kernel_size=5, stride=2, centre=False):
     """The MNIST-1D CNN (standard parameterisation), full-batch GD on MSE."""
     arch = cnn_arch(data.num_outputs, channels=channels, depth=depth, kernel_size=kernel_size, stride=stride)
-    return _gd(key, data, arch, centre)
+    return _gd(key, data, arch, network(centre))
