@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 import tempfile
@@ -166,6 +167,8 @@ def cmd_run(args) -> int:
     for s in suites:
         runs += load_suite(s, seeds=args.seeds)
     runs = select(runs, args.only, args.shard)
+    if args.time_limit is not None:
+        runs = [dataclasses.replace(r, time_limit_min=args.time_limit) for r in runs]
     slurm_flags = {field: getattr(args, flag) for flag, field in SLURM_FLAGS.items() if getattr(args, flag) is not None}
     executor = make_executor(args.executor, args.jobs, suites, slurm_flags)  # checked before anything runs
     if not runs:
@@ -269,6 +272,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -316,10 +329,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--executor",
-        choices=("local", "slurm"),
+        choices=("local", "slurm", "inline"),
         default="local",
-        help="local (default): this machine; slurm: a Slurm job array through submitit, options "
-        "from the suite's [executor] table and the --slurm-* flags",
+        help="local (default): worker processes on this machine, so a plugin that exits, crashes or "
+        "hangs fails its own run alone; slurm: a Slurm job array through submitit, options from the "
+        "suite's [executor] table and the --slurm-* flags; inline: in this process (for a debugger; "
+        "no isolation, no time limit)",
+    )
+    s.add_argument(
+        "--time-limit",
+        type=_positive_float,
+        metavar="MIN",
+        help="minutes a run may take before its worker is stopped and the run fails (default: the "
+        "suite's time_limit_min, else 120)",
     )
     g = s.add_argument_group("Slurm (with --executor slurm; each overrides the suite's [executor] field)")
     g.add_argument("--slurm-partition", help="partition (executor.partition)")

@@ -108,16 +108,16 @@ def test_exponent_of_a_flat_curve_is_exactly_zero():
 def test_failed_result_is_rerun_and_counted_and_exits_nonzero(fake_runs, capsys):
     state, suite, out = fake_runs
     state["status"]["b"] = "failed"
-    assert cli.main(["run", str(suite), "--out", str(out)]) == 1
+    assert cli.main(["run", str(suite), "--out", str(out), "--executor", "inline"]) == 1
     assert "2 runs: 1 ok, 1 failed, 0 skipped" in capsys.readouterr().out
     state["status"]["b"] = "ok"
     state["executed"].clear()
-    assert cli.main(["run", str(suite), "--out", str(out)]) == 0
+    assert cli.main(["run", str(suite), "--out", str(out), "--executor", "inline"]) == 0
     stdout = capsys.readouterr().out
     assert state["executed"] == ["b"]  # the ok result is skipped, the failed one rerun
     assert "2 runs: 1 ok, 0 failed, 1 skipped; 1 earlier failure rerun" in stdout
     state["executed"].clear()
-    assert cli.main(["run", str(suite), "--out", str(out)]) == 0
+    assert cli.main(["run", str(suite), "--out", str(out), "--executor", "inline"]) == 0
     assert state["executed"] == []
 
 
@@ -227,7 +227,7 @@ def execute_one(run, out_dir, data_dir, log):
     return rec
 
 one_run.execute_one = execute_one
-sys.exit(cli.main(["run", sys.argv[1], "--out", sys.argv[2]]))
+sys.exit(cli.main(["run", sys.argv[1], "--out", sys.argv[2], "--executor", "inline"]))
 """
 
 
@@ -292,7 +292,7 @@ def test_leaderboard_of_a_missing_folder_is_a_one_line_error(tmp_path, capsys):
 def test_errors_are_printed_in_full_and_seed_is_singular(fake_runs, capsys):
     state, suite, out = fake_runs
     state["status"]["a"] = "failed"
-    assert cli.main(["run", str(suite), "--out", str(out)]) == 1
+    assert cli.main(["run", str(suite), "--out", str(out), "--executor", "inline"]) == 1
     captured = capsys.readouterr()
     assert "(1 seed)" in captured.out and "1 seeds" not in captured.out
     assert captured.out.count("remedy: import the data") == 2  # in the log and in the summary

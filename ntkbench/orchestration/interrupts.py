@@ -10,6 +10,7 @@ import threading
 import time
 from types import FrameType
 
+from ntkbench.orchestration.locks import release_all
 from ntkbench.orchestration.one_run import WRITE_LOCK
 
 INTERRUPTED = "interrupted; finished runs are saved, rerun to resume"
@@ -64,6 +65,7 @@ class Interrupts:
     def hard_exit(self) -> None:
         WRITE_LOCK.acquire(timeout=10)
         try:
+            release_all()  # the runs' lock files: the kernel drops the locks, the files we remove
             sys.stdout.flush()
         except Exception:
             pass

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
@@ -54,6 +57,7 @@ class RunSpec:
     root_seed: int
     vmap_seeds: bool | None = None  # None: the method's own declaration decides
     suite: str = ""
+    time_limit_min: float | None = None  # None: DEFAULT_TIME_LIMIT_MIN; not part of the config
 
     def config(self) -> dict[str, Any]:
         """The fields the config hash covers."""
@@ -92,10 +96,22 @@ class Step:
 WRITE_LOCK = threading.Lock()
 
 
+class ResultNotWritten(Exception):
+    """A result file could not be written (a full or read-only disk): the suite stops, saying
+    where, and what the run that made it measured."""
+
+    def __init__(self, path: Path, error: OSError, record: Record):
+        super().__init__(f"could not write {path}: {error.strerror or error}")
+        self.path, self.error, self.record = path, error, record
+
+
 def write_record(path: Path, record: Record) -> None:
-    """Write a result file atomically, holding WRITE_LOCK."""
-    with WRITE_LOCK:
-        write_json_atomic(path, record)
+    """Write a result file atomically, holding WRITE_LOCK; an OSError is a ResultNotWritten."""
+    try:
+        with WRITE_LOCK:
+            write_json_atomic(path, record)
+    except OSError as e:
+        raise ResultNotWritten(path, e, record) from e
 
 
 def base_record(run: RunSpec) -> Record:
@@ -132,13 +148,17 @@ def execute_one(run: RunSpec, out_dir: Path, data_dir: Path | None, log: Log) ->
             output = task.run(ctx)
         except PluginError:
             raise
-        except Exception as e:
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException as e:  # SystemExit, or a plugin's own BaseException, too
             if _raised_in_plugin(e, spec):  # say whose code failed, and where
                 raise PluginError(method_failure(spec, e)) from e
             raise
         record.update(metrics=output.metrics, ntk=output.ntk, status="ok", **output.extra)
         record["vmap_seeds"] = vmap
-    except Exception as e:  # a failing run fails alone; the suite goes on
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as e:  # a failing run fails alone, whatever it raised; the suite goes on
         record["error"] = str(e) if isinstance(e, PluginError) else f"{type(e).__name__}: {e}"
         record["metrics"], record["ntk"] = {}, {}
     compile_s = ctx.timing.compile_seconds if ctx else 0.0
@@ -175,6 +195,39 @@ def work(run: RunSpec, out_dir: str, data_dir: str | None, echo: bool = False) -
     t0 = time.perf_counter()
     record = run_to_file(run, Path(out_dir), None if data_dir is None else Path(data_dir), log=log)
     return record, time.perf_counter() - t0, lines
+
+
+def serve(conn: Connection, device: str | None, share: int) -> None:
+    """The loop of a worker process (`executors.Workers`): run what the parent sends, one run at a
+    time, and send back ("start", time), ("log", line)... and ("done", record, seconds). The
+    parent writes the result file, so a worker killed at any moment leaves nothing half-written.
+
+    Ctrl-C is the parent's: it reaches the whole process group, and the parent kills its workers
+    (a worker inside a compile or a compiled program would not see it for seconds). The device
+    (one GPU where there are several) is claimed before anything starts JAX's backend.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
+        if share > 1:
+            os.environ.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.9 / share:.3f}")
+    compiler.configure()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if message is None:
+            return
+        run, out_dir, data_dir = message
+        conn.send(("start", time.time()))
+        t0 = time.perf_counter()
+        record = execute_one(run, Path(out_dir), None if data_dir is None else Path(data_dir), log=_sender(conn))
+        conn.send(("done", record, time.perf_counter() - t0))
+
+
+def _sender(conn: Connection) -> Log:
+    return lambda line: conn.send(("log", line))
 
 
 def record_failure(step: Step, error: str, *, since: float | None = None, **provenance_extra: Any) -> Record:

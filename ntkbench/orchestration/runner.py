@@ -16,7 +16,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from ntkbench.orchestration.one_run import Executor, Record, RunSpec, Step, plural, write_record
+from ntkbench.orchestration.locks import RunLock
+from ntkbench.orchestration.one_run import Executor, Record, ResultNotWritten, RunSpec, Step, plural, write_record
 from ntkbench.results import CONFIG_FIELDS, SCHEMA, config_hash, config_of, iter_results, result_path, to_jsonable
 from ntkbench.tasks import get_task
 
@@ -24,7 +25,7 @@ from ntkbench.tasks import get_task
 @dataclasses.dataclass
 class Outcome:
     run: RunSpec
-    status: str  # ok / failed / skipped
+    status: str  # ok / failed / skipped / not run (the suite stopped before it)
     path: Path
     seconds: float = 0.0
     headline: str = ""
@@ -73,26 +74,61 @@ def execute(
     out_dir = Path(out_dir)
     outcomes: dict[int, Outcome] = {}
     steps: list[Step] = []
-    for i, run in enumerate(runs, 1):
-        path = result_path(out_dir, run.task, run.dataset, run.method, run.config_hash)
-        step = Step(i, len(runs), run, path)
-        existing = _existing_status(path)
-        if existing == "ok" and not force:
-            print(f"{step.label}: exists, skipped ({path})", file=stream, flush=True)
-            outcomes[i] = Outcome(run, "skipped", path)
-            continue
-        step.rerun_failed = existing == "failed" and not force
-        steps.append(step)
-    bar = tqdm(total=len(runs), unit="run", file=sys.stderr, disable=not _isatty(sys.stderr), leave=False)
+    locks: list[RunLock] = []
+    try:
+        for i, run in enumerate(runs, 1):
+            path = result_path(out_dir, run.task, run.dataset, run.method, run.config_hash)
+            step = Step(i, len(runs), run, path)
+            lock = RunLock(path)
+            if not lock.acquire():
+                print(f"{step.label}: skipped, another ntkbench process is running it", file=stream, flush=True)
+                outcomes[i] = Outcome(run, "skipped", path)
+                continue
+            locks.append(lock)
+            existing = _existing_status(path)  # read under the lock: another process may just have written it
+            if existing == "ok" and not force:
+                print(f"{step.label}: exists, skipped ({path})", file=stream, flush=True)
+                outcomes[i] = Outcome(run, "skipped", path)
+                continue
+            step.rerun_failed = existing == "failed" and not force
+            steps.append(step)
+        if _run_steps(steps, outcomes, executor, out_dir, data_dir, len(runs), stream):
+            aggregate(runs, out_dir, stream=stream)
+    finally:
+        for lock in locks:
+            lock.release()
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+def _run_steps(
+    steps: list[Step],
+    outcomes: dict[int, Outcome],
+    executor: Executor,
+    out_dir: Path,
+    data_dir: Path | None,
+    total: int,
+    stream: TextIO,
+) -> bool:
+    """Hand `steps` to the executor, recording each outcome as it comes; False when a result file
+    could not be written (a full disk): the suite stops there, saying what was lost."""
+    bar = tqdm(total=total, unit="run", file=sys.stderr, disable=not _isatty(sys.stderr), leave=False)
     bar.update(len(outcomes))
     try:
         for step, record, seconds in executor.execute(steps, out_dir, data_dir, stream=stream, bar=bar):
             outcomes[step.index] = _report(step, record, seconds, stream)
             bar.update(1)
+    except ResultNotWritten as e:
+        step = next(s for s in steps if s.path == e.path)
+        measured = headline(e.record)
+        error = f"{e}; the run ended {e.record.get('status')}" + (f" ({measured})" if measured else "")
+        outcomes[step.index] = Outcome(step.run, "failed", step.path, error=error)
+        for s in steps:
+            outcomes.setdefault(s.index, Outcome(s.run, "not run", s.path))
+        print(f"error: {error}; the suite stops here (runs already written are kept)", file=sys.stderr, flush=True)
+        return False
     finally:
         bar.close()
-    aggregate(runs, out_dir, stream=stream)
-    return [outcomes[i] for i in sorted(outcomes)]
+    return True
 
 
 def _isatty(f: Any) -> bool:
@@ -191,7 +227,7 @@ def summary_table(outcomes: list[Outcome]) -> str:
             (
                 f"{o.run.task}/{o.run.dataset}/{o.run.method}",
                 o.status,
-                f"{o.seconds:.1f}" if o.status != "skipped" else "-",
+                f"{o.seconds:.1f}" if o.status in ("ok", "failed") else "-",
                 o.headline if o.status != "failed" else "(error below)",
             )
         )
@@ -205,6 +241,9 @@ def summary_table(outcomes: list[Outcome]) -> str:
             lines.append(_indented(errors[k], "    "))
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "failed", "skipped")}
     line = f"{plural(len(outcomes), 'run')}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped"
+    not_run = sum(o.status == "not run" for o in outcomes)
+    if not_run:
+        line += f", {not_run} not run"
     reruns = sum(o.rerun_failed for o in outcomes)
     if reruns:
         line += f"; {reruns} earlier {'failure' if reruns == 1 else 'failures'} rerun"
