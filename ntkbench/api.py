@@ -14,7 +14,18 @@ from ntkbench.engine.kernel_predictor import krr_predictor
 from ntkbench.engine.train import Record, Split, build, fit_classifier, linearize, train_params
 from ntkbench.registry import MethodSpec, PluginError, method
 from ntkbench.tasks.adversarial.contract import Classifier
-from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
+from ntkbench.tasks.base import (
+    ContractError,
+    MetricSpec,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    RunContext,
+    Steps,
+    Task,
+    TaskOutput,
+)
 from ntkbench.tasks.forgetting.contract import Learner, StreamInfo, TaskData
 from ntkbench.tasks.training_dynamics.contract import DynamicsData, mse
 
@@ -40,6 +51,12 @@ __all__ = [
     "Classifier",
     "ThreatModel",
     "DynamicsData",
+    # typed parameters (`steps: nb.Steps = 1000`): checked before anything compiles
+    "PositiveInt",
+    "NonNegativeInt",
+    "PositiveFloat",
+    "NonNegativeFloat",
+    "Steps",
     # writing a task
     "Task",
     "TaskOutput",

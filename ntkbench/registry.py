@@ -19,6 +19,7 @@ import difflib
 import hashlib
 import importlib.metadata as md
 import inspect
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
@@ -31,6 +32,20 @@ T = TypeVar("T")
 
 class PluginError(Exception):
     """A method plugin is missing, duplicated, or broke its contract."""
+
+
+# A registered name becomes a folder of the results (<out>/<task>/<dataset>/<method>/): a plain,
+# lower-case path part, so that no name can reach outside `--out` or collide by case.
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+def check_name(kind: str, name: object, origin: str) -> None:
+    """PluginError naming `origin` unless `name` is a plain path part (`NAME_PATTERN`)."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise PluginError(
+            f"{kind} name {name!r} from {origin} is refused: a name may hold only a-z, 0-9, '.', '_' and '-', "
+            "starting with a letter or digit (it names a folder of the results)"
+        )
 
 
 def did_you_mean(name: str, known: Iterable[str], *, list_known: bool = True) -> str:
@@ -250,6 +265,7 @@ def register(spec: MethodSpec) -> None:
     """Register a method. A name already taken by another package's method is a collision: this
     registration is skipped with a warning naming both packages, and the name is refused (only a
     suite naming it fails). A duplicate within one package (ntkbench's own included) is an error."""
+    check_name("method", spec.name, spec.origin)
     key = (spec.task, spec.name)
     old = METHODS._items.get(key)
     if old is not None and old is not spec and not _same_definition(old, spec) and old.origin != spec.origin:

@@ -21,6 +21,7 @@ import difflib
 import functools
 import inspect
 import json
+import math
 import operator
 import re
 from collections.abc import Mapping
@@ -121,6 +122,17 @@ def _got(value: Any) -> str:
     return f"got {value!r} ({type(value).__name__})"
 
 
+def _non_finite(value: Any, path: str) -> list[tuple[str, float]]:
+    """(path, value) of every nan or ±inf float in `value` (lists and tables walked)."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(path, value)]
+    if isinstance(value, (list, tuple)):
+        return [hit for i, v in enumerate(value) for hit in _non_finite(v, f"{path}[{i}]")]
+    if isinstance(value, Mapping):
+        return [hit for k, v in value.items() for hit in _non_finite(v, f"{path}.{k}" if path else str(k))]
+    return []
+
+
 def _check(tp: Any, value: Any, *, where: str, label: str, root: str = "") -> tuple[Any, list[str]]:
     """Validate `value` against `tp` in strict JSON mode; (result or None, one message per bad location).
 
@@ -128,9 +140,13 @@ def _check(tp: Any, value: Any, *, where: str, label: str, root: str = "") -> tu
     list indices are rendered ('n[0]', 'opt.lr'), union-member tags are skipped, and all errors at
     one path (several union members) become one message describing the whole expected type.
     """
+    if bad := [
+        f"{where}: {label} '{path}': expected a finite number, {_got(x)}" for path, x in _non_finite(value, root)
+    ]:
+        return None, bad  # JSON has no nan/inf: stored as null, two configs would share one hash
     try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
         return None, [f"{where}: {label} '{root}': expected a TOML/JSON value, {_got(value)}"]
     adapter, schema = _adapter(tp)
     try:

@@ -59,7 +59,7 @@ def test_parameter_without_default_is_refused():
     [
         (
             {"runs": [{"task": "sample_complexity", "datasets": "mnist1d", "methods": "mlp", "budgt": {}}]},
-            "runs[0].budgt: unknown field; did you mean 'budget'",
+            "runs[0]: unknown field 'budgt'; did you mean 'budget'",
         ),
         ({"runs": [{"task": "sample_complex", "datasets": "mnist1d", "methods": "mlp"}]}, "runs[0].task: unknown task"),
         (

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ntkbench.results import SCHEMA, config_hash, config_of, metric, validate_record
+from ntkbench.results import SCHEMA, config_hash, config_of, metric, result_path, validate_record
 
 
 def record(method="a", metrics=None, **fields):
@@ -180,8 +180,9 @@ def test_method_source_hash_recorded_and_checked(tmp_path, monkeypatch, capsys):
     assert rec["status"] == "ok" and rec["method_source"] == spec.source_hash
     assert "method_source" not in config_of(rec)
 
-    rec = record("mlp", {"acc": metric([1.0, 2.0])}, method_source="0123456789abcdef")
-    path = tmp_path / "r.json"
+    rec = record("mlp", {"acc": metric([1.0, 2.0, 3.0])}, method_source="0123456789abcdef")  # 3 seeds
+    path = result_path(tmp_path, "sample_complexity", "mnist1d", "mlp", rec["config_hash"])  # where it belongs
+    path.parent.mkdir(parents=True)
     path.write_text(json.dumps(rec))
     capsys.readouterr()
     assert validate.validate_paths([path]) == []  # a warning, not an error

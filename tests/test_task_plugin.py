@@ -67,8 +67,9 @@ class MeanProbe(nb.Task):
         for seed in range(ctx.seeds):
             means = np.asarray(ctx.method.fn(seed, train, **ctx.params))
             errors.append(float(np.linalg.norm(means - truth, axis=1).mean()))
-        return nb.TaskOutput(metrics={"mean_error": {"mean": float(np.mean(errors)), "std": float(np.std(errors)),
-                                                     "per_seed": errors}}, ntk={})
+        std = float(np.std(errors, ddof=1))  # the sample std, as result files have it
+        return nb.TaskOutput(metrics={"mean_error": {"mean": float(np.mean(errors)), "std": std, "per_seed": errors}},
+                             ntk={})
 
 
 TASK = MeanProbe()

@@ -65,4 +65,4 @@ def load_image_dataset(name: str, data_dir: Path) -> Dataset:
 
 
 for _spec in IMAGE_DATASETS.values():
-    register_dataset(_spec.name, _spec.description)(load_image_dataset)
+    register_dataset(_spec.name, _spec.description, num_train=_spec.num_train)(load_image_dataset)

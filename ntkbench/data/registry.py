@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ntkbench.data.base import Dataset
-from ntkbench.registry import Registry, did_you_mean
+from ntkbench.registry import Registry, check_name, did_you_mean
 
 Loader = Callable[[str, Path], Dataset]
 Validator = Callable[[str], object]  # raises KeyError for a name that cannot exist; its return value is unused
@@ -18,6 +18,7 @@ DATASETS: Registry[str, tuple[Loader, str]] = Registry("dataset")  # exact names
 _FAMILIES: list[tuple[re.Pattern, str, Loader, str, Validator | None]] = []
 _CACHE: dict[tuple[str, str], Dataset] = {}
 _GUARDS: list[str] = []  # who may not load data right now (innermost last)
+_NUM_TRAIN: dict[str, int] = {}  # registered name (exact or family) -> training examples, where known
 
 
 class DataAccessError(RuntimeError):
@@ -39,11 +40,16 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("NTKBENCH_DATA_DIR") or Path.home() / ".cache" / "ntkbench")
 
 
-def register_dataset(name: str, description: str = "", validate: Validator | None = None):
+def register_dataset(name: str, description: str = "", validate: Validator | None = None, num_train: int | None = None):
     """Register a loader `fn(name, data_dir) -> Dataset`. `name` may hold one `<param>` slot;
-    `validate(name)` raises KeyError for a family member that cannot exist (checked before loading)."""
+    `validate(name)` raises KeyError for a family member that cannot exist (checked before loading).
+    `num_train`: the size of the training split where it is known without loading (a suite asking
+    for more training examples is refused before anything runs); None: known only once loaded."""
 
     def deco(fn: Loader) -> Loader:
+        check_name("dataset", re.sub(r"<\w+>", "x", name), getattr(fn, "__module__", "?"))
+        if num_train is not None:
+            _NUM_TRAIN[name] = num_train
         if "<" in name:
             pattern = re.compile(
                 "^" + re.sub(r"<\w+>", r"(.+)", re.escape(name).replace(r"\<", "<").replace(r"\>", ">")) + "$"
@@ -54,6 +60,13 @@ def register_dataset(name: str, description: str = "", validate: Validator | Non
         return fn
 
     return deco
+
+
+def train_size(name: str) -> int | None:
+    """The number of training examples of dataset `name` where its registration says it, else None."""
+    if name in _NUM_TRAIN:
+        return _NUM_TRAIN[name]
+    return next((_NUM_TRAIN.get(family) for pattern, family, *_ in _FAMILIES if pattern.match(name)), None)
 
 
 def dataset_names() -> list[tuple[str, str]]:

@@ -37,8 +37,8 @@ def _mnist1d(shuffle: bool, data_dir: Path) -> dict:
     return load_or_generate(path, ("x", "y", "x_test", "y_test"), generate)
 
 
-@register_dataset("mnist1d", "MNIST-1D, 4000 train / 1000 test, length 40 (procedural, offline)")
-@register_dataset("mnist1d-shuffled", "MNIST-1D with one fixed spatial permutation of every signal")
+@register_dataset("mnist1d", "MNIST-1D, 4000 train / 1000 test, length 40 (procedural, offline)", num_train=4000)
+@register_dataset("mnist1d-shuffled", "MNIST-1D with one fixed spatial permutation of every signal", num_train=4000)
 def load_mnist1d(name: str, data_dir: Path) -> Dataset:
     shuffle = name == "mnist1d-shuffled"
     d = _mnist1d(shuffle, data_dir)
@@ -77,6 +77,7 @@ def lza_dim(name: str) -> tuple[int, int]:
     "lza-<d>",
     "Li-Zhang-Arora synthetic: x in R^(2xkxk) iid N(0,1), d=2k^2, label sign(|ch1|^2-|ch2|^2)",
     validate=lza_dim,
+    num_train=LZA_TRAIN,
 )
 def load_lza(name: str, data_dir: Path) -> Dataset:
     d, k = lza_dim(name)
@@ -128,6 +129,7 @@ def fourier_components(x, meta: dict) -> np.ndarray:
     "fourier1d",
     "signals x_j = sqrt2 cos(theta - 2 pi j/40), theta on regular grids of the circle (4096 train / 1024 test);"
     " known real target sum_k a cos(m_k theta + phi_k), m_k = 1, 2, 4, 8; label: target > 0",
+    num_train=2**FOURIER_TRAIN_BITS,
 )
 def load_fourier1d(name: str, data_dir: Path) -> Dataset:
     """Inputs on a circle embedded in R^40 (|x|² = 40, like standardised MNIST-1D; every MLP kernel
@@ -191,6 +193,7 @@ def zonal_components(x, meta: dict) -> np.ndarray:
     "sphere3",
     "points on the sphere S^2 (scaled to |x|^2 = 3; 4096 train / 1024 test, uniform);"
     " known real target sum_k a sqrt(2l+1) P_l(<x, z_k>), degrees l = 1, 2, 4, 8; label: target > 0",
+    num_train=SPHERE_TRAIN,
 )
 def load_sphere3(name: str, data_dir: Path) -> Dataset:
     """Inputs uniform on the unit sphere of R^3, scaled to |x|² = 3 (unit mean square per

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import typing
 
 import jax
 import jax.numpy as jnp
@@ -47,17 +48,18 @@ from ntkbench.tasks.adversarial.contract import Classifier
 class CNNTraining:
     """The parameters every finite method shares, with their defaults: the CNN and its training.
 
-    Defaults take the types the registry checks overrides against (so no annotations reach the
-    methods' signatures: a list for `widths` is accepted, as for any tuple default)."""
+    A field's type reaches the methods' signatures only where it is a typed parameter (`nb.Steps`,
+    ...: `_CNN_TYPES`); elsewhere its default's type is what the registry checks overrides against
+    (a list for `widths` is accepted, as for any tuple default)."""
 
     widths: tuple = (32, 64)
-    kernel_size: int = 3
-    stride: int = 2
+    kernel_size: nb.PositiveInt = 3
+    stride: nb.PositiveInt = 2
     dense: tuple = (128,)
     pool: str | None = None
-    lr: float = 1e-3
-    steps: int = 2000
-    batch_size: int = 128
+    lr: nb.PositiveFloat = 1e-3
+    steps: nb.Steps = 2000
+    batch_size: nb.PositiveInt = 128
 
     def fit(self, key, train: nb.Split, loss) -> Classifier:
         """Train the CNN on loss(apply, x, y, key) and return Classifier(trained, init)."""
@@ -107,12 +109,19 @@ def cnn_method(name: str, *, version: str):
 
         positional = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("key", "train", "threat")]
         train_cnn.__signature__ = inspect.Signature(positional + shared + own)  # type: ignore[attr-defined]
+        train_cnn.__annotations__ = {**_CNN_TYPES, **inspect.get_annotations(make_loss, eval_str=True)}
         return nb.method(name, task="adversarial", version=version)(train_cnn)
 
     return register
 
 
 _CNN_FIELDS = dataclasses.fields(CNNTraining)
+# the typed fields' annotations (Annotated[...]), which the registry checks overrides against
+_CNN_TYPES = {
+    name: hint
+    for name, hint in typing.get_type_hints(CNNTraining, include_extras=True).items()
+    if typing.get_origin(hint) is typing.Annotated
+}
 
 
 def _ce(logits, y):
@@ -152,7 +161,7 @@ def fgsm_at(threat, *, attack_step_size=None):
 
 
 @cnn_method("pgd-at", version="1")
-def pgd_at(threat, *, attack_steps=7, attack_step_size=None):
+def pgd_at(threat, *, attack_steps: nb.Steps = 7, attack_step_size=None):
     """PGD adversarial training (Madry et al. 2018): CE on PGD examples from a random start."""
     alpha = _pgd_step_size(threat, attack_steps, attack_step_size)
 
@@ -170,7 +179,7 @@ def _kl(p_logits, q_logits):
 
 
 @cnn_method("trades", version="1")
-def trades(threat, *, beta=6.0, attack_steps=7, attack_step_size=None):
+def trades(threat, *, beta: nb.NonNegativeFloat = 6.0, attack_steps: nb.Steps = 7, attack_step_size=None):
     """TRADES (Zhang et al. 2019): CE + β·KL(p(x) ‖ p(x')), x' maximising the KL."""
     alpha = _pgd_step_size(threat, attack_steps, attack_step_size)
 
@@ -196,7 +205,15 @@ def _krr_logits(depth: int, input_shape: tuple):
 
 
 @nb.method("ntk-krr", task="adversarial", version="1")
-def ntk_krr(key, train: nb.Split, threat, *, n_train=1000, depth=2, ridge=1e-3):
+def ntk_krr(
+    key,
+    train: nb.Split,
+    threat,
+    *,
+    n_train: nb.PositiveInt = 1000,
+    depth: nb.NonNegativeInt = 2,
+    ridge: nb.NonNegativeFloat = 1e-3,
+):
     """Kernel ridge regression with the infinite-width MLP NTK on n_train training points."""
     logits, k = _krr_logits(int(depth), tuple(train.input_shape))
     n = min(int(n_train), train.n)

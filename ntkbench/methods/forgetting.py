@@ -109,7 +109,7 @@ def _learner(net: _Net, init, learn) -> nb.Learner:
 
 
 @nb.method("sgd", task="forgetting", version="1")
-def sgd(info: nb.StreamInfo, *, lr=0.01, width=256, depth=2):
+def sgd(info: nb.StreamInfo, *, lr: nb.PositiveFloat = 0.01, width: nb.PositiveInt = 256, depth: nb.NonNegativeInt = 2):
     """Naive fine-tuning with SGD (no protection against forgetting)."""
     net = _Net(info, width, depth, lr)
     return _learner(
@@ -118,7 +118,16 @@ def sgd(info: nb.StreamInfo, *, lr=0.01, width=256, depth=2):
 
 
 @nb.method("ewc", task="forgetting", version="3")
-def ewc(info: nb.StreamInfo, *, lr=0.01, ewc_lambda=100.0, fisher_samples=200, anchor="latest", width=256, depth=2):
+def ewc(
+    info: nb.StreamInfo,
+    *,
+    lr: nb.PositiveFloat = 0.01,
+    ewc_lambda: nb.NonNegativeFloat = 100.0,
+    fisher_samples: nb.PositiveInt = 200,
+    anchor="latest",
+    width: nb.PositiveInt = 256,
+    depth: nb.NonNegativeInt = 2,
+):
     """Elastic weight consolidation: accumulated diagonal Fisher, anchored at the latest parameters."""
     if anchor not in ("latest", "per-task"):
         raise ValueError(f"ewc: anchor must be 'latest' or 'per-task', got {anchor!r}")
@@ -163,7 +172,14 @@ def ewc(info: nb.StreamInfo, *, lr=0.01, ewc_lambda=100.0, fisher_samples=200, a
 
 
 @nb.method("ogd", task="forgetting", version="2")
-def ogd(info: nb.StreamInfo, *, lr=0.01, memory_per_task=20, width=256, depth=2):
+def ogd(
+    info: nb.StreamInfo,
+    *,
+    lr: nb.PositiveFloat = 0.01,
+    memory_per_task: nb.NonNegativeInt = 20,
+    width: nb.PositiveInt = 256,
+    depth: nb.NonNegativeInt = 2,
+):
     """Orthogonal gradient descent (ground-truth-logit gradients of past tasks)."""
     net = _Net(info, width, depth, lr)
     m = memory_per_task
@@ -228,7 +244,15 @@ def _replay_batch(net, buf, params, key, size):
 
 
 @nb.method("er", task="forgetting", version="1")
-def er(info: nb.StreamInfo, *, lr=0.01, buffer_size=500, replay_batch=10, width=256, depth=2):
+def er(
+    info: nb.StreamInfo,
+    *,
+    lr: nb.PositiveFloat = 0.01,
+    buffer_size: nb.PositiveInt = 500,
+    replay_batch: nb.PositiveInt = 10,
+    width: nb.PositiveInt = 256,
+    depth: nb.NonNegativeInt = 2,
+):
     """Experience replay from a reservoir buffer."""
     net = _Net(info, width, depth, lr)
 
@@ -244,7 +268,15 @@ def er(info: nb.StreamInfo, *, lr=0.01, buffer_size=500, replay_batch=10, width=
 
 
 @nb.method("agem", task="forgetting", version="1")
-def agem(info: nb.StreamInfo, *, lr=0.01, buffer_size=500, ref_batch=64, width=256, depth=2):
+def agem(
+    info: nb.StreamInfo,
+    *,
+    lr: nb.PositiveFloat = 0.01,
+    buffer_size: nb.PositiveInt = 500,
+    ref_batch: nb.PositiveInt = 64,
+    width: nb.PositiveInt = 256,
+    depth: nb.NonNegativeInt = 2,
+):
     """Averaged gradient episodic memory with a reservoir buffer."""
     net = _Net(info, width, depth, lr)
 
@@ -266,7 +298,9 @@ def agem(info: nb.StreamInfo, *, lr=0.01, buffer_size=500, ref_batch=64, width=2
 
 
 @nb.method("multitask", task="forgetting", version="1")
-def multitask(info: nb.StreamInfo, *, lr=0.01, width=256, depth=2):
+def multitask(
+    info: nb.StreamInfo, *, lr: nb.PositiveFloat = 0.01, width: nb.PositiveInt = 256, depth: nb.NonNegativeInt = 2
+):
     """Joint training on all tasks seen so far (the upper bound); keeps its own copy of them."""
     net = _Net(info, width, depth, lr)
 
@@ -293,7 +327,7 @@ def _ntk(num_classes, input_shape):
 
 
 @nb.method("ntk-krr", task="forgetting", version="1")
-def ntk_krr(info: nb.StreamInfo, *, ridge=1e-3, points_per_task=500):
+def ntk_krr(info: nb.StreamInfo, *, ridge: nb.NonNegativeFloat = 1e-3, points_per_task: nb.PositiveInt = 500):
     """Infinite-width NTK regression updated task by task (Bennani et al. 2020)."""
     k = _ntk(info.num_classes, tuple(info.input_shape))
     m = min(points_per_task, info.max_train_per_task)

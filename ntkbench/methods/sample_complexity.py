@@ -28,7 +28,16 @@ def _fit(key, train, arch, lr, steps, batch_size):
 # padded_subsets: these read their data only through nb.fit_classifier(steps=...), so a whole
 # learning curve can share one compiled program (see the task's protocol).
 @nb.method("mlp", task="sample_complexity", version="1", arch=mlp_arch, padded_subsets=True)
-def mlp(key, train: nb.Split, *, width=100, depth=2, lr=1e-2, steps=6000, batch_size=100):
+def mlp(
+    key,
+    train: nb.Split,
+    *,
+    width: nb.PositiveInt = 100,
+    depth: nb.NonNegativeInt = 2,
+    lr: nb.PositiveFloat = 1e-2,
+    steps: nb.Steps = 6000,
+    batch_size: nb.PositiveInt = 100,
+):
     """ReLU MLP trained with Adam on cross-entropy."""
     arch = mlp_arch(train.num_classes, width=width, depth=depth)
     return _fit(key, train, arch, lr, steps, batch_size)
@@ -39,14 +48,14 @@ def cnn(
     key,
     train: nb.Split,
     *,
-    channels=25,
-    depth=3,
-    kernel_size=5,
-    stride=2,
+    channels: nb.PositiveInt = 25,
+    depth: nb.NonNegativeInt = 3,
+    kernel_size: nb.PositiveInt = 5,
+    stride: nb.PositiveInt = 2,
     readout="flatten",
-    lr=1e-2,
-    steps=6000,
-    batch_size=100,
+    lr: nb.PositiveFloat = 1e-2,
+    steps: nb.Steps = 6000,
+    batch_size: nb.PositiveInt = 100,
 ):
     """ReLU ConvNet (1-D or 2-D by input) trained with Adam on cross-entropy."""
     arch = cnn_arch(
@@ -66,19 +75,43 @@ def _kernel_method(kind, arch_fn):
 
 
 @nb.method("ntk-mlp", task="sample_complexity", version="1", jittable=False, deterministic=True, arch=mlp_arch)
-def ntk_mlp(key, train: nb.Split, *, width=100, depth=2, ridge=1e-4):
+def ntk_mlp(
+    key,
+    train: nb.Split,
+    *,
+    width: nb.PositiveInt = 100,
+    depth: nb.NonNegativeInt = 2,
+    ridge: nb.NonNegativeFloat = 1e-4,
+):
     """Kernel regression with the infinite-width NTK of the `mlp` architecture."""
     return _kernel_method("ntk", mlp_arch)(key, train, ridge=ridge, width=width, depth=depth)
 
 
 @nb.method("nngp-mlp", task="sample_complexity", version="1", jittable=False, deterministic=True, arch=mlp_arch)
-def nngp_mlp(key, train: nb.Split, *, width=100, depth=2, ridge=1e-4):
+def nngp_mlp(
+    key,
+    train: nb.Split,
+    *,
+    width: nb.PositiveInt = 100,
+    depth: nb.NonNegativeInt = 2,
+    ridge: nb.NonNegativeFloat = 1e-4,
+):
     """Kernel regression with the infinite-width NNGP of the `mlp` architecture."""
     return _kernel_method("nngp", mlp_arch)(key, train, ridge=ridge, width=width, depth=depth)
 
 
 @nb.method("ntk-cnn", task="sample_complexity", version="1", jittable=False, deterministic=True, arch=cnn_arch)
-def ntk_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten", ridge=1e-4):
+def ntk_cnn(
+    key,
+    train: nb.Split,
+    *,
+    channels: nb.PositiveInt = 25,
+    depth: nb.NonNegativeInt = 3,
+    kernel_size: nb.PositiveInt = 5,
+    stride: nb.PositiveInt = 2,
+    readout="flatten",
+    ridge: nb.NonNegativeFloat = 1e-4,
+):
     """Kernel regression with the infinite-width NTK of the `cnn` architecture."""
     return _kernel_method("ntk", cnn_arch)(
         key, train, ridge=ridge, channels=channels, depth=depth, readout=readout, kernel_size=kernel_size, stride=stride
@@ -86,7 +119,17 @@ def ntk_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride
 
 
 @nb.method("nngp-cnn", task="sample_complexity", version="1", jittable=False, deterministic=True, arch=cnn_arch)
-def nngp_cnn(key, train: nb.Split, *, channels=25, depth=3, kernel_size=5, stride=2, readout="flatten", ridge=1e-4):
+def nngp_cnn(
+    key,
+    train: nb.Split,
+    *,
+    channels: nb.PositiveInt = 25,
+    depth: nb.NonNegativeInt = 3,
+    kernel_size: nb.PositiveInt = 5,
+    stride: nb.PositiveInt = 2,
+    readout="flatten",
+    ridge: nb.NonNegativeFloat = 1e-4,
+):
     """Kernel regression with the infinite-width NNGP of the `cnn` architecture."""
     return _kernel_method("nngp", cnn_arch)(
         key, train, ridge=ridge, channels=channels, depth=depth, readout=readout, kernel_size=kernel_size, stride=stride

@@ -70,25 +70,34 @@ def network(centre: bool):
 
 
 @nb.method("mlp-ntk", task="training_dynamics", version="1", arch=ntk_mlp_arch)
-def mlp_ntk(key, data: nb.DynamicsData, *, width=512, depth=2, centre=False):
+def mlp_ntk(key, data: nb.DynamicsData, *, width: nb.PositiveInt = 512, depth: nb.NonNegativeInt = 2, centre=False):
     """Wide ReLU MLP, NTK parameterisation, full-batch GD on MSE."""
     return _gd(key, data, ntk_mlp_arch(data.num_outputs, width=width, depth=depth), network(centre))
 
 
 @nb.method("linearised-mlp", task="training_dynamics", version="1", arch=ntk_mlp_arch)
-def linearised_mlp(key, data: nb.DynamicsData, *, width=512, depth=2):
+def linearised_mlp(key, data: nb.DynamicsData, *, width: nb.PositiveInt = 512, depth: nb.NonNegativeInt = 2):
     """First-order Taylor expansion of `mlp-ntk` around its init, trained by full-batch GD on MSE."""
     return _gd(key, data, ntk_mlp_arch(data.num_outputs, width=width, depth=depth), nb.linearize)
 
 
 @nb.method("mlp-gd", task="training_dynamics", version="1", arch=mlp_arch)
-def mlp_gd(key, data: nb.DynamicsData, *, width=100, depth=2, centre=False):
+def mlp_gd(key, data: nb.DynamicsData, *, width: nb.PositiveInt = 100, depth: nb.NonNegativeInt = 2, centre=False):
     """The MNIST-1D MLP (standard parameterisation), full-batch GD on MSE."""
     return _gd(key, data, mlp_arch(data.num_outputs, width=width, depth=depth), network(centre))
 
 
 @nb.method("cnn-gd", task="training_dynamics", version="1", arch=cnn_arch)
-def cnn_gd(key, data: nb.DynamicsData, *, channels=25, depth=3, kernel_size=5, stride=2, centre=False):
+def cnn_gd(
+    key,
+    data: nb.DynamicsData,
+    *,
+    channels: nb.PositiveInt = 25,
+    depth: nb.NonNegativeInt = 3,
+    kernel_size: nb.PositiveInt = 5,
+    stride: nb.PositiveInt = 2,
+    centre=False,
+):
     """The MNIST-1D CNN (standard parameterisation), full-batch GD on MSE."""
     arch = cnn_arch(data.num_outputs, channels=channels, depth=depth, kernel_size=kernel_size, stride=stride)
     return _gd(key, data, arch, network(centre))

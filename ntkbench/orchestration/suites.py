@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ntkbench.data.registry import check_dataset
+from ntkbench.data.registry import check_dataset, train_size
 from ntkbench.orchestration.executors import InProcess, Workers
 from ntkbench.orchestration.one_run import Executor, RunSpec
 from ntkbench.orchestration.slurm import SlurmExecutor, SlurmOptions
@@ -46,11 +46,42 @@ class SuiteError(ValueError):
     pass
 
 
+# Every seed is a whole run (its keys made one by one, its values listed in the result file, its
+# training vmapped beside the others): a thousand seeds of the smallest protocol run are already
+# days of device time and a vmapped batch no device holds; more is a typo (and took hours to refuse).
+MAX_SEEDS = 1000
+# jax.random.key takes the seed as a uint32 without x64 (higher bits are dropped silently, so
+# 2**32 would be seed 0 again) and overflows past int64 with it: one range that means one key.
+MAX_ROOT_SEED = 2**32 - 1
+
+
+def _check_int(value: Any, low: int, high: int, what: str) -> None:
+    """SuiteError unless `value` is an int (a bool is not) in [low, high]."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        kind = "positive" if low == 1 else "non-negative" if low == 0 else f">= {low}"
+        raise SuiteError(f"{what} must be a {kind} integer <= {high}, got {value!r}")
+
+
+def _too_many_examples(task: Any, dataset: str, budget: dict[str, Any]) -> str | None:
+    """Why `budget` asks for more training examples than `dataset` has (the task's
+    `train_count_fields`), where the dataset's size is known without loading it; else None."""
+    size = train_size(dataset)
+    if size is None:
+        return None  # known only once loaded: the task refuses it then, before it compiles
+    typed = task.typed_budget(dataset, budget)
+    for field in sorted(task.train_count_fields):
+        value = getattr(typed, field, None)
+        for n in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(n, int) and n > size:
+                return f"budget field {field!r}: {n} exceeds the {size} training examples of {dataset!r}"
+    return None
+
+
 def _unknown(field_names: Iterable[str], allowed: set[str], where: str) -> None:
     for f in field_names:
         if f not in allowed:
             hint = difflib.get_close_matches(f, sorted(allowed), n=1)
-            raise SuiteError(f"{where}.{f}: unknown field" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+            raise SuiteError(f"{where}: unknown field {f!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
 
 
 def _as_list(value: Any, where: str) -> list[str]:
@@ -59,6 +90,8 @@ def _as_list(value: Any, where: str) -> list[str]:
         return [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SuiteError(f"{where}: expected a str or a list of them, got {value!r}")
+    if not value:
+        raise SuiteError(f"{where}: the list is empty; name at least one")
     return value
 
 
@@ -72,21 +105,34 @@ def _tables(value: Any, where: str) -> list[dict[str, Any]]:
     raise SuiteError(f"{where}: expected a table or a list of tables")
 
 
-def load_suite(path: str | Path, *, seeds: int | None = None) -> list[RunSpec]:
-    path = Path(path)
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The suite file's TOML document; any unreadable file (missing, a folder, binary, nested
+    past the parser's recursion limit, not TOML) is one SuiteError line naming it."""
     where = str(path)
     try:
-        doc = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SuiteError(f"{where}: no such suite file") from None
     except tomllib.TOMLDecodeError as e:
         raise SuiteError(f"{where}: not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise SuiteError(f"{where}: not a text (UTF-8) file: {e.reason} at byte {e.start}") from None
+    except RecursionError:
+        raise SuiteError(f"{where}: nested too deeply to read") from None
+    except (OSError, ValueError) as e:  # a folder, a permission, an integer too long to parse
+        raise SuiteError(f"{where}: cannot read: {e}") from None
+
+
+def load_suite(path: str | Path, *, seeds: int | None = None) -> list[RunSpec]:
+    path = Path(path)
+    where = str(path)
+    doc = _read_toml(path)
     return expand_suite(doc, where=where, seeds=seeds, name=doc.get("name", path.stem))
 
 
 def executor_table(path: str | Path) -> dict[str, Any]:
     """The suite's `[executor]` table (options for `--executor slurm`), {} when it has none."""
-    doc = tomllib.loads(Path(path).read_text())
+    doc = _read_toml(Path(path))
     table = doc.get("executor", {})
     if not isinstance(table, dict):
         raise SuiteError(f"{path}: field 'executor' must be a table ([executor])")
@@ -131,10 +177,8 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
     _unknown(doc, SUITE_FIELDS, where)
     default_seeds = doc.get("seeds", 3)
     root_seed = doc.get("root_seed", 0)
-    for field, value in (("seeds", default_seeds), ("root_seed", root_seed)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < (1 if field == "seeds" else 0):
-            kind = "positive" if field == "seeds" else "non-negative"
-            raise SuiteError(f"{where}: field {field!r} must be a {kind} integer, got {value!r}")
+    _check_int(default_seeds, 1, MAX_SEEDS, f"{where}: field 'seeds'")
+    _check_int(root_seed, 0, MAX_ROOT_SEED, f"{where}: field 'root_seed'")
     if "executor" in doc:  # checked now, whichever executor this invocation uses
         if not isinstance(doc["executor"], dict):
             raise SuiteError(f"{where}: field 'executor' must be a table ([executor])")
@@ -178,9 +222,14 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
             except ValueError as e:
                 raise SuiteError(f"{at}.budget{f'[{j}]' if isinstance(run.get('budget'), list) else ''}: {e}") from None
         run_seeds = seeds or run.get("seeds", default_seeds)
-        if not isinstance(run_seeds, int) or isinstance(run_seeds, bool) or run_seeds < 1:
-            raise SuiteError(f"{at}.seeds: must be a positive integer, got {run_seeds!r}")
+        _check_int(run_seeds, 1, MAX_SEEDS, f"{at}.seeds:")
         vmap_seeds = run.get("vmap_seeds")
+        if vmap_seeds is not None and not isinstance(vmap_seeds, bool):
+            raise SuiteError(f"{at}.vmap_seeds: must be true or false, got {vmap_seeds!r}")
+        for d in datasets:
+            for j, budget in enumerate(budgets):
+                if problem := _too_many_examples(task, d, budget):
+                    raise SuiteError(f"{at}.budget{f'[{j}]' if len(budgets) > 1 else ''}: {problem}")
         for m in methods:
             try:
                 spec = get_method(m, task.name)
@@ -218,11 +267,16 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
 
 
 def select(runs: list[RunSpec], only: str | None = None, shard: str | None = None) -> list[RunSpec]:
-    """Filter by `--only GLOB` (matched against task/dataset/method/hash) and `--shard I/N`.
+    """Filter by `--only GLOB` (matched against task/dataset/method/hash) and `--shard I/N`, after
+    keeping one of each run (by config hash) listed in several suites: the first one.
 
     Shards are 0-based (I in 0..N-1, as Slurm array ids usually are) and assigned by config hash,
     so the split is deterministic and independent of suite order.
     """
+    first: dict[str, RunSpec] = {}
+    for r in runs:  # a run listed in several suites runs once: the first
+        first.setdefault(r.config_hash, r)
+    runs = list(first.values())
     if only:
         runs = [r for r in runs if fnmatch.fnmatch(r.run_id, only) or fnmatch.fnmatch(r.run_id, f"*{only}*")]
     if shard:

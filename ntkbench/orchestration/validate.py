@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ntkbench.orchestration.consistency import metric_errors, place_errors
 from ntkbench.orchestration.one_run import RunSpec, execute_one
 from ntkbench.orchestration.suites import SuiteError, load_suite
 from ntkbench.registry import PluginError, all_methods, get_method
-from ntkbench.results import config_of, iter_results, to_jsonable, validate_record
+from ntkbench.results import REQUIRED_FIELDS, config_of, iter_results, to_jsonable, validate_record
 from ntkbench.tasks import task_versions
 from ntkbench.tasks.conformance import protocol_errors
 
@@ -35,23 +36,29 @@ def _result_files(path: Path) -> list[Path]:
 
 def validate_result_file(path: Path, origins: dict[tuple[str, str], str] | None = None) -> list[str]:
     try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        return [f"{path}: not valid JSON: nested too deeply to read"]
+    except ValueError as e:  # JSONDecodeError, an integer past Python's 4300 digits
         return [f"{path}: not valid JSON: {e}"]
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         return [f"{path}: cannot read: {e}"]
-    shape = field_type_errors(record, str(path))
-    if shape:
-        return shape
     try:
-        return validate_record(
+        shape = field_type_errors(record, str(path))
+        if shape:
+            return shape
+        errors = validate_record(
             record,
             str(path),
             current_task_versions=task_versions(),
             known_origins=origins if origins is not None else _known_origins(),
-        ) + protocol_errors(record, str(path))
-    except Exception as e:  # a malformed file is reported, never a traceback
-        return [f"{path}: malformed result file ({type(e).__name__}: {e})"]
+        )
+        errors += protocol_errors(record, str(path))
+        if all(field in record for field in REQUIRED_FIELDS):  # else validate_record said which is missing
+            errors += metric_errors(record, str(path)) + place_errors(record, path)
+        return errors
+    except Exception as e:  # a malformed file is reported, never a traceback (RecursionError included)
+        return [f"{path}: malformed result file ({type(e).__name__}: {str(e)[:200]})"]
 
 
 # The JSON type each field of a result file must have (None: null allowed).
@@ -150,7 +157,7 @@ def _warn_method_source(path: Path) -> None:
         record = json.loads(path.read_text())
         recorded, task, name = record.get("method_source"), record["task"], record["method"]
         installed = get_method(name, task).source_hash
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, PluginError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, PluginError):
         return  # unreadable or an unknown method: validate_result_file reports what matters
     if recorded and installed and recorded != installed:
         print(

@@ -15,7 +15,7 @@ import importlib
 import importlib.metadata as md
 import inspect
 
-from ntkbench.registry import Registry
+from ntkbench.registry import Registry, check_name
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
 
 ENTRY_POINT_GROUP = "ntkbench.tasks"
@@ -46,6 +46,7 @@ TASKS: Registry[str, Task] = Registry("task", error=KeyError, load=_load_tasks)
 def register_task(task: Task) -> Task:
     if not task.name:
         raise TypeError(f"{type(task).__qualname__} sets no `name`")
+    check_name("task", task.name, f"{type(task).__module__}.{type(task).__qualname__}")
     TASKS.add(
         task.name,
         task,

@@ -63,6 +63,14 @@ class MetricSpec:
     headline: bool = False  # the number that sums a run up (the runner prints it)
     missing: str = "—"  # shown where the mean is null (e.g. n* not reached: "> n_max")
     description: str = ""
+    # What `ntkbench validate` checks against per_seed. per_run: computed once per run, not per
+    # seed (per_seed holds that one value). seeds_field: a budget field (e.g. "gap_seeds") that
+    # caps the seeds it is computed for (per_seed: the first min(budget[field], seeds)).
+    # mean_of_seeds False: the task defines the mean otherwise (e.g. n* of the mean curve), so
+    # only std and ci95 follow from per_seed.
+    per_run: bool = False
+    seeds_field: str = ""
+    mean_of_seeds: bool = True
 
     def matches(self, metric: str) -> bool:
         pattern = "^" + ".+".join(re.escape(part) for part in re.split(r"<[^>]*>", self.name)) + "$"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Annotated
+
+from annotated_types import MinLen
 
 from ntkbench.tasks.base import Percent, PositiveInt
 
 
 @dataclasses.dataclass(frozen=True)
 class Budget:
-    n: tuple[PositiveInt, ...] = (100, 200, 500, 1000, 2000, 4000)  # training-set sizes
+    n: Annotated[tuple[PositiveInt, ...], MinLen(1)] = (100, 200, 500, 1000, 2000, 4000)  # training-set sizes
     targets: tuple[Percent, ...] = (60.0, 80.0, 90.0)  # test accuracies n* is reported for
     test_points: PositiveInt | None = None  # None: the whole test split
     ntk_view: bool = True  # infinite-width prediction of the method's architecture beside each n

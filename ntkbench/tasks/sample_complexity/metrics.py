@@ -18,6 +18,7 @@ METRICS = (
         higher_is_better=False,
         missing="> n_max",
         description="smallest n whose mean accuracy reaches the target (log-n interpolation)",
+        mean_of_seeds=False,  # n* of the mean curve; per_seed: n* of each seed's curve
     ),
     MetricSpec(
         "n_star@<target>@d=<d>",
@@ -25,6 +26,7 @@ METRICS = (
         higher_is_better=False,
         missing="> n_max",
         description="n*(target) on lza-<d>, copied into the derived exponent result",
+        mean_of_seeds=False,
     ),
     MetricSpec(
         "alpha@<target>",
@@ -32,6 +34,7 @@ METRICS = (
         higher_is_better=False,
         headline=True,
         description="exponent α of n* ∝ d^α over the lza-<d> grid (derived)",
+        mean_of_seeds=False,  # the exponent of the mean n*; per_seed: of each seed's n*
     ),
 )
 

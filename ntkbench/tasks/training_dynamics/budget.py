@@ -7,14 +7,14 @@ from typing import Annotated
 
 from annotated_types import Ge, Gt, Lt
 
-from ntkbench.tasks.base import Percent, PositiveFloat, PositiveInt
+from ntkbench.tasks.base import Percent, PositiveFloat, PositiveInt, Steps
 
 
 @dataclasses.dataclass(frozen=True)
 class Budget:
     n: PositiveInt = 256  # training examples (one class-balanced subset per run, shared by the seeds)
     test_points: PositiveInt = 1000  # test inputs in the probe (the first ones of the test split)
-    steps: PositiveInt = 2000  # full-batch gradient steps
+    steps: Steps = 2000  # full-batch gradient steps
     checkpoints: Annotated[int, Ge(2)] = 30  # log-spaced step counts (0 and `steps` included) recorded
     lr_scale: Annotated[float, Gt(0), Lt(2)] = 0.5  # η = lr_scale · n / λ_max(Θ): η λ_max / n = lr_scale
     lr: PositiveFloat | None = None  # an absolute η instead (needed by a method without an arch= hook)

@@ -73,6 +73,7 @@ METRICS = (
         higher_is_better=False,
         description="‖f_T − f_T^lin‖ / ‖f_T^lin‖ on the probe after T = `gap_steps` of the protocol's GD, for the"
         " method's architecture at hidden width w and its first-order Taylor expansion around the same init",
+        seeds_field="gap_seeds",  # measured for the first `gap_seeds` seeds
     ),
     # computational complexity, classification datasets
     MetricSpec("test_acc@final", unit="%", description="test accuracy (argmax of the outputs) after `steps`"),
@@ -89,6 +90,7 @@ METRICS = (
         higher_is_better=None,
         missing="> steps",
         description="the same for the infinite-width NTK's GD dynamics (mean prediction, f_0 = 0)",
+        per_run=True,  # the infinite-width mean does not depend on the seed
     ),
     MetricSpec(
         "ntk_from_init_steps_to@<target>",
@@ -104,6 +106,7 @@ METRICS = (
         higher_is_better=None,
         description="XLA's cost analysis of one full-batch GD step (forward, backward, update) of the method's"
         " architecture on the n training examples",
+        per_run=True,
     ),
     MetricSpec(
         "flops_to@<target>",
@@ -129,6 +132,7 @@ METRICS = (
         higher_is_better=None,
         missing="> steps",
         description="the same for the infinite-width NTK's GD dynamics (f_0 = 0)",
+        per_run=True,  # the infinite-width mean does not depend on the seed
     ),
     MetricSpec(
         "low_before_high",
