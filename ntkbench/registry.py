@@ -21,11 +21,14 @@ import importlib.metadata as md
 import inspect
 import re
 import sys
+import tomllib
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 ENTRY_POINT_GROUP = "ntkbench.methods"
 BUILTIN_DIST = "ntkbench"  # the distribution whose entry points are the built-in methods
+SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"  # of a source checkout
 K = TypeVar("K")
 T = TypeVar("T")
 
@@ -283,17 +286,40 @@ def _dist_name(ep: md.EntryPoint) -> str:
     return ep.dist.name if ep.dist else "?"
 
 
+def _declared_in_checkout() -> list[md.EntryPoint]:
+    """The built-ins' entry points as the pyproject.toml beside the package declares them: ntkbench
+    run from a source checkout without being installed (PYTHONPATH=., as benchmarks/device_check.sh
+    runs it on a GPU image) has no metadata, so no installed entry points."""
+    try:
+        project = tomllib.loads(SOURCE_PYPROJECT.read_text(encoding="utf-8"))["project"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return []
+    if project.get("name") != BUILTIN_DIST:
+        return []
+    declared = project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+    return [md.EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in declared.items()]
+
+
+def _entry_points() -> list[tuple[str, md.EntryPoint]]:
+    """(distribution, entry point) of every method plugin, ntkbench's own first: loaded first, the
+    built-ins keep their names when another package takes one (that package's method is the one
+    skipped), whatever the order of the installed packages."""
+    found = [(_dist_name(ep), ep) for ep in md.entry_points(group=ENTRY_POINT_GROUP)]
+    builtin = [(d, ep) for d, ep in found if d == BUILTIN_DIST] or [
+        (BUILTIN_DIST, ep) for ep in _declared_in_checkout()
+    ]
+    return builtin + [(d, ep) for d, ep in found if d != BUILTIN_DIST]
+
+
 def _load_methods() -> None:
-    # The built-in methods are entry points like any other. Loaded first, they keep their names when
-    # another package takes one (that package's method is the one skipped), whatever the path order.
-    eps = sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: _dist_name(ep) != BUILTIN_DIST)
-    if not any(_dist_name(ep) == BUILTIN_DIST for ep in eps):
+    # The built-in methods are entry points like any other: the registry imports no method by name.
+    eps = _entry_points()
+    if not any(dist == BUILTIN_DIST for dist, _ in eps):
         _LOAD_ERRORS.append(
-            f"no built-in methods: the installed {BUILTIN_DIST} metadata declares no {ENTRY_POINT_GROUP!r} entry "
-            "points (installed before they were added?); reinstall it: pip install -e ."
+            f"no built-in methods: neither the installed {BUILTIN_DIST} metadata nor {SOURCE_PYPROJECT} declares "
+            f"{ENTRY_POINT_GROUP!r} entry points; reinstall it: pip install -e ."
         )
-    for ep in eps:
-        dist = _dist_name(ep)
+    for dist, ep in eps:
         try:
             obj = ep.load()
         except PluginError:

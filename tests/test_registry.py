@@ -1,3 +1,4 @@
+from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
@@ -133,18 +134,21 @@ def test_names_are_scoped_by_task():
 # -- the built-in methods are entry points, loaded first --------------------------------------------
 
 
+def method_modules_on_disk() -> set[str]:
+    import ntkbench.methods
+
+    return {f"ntkbench.methods.{p.stem}" for p in Path(ntkbench.methods.__file__).parent.glob("[!_]*.py")}
+
+
 def test_every_builtin_method_module_is_an_entry_point_of_ntkbench():
     """The registry imports no method module by name: a module under ntkbench/methods that
     pyproject.toml does not declare would never load."""
     import importlib.metadata as md
-    from pathlib import Path
 
-    import ntkbench.methods
     from ntkbench.registry import ENTRY_POINT_GROUP, all_methods
 
     declared = {ep.value for ep in md.entry_points(group=ENTRY_POINT_GROUP) if ep.dist and ep.dist.name == "ntkbench"}
-    on_disk = {f"ntkbench.methods.{p.stem}" for p in Path(ntkbench.methods.__file__).parent.glob("[!_]*.py")}
-    assert declared == on_disk
+    assert declared == method_modules_on_disk()
     assert {s.module for s in all_methods() if s.origin == "ntkbench"} == declared
 
 
@@ -180,8 +184,18 @@ def test_builtin_entry_points_load_before_other_packages(monkeypatch):
     assert loaded == ["ntkbench", "pkg-x"] and registry.plugin_load_errors() == []
 
 
-def test_missing_builtin_entry_points_say_to_reinstall(monkeypatch):
-    """An install made before the built-ins were entry points has none: say so, not just 'unknown method'."""
-    fresh_registry(monkeypatch, [FakeEntryPoint("pkg-x", [])])
+def test_a_checkout_that_is_not_installed_reads_its_pyproject(monkeypatch):
+    """ntkbench run from a source tree on PYTHONPATH has no metadata: the built-ins' entry points are
+    the ones its pyproject.toml declares, still loaded before other packages'."""
+    registry = fresh_registry(monkeypatch, [FakeEntryPoint("pkg-x", [])])
+    eps = registry._entry_points()
+    assert [d for d, _ in eps] == ["ntkbench"] * 5 + ["pkg-x"]
+    assert {ep.value for _, ep in eps[:5]} == method_modules_on_disk()
+
+
+def test_missing_builtin_entry_points_say_to_reinstall(monkeypatch, tmp_path):
+    """No metadata and no pyproject.toml: say so, not just 'unknown method'."""
+    registry = fresh_registry(monkeypatch, [FakeEntryPoint("pkg-x", [])])
+    monkeypatch.setattr(registry, "SOURCE_PYPROJECT", tmp_path / "pyproject.toml")
     with pytest.raises(PluginError, match="no built-in methods.*reinstall"):
         get_method("mlp")
