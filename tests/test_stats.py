@@ -171,7 +171,9 @@ def test_method_source_hash_recorded_and_checked(tmp_path, monkeypatch, capsys):
     assert get_method("source-probe", "sample_complexity").source_hash == here
     METHODS.remove(("sample_complexity", "source-probe"))
 
-    fake_task = types.SimpleNamespace(run=lambda ctx: TaskOutput(metrics={"acc": metric([1.0, 2.0])}, ntk={}))
+    fake_task = types.SimpleNamespace(
+        run=lambda ctx: TaskOutput(metrics={"acc": metric([1.0, 2.0])}, ntk={}), typed_budget=lambda dataset, b: b
+    )
     fake_data = types.SimpleNamespace(fingerprint=lambda: "sha256:0", meta={})
     monkeypatch.setattr(one_run, "get_task", lambda name: fake_task)
     monkeypatch.setattr(one_run, "load_dataset", lambda name, data_dir: fake_data)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
+import math
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,8 +39,17 @@ from ntkbench.registry import PluginError, get_method
 from ntkbench.tasks import get_task
 from ntkbench.typecheck import ConfigError
 
-SUITE_FIELDS = {"name", "description", "seeds", "root_seed", "runs", "hardware", "executor"}
-RUN_FIELDS = {"task", "datasets", "methods", "budget", "params", "seeds", "vmap_seeds", "note"}
+SUITE_FIELDS = {"name", "description", "seeds", "root_seed", "runs", "hardware", "executor", "time_limit_min"}
+RUN_FIELDS = {"task", "datasets", "methods", "budget", "params", "seeds", "vmap_seeds", "note", "time_limit_min"}
+
+
+def _time_limit(value: Any, where: str) -> float | None:
+    """A run's time limit in minutes (a positive, finite number), None where none is given."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise SuiteError(f"{where}: field 'time_limit_min' must be a positive number of minutes, got {value!r}")
+    return float(value)
 
 
 class SuiteError(ValueError):
@@ -154,11 +164,13 @@ SLURM_FLAGS = {
 def make_executor(kind: str, jobs: int, suites: list[str | Path], slurm_flags: dict[str, Any]) -> Executor:
     """The executor `ntkbench run --executor KIND --jobs N [--slurm-* ...]` asks for, with the
     suites' `[executor]` tables under the flags; a bad combination is a SuiteError (exit 2)."""
-    if kind == "local":
+    if kind in ("local", "inline"):
         if slurm_flags:
             flag = next(f for f, field in SLURM_FLAGS.items() if field in slurm_flags)
             raise SuiteError(f"--{flag.replace('_', '-')} needs --executor slurm")
-        return InProcess() if jobs == 1 else Workers(jobs)
+        if kind == "inline" and jobs != 1:
+            raise SuiteError("--executor inline runs one run at a time in this process; --jobs needs local")
+        return InProcess() if kind == "inline" else Workers(jobs)
     given = [(s, t) for s in suites if (t := executor_table(s))]
     if len({json.dumps(t, sort_keys=True) for _, t in given}) > 1:
         raise SuiteError(f"suites {given[0][0]} and {given[1][0]} have different [executor] tables; run them apart")
@@ -186,6 +198,7 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
             SlurmOptions.from_table(doc["executor"], where=f"{where}: executor")
         except ConfigError as e:
             raise SuiteError(str(e)) from None
+    suite_limit = _time_limit(doc.get("time_limit_min"), where)
     runs_doc = doc.get("runs")
     if not isinstance(runs_doc, list) or not runs_doc:
         raise SuiteError(f"{where}: field 'runs' must be a non-empty list of [[runs]] tables")
@@ -230,6 +243,8 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
             for j, budget in enumerate(budgets):
                 if problem := _too_many_examples(task, d, budget):
                     raise SuiteError(f"{at}.budget{f'[{j}]' if len(budgets) > 1 else ''}: {problem}")
+        run_limit = _time_limit(run.get("time_limit_min"), at)
+        time_limit_min = suite_limit if run_limit is None else run_limit
         for m in methods:
             try:
                 spec = get_method(m, task.name)
@@ -256,6 +271,7 @@ def expand_suite(doc: dict, *, where: str, seeds: int | None = None, name: str =
                                 root_seed=root_seed,
                                 vmap_seeds=vmap_seeds,
                                 suite=name,
+                                time_limit_min=time_limit_min,
                             )
                         )
     seen = {}
