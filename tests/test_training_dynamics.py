@@ -16,12 +16,13 @@ from ntkbench.data import load_dataset
 from ntkbench.data.synthetic import fourier_angle, fourier_components, zonal_components
 from ntkbench.orchestration.executors import InProcess
 from ntkbench.orchestration.runner import execute
-from ntkbench.orchestration.suites import expand_suite
+from ntkbench.orchestration.suites import SuiteError, expand_suite
 from ntkbench.orchestration.validate import validate_result_file
 from ntkbench.registry import METHODS, MethodSpec
 from ntkbench.results import read_result
 from ntkbench.tasks import get_task
 from ntkbench.tasks.training_dynamics import spectral
+from ntkbench.tasks.training_dynamics.task import check_budget
 
 TASK = get_task("training_dynamics")
 
@@ -448,13 +449,19 @@ def test_bad_budget_values_name_the_field(budget, field):
         TASK.resolve_budget(budget)
 
 
-@pytest.mark.parametrize(
-    "budget, field",
-    [({"n": 5000}, "n"), ({"test_points": 2000}, "test_points"), ({"n": 16, "bands": 6}, "bands")],
-)
+@pytest.mark.parametrize("budget, field", [({"test_points": 2000}, "test_points"), ({"n": 16, "bands": 6}, "bands")])
 def test_budget_values_impossible_for_the_dataset_fail_the_run_naming_the_field(tmp_path, budget, field):
     (rec,), _ = _run(tmp_path, "mnist1d", "mlp-gd", budget, seeds=1)
     assert rec["status"] == "failed" and f"budget field '{field}'" in rec["error"]
+
+
+def test_more_training_examples_than_the_dataset_has_are_refused_naming_the_field(tmp_path):
+    # mnist1d's size is known before it loads: the suite is refused when it is read
+    with pytest.raises(SuiteError, match="budget field 'n': 5000 exceeds the 4000 training examples of 'mnist1d'"):
+        _run(tmp_path, "mnist1d", "mlp-gd", {"n": 5000}, seeds=1)
+    # a dataset known only once loaded: the task refuses it before anything compiles
+    with pytest.raises(ValueError, match="budget field 'n': 5000 exceeds the 4000 training examples"):
+        check_budget(TASK.typed_budget("mnist1d", {"n": 5000}), 4000, 1000)
 
 
 def test_wrong_output_shape_is_a_contract_error(tmp_path):
