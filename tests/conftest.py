@@ -39,3 +39,15 @@ def built_programs(monkeypatch):
 
     monkeypatch.setattr(seeds.ProgramCache, "get_or_build", counting)
     return built
+
+
+@pytest.fixture
+def nothing_runs(monkeypatch):
+    """Fail the test if any run is executed (a refused configuration must stop before)."""
+    from ntkbench.orchestration import one_run, runner
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a run was executed although its configuration is invalid")
+
+    monkeypatch.setattr(runner, "execute", refuse)
+    monkeypatch.setattr(one_run, "execute_one", refuse)

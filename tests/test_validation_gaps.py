@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ntkbench import cli, registry
-from ntkbench.orchestration import one_run, runner
+from ntkbench.orchestration import runner
 from ntkbench.orchestration.suites import SuiteError, expand_suite
 from ntkbench.orchestration.validate import validate_result_file
 from ntkbench.registry import METHODS, MethodSpec, PluginError, register
@@ -64,15 +64,6 @@ def _suite(tmp_path: Path, name: str = "bad.toml", **fields: str) -> Path:
     path = tmp_path / name
     path.write_text(text.format(**values))
     return path
-
-
-@pytest.fixture
-def nothing_runs(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a run was executed although its configuration is invalid")
-
-    monkeypatch.setattr(runner, "execute", refuse)
-    monkeypatch.setattr(one_run, "execute_one", refuse)
 
 
 # 7. validation gaps

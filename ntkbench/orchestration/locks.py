@@ -13,7 +13,6 @@ import fcntl
 import os
 from pathlib import Path
 
-
 HELD: set[RunLock] = set()  # this process's locks, released by a hard exit too (interrupts.py)
 
 
