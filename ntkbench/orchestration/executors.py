@@ -90,9 +90,10 @@ class Workers:
         if not steps:
             return
         n = min(self.jobs, len(steps))
-        gpus = accelerators()
+        # One worker sees every device (a run's seeds are split over them); several take one each.
+        gpus = accelerators() if n > 1 else []
         slots = [(gpus[k % len(gpus)], -(-n // len(gpus))) if gpus else (None, 1) for k in range(n)]
-        if n > 1 or gpus:
+        if n > 1:
             where = f" over {len(gpus)} GPUs" if gpus else ""
             workers = f"{n} worker process" + ("es" if n > 1 else "")
             print(f"{plural(len(steps), 'run')} in {workers}{where}", file=stream, flush=True)
