@@ -31,6 +31,11 @@ def git_commit() -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1)
+def _cpu() -> dict[str, object]:
+    return cpu_info()
+
+
 def _version(dist: str) -> str | None:
     try:
         return md.version(dist)
@@ -52,6 +57,49 @@ def slurm_job() -> dict | None:
     return {"job_id": job_id, "node": env.get("SLURMD_NODENAME") or platform.node()}
 
 
+# The vector instruction sets XLA:CPU and the BLAS libraries choose their kernels by, widest first:
+# the same program can round differently on two CPUs that differ here (a different ISA is the
+# usual reason two machines' results are not bit-identical).
+ISA_LEVELS = (
+    ("avx512", "avx512f"),
+    ("avx2", "avx2"),
+    ("avx", "avx"),
+    ("sse4.2", "sse4_2"),
+    ("sve", "sve"),
+    ("neon", "asimd"),
+)
+ISA_FLAGS = (
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+)
+
+
+def cpu_info(cpuinfo: str | None = None) -> dict[str, object]:
+    """The CPU's model, its widest vector ISA and the flags that change numerics (Linux's
+    /proc/cpuinfo; elsewhere the model alone)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip().lower(), value.strip())
+    flags = set((fields.get("flags") or fields.get("features") or "").split())
+    isa = next((name for name, flag in ISA_LEVELS if flag in flags), None)
+    model = fields.get("model name") or fields.get("cpu model") or platform.processor() or platform.machine()
+    return {"model": model, "isa": isa, "flags": [f for f in ISA_FLAGS if f in flags]}
+
+
 def provenance(start_time: str, wall_seconds: float, compile_seconds: float, *, devices: bool = True) -> dict:
     """`devices=False`: backend and device None (asking JAX for them would start its backend)."""
     record = {
@@ -63,6 +111,8 @@ def provenance(start_time: str, wall_seconds: float, compile_seconds: float, *, 
         },
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "cpu": _cpu(),
+        "xla_flags": os.environ.get("XLA_FLAGS") or None,
         "x64": bool(jax.config.values["jax_enable_x64"]),
         "dtype": "float64" if jax.config.values["jax_enable_x64"] else "float32",
         "prng_impl": str(jax.config.values["jax_default_prng_impl"]),

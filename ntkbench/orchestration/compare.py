@@ -41,6 +41,27 @@ def compare_record(run: dict, ref: dict, tolerance: float) -> tuple[str, list[st
     return ("differs", moved) if moved else ("within tolerance", [])
 
 
+def stack_difference(run: dict, ref: dict) -> str:
+    """Why two results of one configuration may differ: the first difference in what made them
+    (CPU instruction set, library versions, device, XLA flags), or that none is recorded."""
+    a, b = run.get("provenance") or {}, ref.get("provenance") or {}
+    cpu_a, cpu_b = a.get("cpu") or {}, b.get("cpu") or {}
+    if not cpu_b or not cpu_a:
+        return "the reference records no CPU" if not cpu_b else "this run records no CPU"
+    if cpu_a.get("isa") != cpu_b.get("isa"):
+        return f"different CPU ISA: {cpu_a.get('isa')} vs {cpu_b.get('isa')}"
+    va, vb = a.get("versions") or {}, b.get("versions") or {}
+    moved = [f"{d} {va.get(d)} vs {vb.get(d)}" for d in sorted(set(va) | set(vb)) if va.get(d) != vb.get(d)]
+    if moved:
+        return "different versions: " + ", ".join(moved)
+    for field, what in (("device", "device"), ("xla_flags", "XLA flags")):
+        if a.get(field) != b.get(field):
+            return f"different {what}: {a.get(field)} vs {b.get(field)}"
+    if cpu_a.get("flags") != cpu_b.get("flags") or cpu_a.get("model") != cpu_b.get("model"):
+        return f"different CPU: {cpu_a.get('model')} vs {cpu_b.get('model')}"
+    return "same recorded stack"
+
+
 def compare_dirs(
     runs: Path, reference: Path, *, tolerance: float = 0.5, only: list[Path] | None = None, stream: TextIO | None = None
 ) -> dict[str, int]:
@@ -59,10 +80,12 @@ def compare_dirs(
         if not ref_path.exists():
             verdict = "new (no reference)"
         else:
-            verdict, moved = compare_record(run, read_result(ref_path), tolerance)
+            ref = read_result(ref_path)
+            verdict, moved = compare_record(run, ref, tolerance)
         counts[verdict.split(" (")[0]] = counts.get(verdict.split(" (")[0], 0) + 1
         detail = f": {', '.join(moved[:6])}{' …' if len(moved) > 6 else ''}" if moved else ""
-        print(f"{str(rel.parent):<48} {verdict}{detail}", file=stream)
+        why = f" ({stack_difference(run, ref)})" if verdict in ("within tolerance", "differs") else ""
+        print(f"{str(rel.parent):<48} {verdict}{detail}{why}", file=stream)
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
     print(f"compared with {reference} (tolerance ±{tolerance} on means): {summary or 'no result files'}", file=stream)
     return counts
