@@ -12,7 +12,12 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ntkbench.data import dataset_names, default_data_dir, importer
+from ntkbench.engine import compiler
+from ntkbench.orchestration import compare, pairs, reproduce, runner, suites, validate
 from ntkbench.orchestration.interrupts import INTERRUPTED, Interrupts
+from ntkbench.registry import PluginError, all_methods, plugin_load_errors
+from ntkbench.tasks import TASKS, get_task
 
 # The suites ship inside the package (ntkbench/suites; `suites/` at the repository root links to it).
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -24,8 +29,6 @@ class UsageError(Exception):
 
 
 def _data_dir(args) -> Path:
-    from ntkbench.data import default_data_dir
-
     given = getattr(args, "data_dir", None) or os.environ.get("NTKBENCH_DATA_DIR")
     return Path(given) if given else default_data_dir()
 
@@ -62,10 +65,6 @@ def check_out_dir(out) -> None:
 def cmd_list(args) -> int:
     if args.task:
         return list_task(args.task)
-    from ntkbench.data import dataset_names
-    from ntkbench.registry import all_methods, plugin_load_errors
-    from ntkbench.tasks import TASKS
-
     methods = all_methods()
     info: dict[str, list] = {
         "tasks": [
@@ -126,9 +125,6 @@ def _columns(rows: list[list[str]], indent: str = "  ") -> str:
 
 def list_task(name: str) -> int:
     """One task in full: its protocol, its budget fields (type and default) and its metrics."""
-    from ntkbench.registry import all_methods
-    from ntkbench.tasks import get_task
-
     try:
         task = get_task(name)
     except KeyError as e:
@@ -147,47 +143,40 @@ def list_task(name: str) -> int:
 
 
 def _warn_plugin_problems() -> None:
-    from ntkbench.registry import plugin_load_errors
-
     for e in plugin_load_errors():
         print(f"warning: {e}", file=sys.stderr)
 
 
 def cmd_run(args) -> int:
-    from ntkbench.orchestration.runner import execute, summary_table
-    from ntkbench.orchestration.suites import SLURM_FLAGS, load_suite, make_executor, select
-
-    suites = args.suites or [DEFAULT_SUITE]
-    check_suite_paths(suites)
+    suite_paths = args.suites or [DEFAULT_SUITE]
+    check_suite_paths(suite_paths)
     check_out_dir(args.out)
     if args.reference is not None and Path(args.reference).exists() and not Path(args.reference).is_dir():
         raise UsageError(f"--reference {args.reference} is a file, not a folder")
     _warn_plugin_problems()
     runs = []
-    for s in suites:
-        runs += load_suite(s, seeds=args.seeds)
-    runs = select(runs, args.only, args.shard)
+    for s in suite_paths:
+        runs += suites.load_suite(s, seeds=args.seeds)
+    runs = suites.select(runs, args.only, args.shard)
     if args.time_limit is not None:
         runs = [dataclasses.replace(r, time_limit_min=args.time_limit) for r in runs]
-    slurm_flags = {field: getattr(args, flag) for flag, field in SLURM_FLAGS.items() if getattr(args, flag) is not None}
-    executor = make_executor(args.executor, args.jobs, suites, slurm_flags)  # checked before anything runs
+    slurm_flags = {
+        field: getattr(args, flag) for flag, field in suites.SLURM_FLAGS.items() if getattr(args, flag) is not None
+    }
+    executor = suites.make_executor(args.executor, args.jobs, suite_paths, slurm_flags)  # checked before anything runs
     if not runs:
         print("no runs selected", file=sys.stderr)
         return 1
-    from ntkbench.engine import compiler
-
     compiler.configure()  # compiled programs persist across runs ($NTKBENCH_COMPILE_CACHE=0: off)
-    outcomes = execute(runs, args.out, executor, data_dir=_data_dir(args), force=args.force)
+    outcomes = runner.execute(runs, args.out, executor, data_dir=_data_dir(args), force=args.force)
     print()
-    print(summary_table(outcomes))
+    print(runner.summary_table(outcomes))
     if args.reference is not None:
-        from ntkbench.orchestration.compare import compare_dirs
-
         if Path(args.reference).resolve() == Path(args.out).resolve():
             print(f"note: --reference {args.reference} is the output folder itself; nothing to compare")
         elif Path(args.reference).is_dir():
             print()
-            compare_dirs(Path(args.out), Path(args.reference))
+            compare.compare_dirs(Path(args.out), Path(args.reference))
         else:
             print(f"note: no reference results in {args.reference}")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
@@ -196,11 +185,9 @@ def cmd_run(args) -> int:
 def cmd_validate(args) -> int:
     """Exit 0: all valid; 2: a suite's configuration is refused (as `run` would refuse it);
     1: a result file is invalid."""
-    from ntkbench.orchestration.validate import validate_paths
-
     _warn_plugin_problems()
     suite_errors: list[str] = []
-    errors = validate_paths(
+    errors = validate.validate_paths(
         args.paths or ["results"], rerun=args.rerun, data_dir=_data_dir(args), suite_errors=suite_errors
     )
     for e in suite_errors + errors:
@@ -214,6 +201,7 @@ def cmd_leaderboard(args) -> int:
     if not Path(args.results).is_dir():
         raise UsageError(f"--results {args.results}: no such folder")
     check_out_dir(args.out)
+    # lazy: the leaderboard imports matplotlib, pandas and jinja2 (~0.7 s), which no other command needs
     from ntkbench.leaderboard import build_site
 
     index = build_site(args.results, args.out, rank_reduced=args.rank_reduced)
@@ -224,26 +212,17 @@ def cmd_leaderboard(args) -> int:
 def cmd_compare(args) -> int:
     """Exit 0: the comparison printed; 2: a file or pattern that does not resolve, or two results
     that are not comparable (one line naming the field that differs)."""
-    from ntkbench.orchestration.pairs import compare_main
-
-    status, lines = compare_main(args.a, args.b, args.results)
+    status, lines = pairs.compare_main(args.a, args.b, args.results)
     for line in lines:
         print(f"error: {line}" if status else line, file=sys.stderr if status else sys.stdout)
     return status
 
 
 def cmd_reproduce(args) -> int:
-    from ntkbench.orchestration.reproduce import main as reproduce_main
-
-    return reproduce_main(args, data_dir=_data_dir(args))
+    return reproduce.main(args, data_dir=_data_dir(args))
 
 
 def cmd_data(args) -> int:
-    try:
-        from ntkbench.data import importer
-    except ImportError as e:
-        print(f"data import is not available: {e}", file=sys.stderr)
-        return 2
     data_dir = _data_dir(args)
     if args.data_command == "list":
         rows = [["name", "status", "source", "fingerprint"]]
@@ -392,15 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from ntkbench.orchestration.suites import SuiteError
-    from ntkbench.registry import PluginError
-
     interrupts = None
     if args.fn is cmd_run and threading.current_thread() is threading.main_thread():
         interrupts = Interrupts()
     try:
         return args.fn(args)
-    except (SuiteError, PluginError, UsageError) as e:
+    except (suites.SuiteError, PluginError, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from ntkbench.typecheck import param_errors
+
 ENTRY_POINT_GROUP = "ntkbench.methods"
 BUILTIN_DIST = "ntkbench"  # the distribution whose entry points are the built-in methods
 SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"  # of a source checkout
@@ -157,8 +159,6 @@ class MethodSpec:
     def resolve_params(self, overrides: dict[str, Any] | None, *, context: str = "") -> dict[str, Any]:
         """Defaults updated with `overrides`, each checked against the type of its default (or its
         annotation); an unknown or mistyped parameter is an error naming the plugin."""
-        from ntkbench.typecheck import param_errors
-
         overrides = dict(overrides or {})
         where = f"{context}method {self.name!r} from {self.origin}"
         errors = param_errors(self.params, overrides, where=where, annotations=self.param_types)

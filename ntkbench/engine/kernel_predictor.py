@@ -9,6 +9,7 @@ fits in memory the fit switches to matrix-free CG.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ntkbench.kernels import fit_kernel_regression, gram, kernel_fn, krr_solve
+from ntkbench.kernels import solve as kernel_solve
 from ntkbench.models import Arch
 
 if TYPE_CHECKING:
@@ -57,11 +60,8 @@ def krr_predictor(
     `CG_CACHE_SHARE` of the available memory; `solve_options` go to it and override those). The
     predictor is the returned `KernelRegression` (callable; `.info` says which solver ran, its
     iterations, residual and Nyström rank). `return_gram` needs the Gram, so it always solves dense."""
-    from ntkbench.kernels import fit_kernel_regression, kernel_fn
-    from ntkbench.kernels.solve import available_bytes
-
     x = np.asarray(x)
-    solve_options = {**CG_OPTIONS, "cache_bytes": int(CG_CACHE_SHARE * available_bytes()), **solve_options}
+    solve_options = {**CG_OPTIONS, "cache_bytes": int(CG_CACHE_SHARE * kernel_solve.available_bytes()), **solve_options}
     k = kernel_fn(arch, x.shape[1:], kind)
     fit = fit_kernel_regression(
         k,
@@ -96,15 +96,12 @@ def krr_on_subsets(
     subset's own order, and each fit is the dense Cholesky solve `krr_predictor` makes. When the
     union's Gram does not fit in memory (`kernels.solve` budget), each subset is fitted on its own
     with `krr_predictor`."""
-    from ntkbench.kernels import gram, kernel_fn, krr_solve
-    from ntkbench.kernels.solve import BUDGET_FRACTION, available_bytes, dense_bytes
-
     x_pool, x_test = np.asarray(x_pool), np.asarray(x_test)
     subsets = [np.asarray(s) for s in subsets]
     union = np.unique(np.concatenate(subsets))
     k = kernel_fn(arch, x_pool.shape[1:], kind)
-    need = dense_bytes(len(union), 0) + 4 * len(union) * len(x_test)
-    if need > BUDGET_FRACTION * available_bytes():
+    need = kernel_solve.dense_bytes(len(union), 0) + 4 * len(union) * len(x_test)
+    if need > kernel_solve.BUDGET_FRACTION * kernel_solve.available_bytes():
         for idx in subsets:
             fit, k_tt = krr_predictor(arch, kind, x_pool[idx], y_pool[idx], num_classes, ridge=ridge, return_gram=True)
             yield np.asarray(fit(x_test)), k_tt
@@ -120,8 +117,6 @@ def krr_on_subsets(
 
 def arch_of(spec: MethodSpec, params: dict, num_classes: int) -> Arch | None:
     """The architecture a finite method trains, from its `arch=` hook and its params (or None)."""
-    import inspect
-
     fn: Callable | None = spec.extras.get("arch")
     if fn is None:
         return None

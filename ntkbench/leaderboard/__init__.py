@@ -17,7 +17,9 @@ from pathlib import Path
 
 from ntkbench.leaderboard import pages
 from ntkbench.leaderboard.tables import as_dict, csv_frame, markdown_table
+from ntkbench.orchestration.reproduce import published_for
 from ntkbench.results import iter_results, read_result, validate_record, write_bytes_atomic, write_text_atomic
+from ntkbench.tasks import TASKS
 from ntkbench.tasks.conformance import conformance, protocol_errors
 
 __all__ = ["build_site", "load_results", "safe_name"]
@@ -81,15 +83,11 @@ def figures(task: str, records: list[dict]) -> list:
     """The task's own charts (its `figures` hook) of the records without validation problems
     (those are listed in the tables, marked, but never plotted); none for a task this machine
     does not have."""
-    from ntkbench.tasks import TASKS
-
     valid = [r for r in records if not r.get("_problems")]
     return TASKS.get(task).figures(valid) if task in TASKS and valid else []
 
 
 def _published_for(rec: dict) -> list[dict]:
-    from ntkbench.orchestration.reproduce import published_for
-
     try:
         return published_for(rec)
     except Exception:  # the side-by-side column must never stop the build

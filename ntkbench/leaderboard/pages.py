@@ -36,6 +36,7 @@ from ntkbench.leaderboard.tables import (
     reproduce_text,
     row_key,
 )
+from ntkbench.tasks import TASKS
 
 CSS = Path(__file__).with_name("style.css").read_text()
 
@@ -296,8 +297,6 @@ HEAD = ("method", "status", "origin", "method version", "seeds", "params", "budg
 def metric_head(task: object, name: str) -> dict:
     """A metric's column head: its name, ↑/↓ where the task says which way is better, and the
     task's description and unit as the tooltip."""
-    from ntkbench.tasks import TASKS
-
     spec = TASKS.get(task).metric_spec(name) if isinstance(task, str) and task in TASKS else None
     if spec is None:
         return {"text": name, "title": ""}

@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 
 from ntkbench.charts import as_dict, compact, is_number
+from ntkbench.tasks import TASKS
+from ntkbench.tasks.conformance import deviation_line
 
 
 def natural_key(s: str) -> list:
@@ -48,15 +50,11 @@ def metric_names(records: list[dict]) -> list[str]:
 
 def missing_text(task: str | None, name: str) -> str:
     """What a null mean reads as, from the task's metric spec (e.g. n* not reached: "> n_max")."""
-    from ntkbench.tasks import TASKS
-
     spec = TASKS.get(task).metric_spec(name) if task is not None and task in TASKS else None
     return spec.missing if spec else "—"
 
 
 def spec_of(task: object, name: str):
-    from ntkbench.tasks import TASKS
-
     return TASKS.get(task).metric_spec(name) if isinstance(task, str) and task in TASKS else None
 
 
@@ -152,8 +150,6 @@ def is_reduced(rec: dict) -> bool:
 
 def deviations_text(rec: dict) -> str:
     """ "full protocol", "reduced: eval_epochs 50 of 300, seeds 1 of 3", or "" (not known here)."""
-    from ntkbench.tasks.conformance import deviation_line
-
     protocol = rec.get("_protocol")
     return deviation_line(protocol) if isinstance(protocol, dict) else ""
 

@@ -20,6 +20,7 @@ from annotated_types import Ge, Gt, Le
 from ntkbench.data.base import Dataset
 from ntkbench.engine.seeds import Timing
 from ntkbench.registry import MethodSpec, PluginError
+from ntkbench.typecheck import ConfigError, make_budget
 
 
 class ContractError(PluginError):
@@ -131,8 +132,6 @@ class Task:
         return self.effective_budget(dataset, self._make_budget(dict(budget or {}), context))
 
     def _make_budget(self, budget: Mapping[str, Any], context: str) -> Any:
-        from ntkbench.typecheck import ConfigError, make_budget
-
         try:
             return make_budget(self.Budget, budget, where=context.rstrip(": ") or f"task {self.name!r}")
         except ConfigError as e:

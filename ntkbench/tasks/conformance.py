@@ -19,6 +19,9 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from ntkbench.registry import PluginError, get_method
+from ntkbench.tasks import TASKS
+
 if TYPE_CHECKING:
     from ntkbench.tasks.base import Task
 
@@ -61,8 +64,6 @@ def budget_deviations(task: Task, dataset: str, budget: dict[str, Any]) -> list[
 def params_deviations(method: str, task: str, origin: str | None, params: dict[str, Any]) -> list[str]:
     """A reference method's parameters that differ from its defaults (none checked for others,
     or where the method is not installed here)."""
-    from ntkbench.registry import PluginError, get_method
-
     if origin != "ntkbench":
         return []
     try:
@@ -81,8 +82,6 @@ def params_deviations(method: str, task: str, origin: str | None, params: dict[s
 def conformance(record: dict) -> dict | None:
     """{"full": bool, "deviations": [str]} for a result record (its config fields are enough),
     or None where its task is not installed here."""
-    from ntkbench.tasks import TASKS
-
     task_name = record.get("task")
     if not isinstance(task_name, str) or task_name not in TASKS:
         return None

@@ -9,6 +9,7 @@ from numpy.typing import ArrayLike
 from ntkbench.data.subsets import class_balanced_indices
 from ntkbench.engine.kernel_predictor import arch_of, centred_one_hot, krr_on_subsets
 from ntkbench.engine.seeds import seed_keys
+from ntkbench.kernels import kernel_target_alignment, label_energy_share
 from ntkbench.results import metric
 from ntkbench.tasks.base import RunContext
 from ntkbench.tasks.sample_complexity.budget import Budget
@@ -27,8 +28,6 @@ def ntk_view(
     """Infinite-width NTK regression on the same subsets the finite network saw, the finite −
     infinite gap per n, and the spectral view of each training Gram (share of label energy in the
     top-k eigendirections; kernel-target alignment)."""
-    from ntkbench.kernels import kernel_target_alignment, label_energy_share
-
     ds, budget = ctx.dataset, ctx.budget
     arch = arch_of(ctx.method, ctx.params, ds.num_classes)
     if arch is None:

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 
 from ntkbench.engine.seeds import SeedPrograms, Timing
 from ntkbench.engine.train import Split, build, linearize, train_params
+from ntkbench.kernels import gram, kernel_fn
 from ntkbench.models import Arch, Network
 from ntkbench.tasks.training_dynamics.budget import Budget
 from ntkbench.tasks.training_dynamics.contract import mse
@@ -24,8 +25,6 @@ from ntkbench.tasks.training_dynamics.spectral import eig_desc
 
 def grams(arch: Arch, x: ArrayLike, x_test: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Θ(X, X) (n, n) and Θ(X_test, X) (m, n) of the infinite-width NTK, float64 on the host."""
-    from ntkbench.kernels import gram, kernel_fn
-
     k = kernel_fn(arch, np.asarray(x).shape[1:], "ntk")
     return np.asarray(gram(k, x), np.float64), np.asarray(gram(k, x_test, x), np.float64)
 
