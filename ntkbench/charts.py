@@ -115,48 +115,87 @@ def ok_records(records: list[dict]) -> list[dict]:
     return [r for r in records if r.get("status") == "ok" and not r.get("derived")]
 
 
-def short_value(v: object, n: int = 18) -> str:
-    """A params/budget value in a label: long numeric lists as first…last, long text cut."""
-    if isinstance(v, list) and len(v) > 3 and all(is_number(t) for t in v):
-        return f"{compact(v[0])}…{compact(v[-1])}"
-    s = ",".join(compact(t) for t in v) if isinstance(v, list) else compact(v)
+def words(v: object, n: int = 18) -> str:
+    """A params/budget value in a label, in words: no JSON braces or quotes, long numeric lists as
+    first…last, long text cut to `n` characters."""
+    if v is None or v == []:
+        s = "none"
+    elif isinstance(v, bool):
+        s = "true" if v else "false"
+    elif isinstance(v, list) and len(v) > 3 and all(is_number(t) for t in v):
+        s = f"{compact(v[0])}…{compact(v[-1])}"
+    elif isinstance(v, list):
+        s = ",".join(words(t, 1000) for t in v)
+    elif isinstance(v, dict):
+        s = ", ".join(f"{k} {words(t, 1000)}" for k, t in v.items())
+    else:
+        s = compact(v)
+    s = re.sub(r'[{}"]', "", s)
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def differing(rec: dict, others: list[dict], where_: tuple[str, ...] = ("params", "budget")) -> list[str]:
-    """`key=value` for the params (then budget) entries of `rec` whose value is not the same in all
-    of `others` (the records it must be told apart from)."""
-    parts = []
-    for where in where_:
-        mine = as_dict(rec.get(where))
-        for k in sorted(mine, key=str):
-            if len({compact(as_dict(o.get(where)).get(k)) for o in others}) > 1:
-                parts.append(f"{k}={short_value(mine[k])}")
-    return parts
+_MISSING = object()
+Field = tuple[str, ...]  # ("params" | "budget", key, nested key, ...)
 
 
-def differing_params(rec: dict, others: list[dict]) -> list[str]:
-    return differing(rec, others, ("params",))[:3]
+def _fields(rec: dict) -> dict[Field, object]:
+    """The params then budget entries of a run, nested dicts (a threat model) flattened to paths."""
+
+    def flat(d: object, path: Field) -> dict[Field, object]:
+        out: dict[Field, object] = {}
+        for k, v in as_dict(d).items():
+            out.update(flat(v, (*path, str(k))) if isinstance(v, dict) and v else {(*path, str(k)): v})
+        return out
+
+    return {**flat(rec.get("params"), ("params",)), **flat(rec.get("budget"), ("budget",))}
 
 
-def labels(records: list[dict]) -> list[str]:
-    """Method name, plus the params values (at most three; budget values where the params do not
-    tell the runs apart) that differ between the runs of the same method, e.g. "mlp (steps=6000)";
-    never a hash. Runs that differ in nothing else are
-    numbered."""
+def _telling_apart(runs: list[dict[Field, object]]) -> list[Field]:
+    """The fields whose values differ between `runs`, few enough for a legend: params first, each
+    added while it tells more runs apart, then other differing params (at most three in all) for
+    context; budget fields only where the params do not tell the runs apart."""
+    keys = sorted({k for r in runs for k in r}, key=lambda k: (k[0] != "params", k[1:]))
+    differing = [k for k in keys if len({compact(r.get(k, _MISSING)) for r in runs}) > 1]
+
+    def told_apart(fields: list[Field]) -> int:
+        return len({tuple(compact(r.get(k, _MISSING)) for k in fields) for r in runs})
+
+    target, chosen = told_apart(differing), list[Field]()
+    for where in ("params", "budget"):
+        candidates = [k for k in differing if k[0] == where]
+        while told_apart(chosen) < target and candidates:
+            best = max(candidates, key=lambda k: told_apart([*chosen, k]))  # the first of the best
+            if told_apart([*chosen, best]) == told_apart(chosen):
+                break
+            chosen.append(best)
+            candidates.remove(best)
+    chosen += [k for k in differing if k[0] == "params" and k not in chosen][: max(0, 3 - len(chosen))]
+    return sorted(chosen, key=differing.index)
+
+
+def series_labels(records: list[dict]) -> list[str]:
+    """The name of each run on one chart or table: its method, plus, where the chart has other runs
+    of the same method, the params (budget where the params do not tell them apart) in which they
+    differ, in words: "kip", "mlp (width 100)", "dm (iterations 200, width 128)". Never a hash or
+    JSON; runs that differ in nothing shown are numbered ("m #2")."""
     methods = [str(r.get("method")) for r in records]
-    out = []
-    for m, r in zip(methods, records):
-        same = [o for o, om in zip(records, methods) if om == m]
-        if len(same) == 1:
-            out.append(m)
+    out = list(methods)
+    for method in dict.fromkeys(methods):
+        idx = [i for i, m in enumerate(methods) if m == method]
+        if len(idx) == 1:
             continue
-        parts = differing_params(r, same)
-        if not parts or any(differing_params(o, same) == parts for o in same if o is not r):
-            parts = (parts + differing(r, same, ("budget",)))[:3]
-        out.append(
-            f"{m} ({', '.join(parts)})" if parts else f"{m} #{next(i for i, o in enumerate(same) if o is r) + 1}"
-        )
+        runs = [_fields(records[i]) for i in idx]
+        shown = _telling_apart(runs)
+        leaves = [k[-1] for k in shown]
+        names = [k[-1] if leaves.count(k[-1]) == 1 else ".".join(k[1:]) for k in shown]
+        for i, run in zip(idx, runs):
+            parts = [f"{name} {words(run[k])}" for name, k in zip(names, shown) if k in run]
+            out[i] = f"{method} ({', '.join(parts)})" if parts else method
+    alike = list(out)  # runs still alike (or alike once values are shortened) are numbered
+    for i, label in enumerate(alike):
+        twins = [j for j, other in enumerate(alike) if other == label]
+        if len(twins) > 1:
+            out[i] = f"{label} #{twins.index(i) + 1}"
     return out
 
 
@@ -205,15 +244,13 @@ def x_of(rec: dict, keys: tuple[str, ...]) -> float | None:
 
 def grouped(records: list[dict], keys: tuple[str, ...], metric: str) -> list[Series]:
     """One series per method (and params other than the x variable), x taken from budget/params."""
-    groups: dict[str, list[Point]] = {}
+    groups: dict[str, tuple[dict, list[Point]]] = {}
     for rec in records:
         x = x_of(rec, keys)
         p = point(x, as_dict(rec.get("metrics")).get(metric)) if x is not None else None
         if p:
             params = {k: v for k, v in as_dict(rec.get("params")).items() if k not in keys}
-            groups.setdefault(str(rec.get("method")) + "\0" + compact(params), []).append(p)
-    methods = [k.split("\0")[0] for k in groups]
-    return [
-        Series(m if methods.count(m) == 1 else f"{m} ({k.split(chr(0))[1]})", tuple(sorted(v)), group=i)
-        for i, (m, (k, v)) in enumerate(zip(methods, groups.items()))
-    ]
+            key = str(rec.get("method")) + "\0" + compact(params)
+            groups.setdefault(key, ({"method": rec.get("method"), "params": params}, []))[1].append(p)
+    names = series_labels([run for run, _ in groups.values()])
+    return [Series(name, tuple(sorted(pts)), group=i) for i, (name, (_, pts)) in enumerate(zip(names, groups.values()))]

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from ntkbench.leaderboard import pages
-from ntkbench.leaderboard.tables import as_dict, csv_frame, markdown_table
+from ntkbench.leaderboard.tables import as_dict, csv_frame, markdown_grid, markdown_table, md_cell
 from ntkbench.orchestration.reproduce import published_for
 from ntkbench.results import iter_results, read_result, validate_record, write_bytes_atomic, write_text_atomic
 from ntkbench.tasks import TASKS
@@ -123,6 +123,19 @@ def sections_of(task: str, records: list[dict]) -> list[dict]:
     return out
 
 
+def markdown_section(section: dict) -> str:
+    """A section of the Markdown twin: its results table, then the charts the page shows as tables
+    (each with its caption)."""
+    out = f"## {section['title']}\n\n{markdown_table(section['records'])}\n"
+    for chart in map(pages.single_x_as_table, section["figures"]):
+        if chart.kind == "table" and chart.table is not None and chart.table.rows:
+            grid = markdown_grid(chart.table.columns, chart.table.rows)
+            out += f"\n### {md_cell(chart.title)}\n\n{grid}\n" + (
+                f"\n{md_cell(chart.caption)}\n" if chart.caption else ""
+            )
+    return out
+
+
 def _best(task: str, sections: list[dict]) -> dict | None:
     """The best run of the newest task version (runs first, derived results where there are none)."""
     for s in sorted(sections, key=lambda s: (s["title"].startswith("Derived"), _neg(_version_key(s["version"])))):
@@ -157,7 +170,7 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False) -> Path:
         )
         csv_text = csv_frame([(s["title"], s["records"]) for s in sections]).to_csv(index=False)
         write_bytes_atomic(out / f"{stem}.csv", csv_text.encode("utf-8"))  # bytes: as to_csv(path) wrote them
-        md = [f"# {task} on {dataset}\n"] + [f"## {s['title']}\n\n{markdown_table(s['records'])}\n" for s in sections]
+        md = [f"# {task} on {dataset}\n"] + [markdown_section(s) for s in sections]
         write_text_atomic(out / f"{stem}.md", "\n".join(md))
         summary.append(
             {

@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ntkbench.charts import Chart, Table, common, is_number, labels
+from ntkbench.charts import Chart, Table, common, is_number, series_labels
 from ntkbench.leaderboard import plots
 from ntkbench.leaderboard.tables import (
     as_dict,
@@ -211,7 +211,7 @@ def ranked_view(task: str, records: list[dict], table_id: str) -> dict:
     ranked = [row["rec"] for row in r["rows"] if not row["reduced"]]
     reduced = [row["rec"] for row in r["rows"] if row["reduced"]]
     rows = []
-    for row, label in zip(r["rows"], labels(ranked) + labels(reduced)):
+    for row, label in zip(r["rows"], series_labels(ranked) + series_labels(reduced)):
         rec = row["rec"]
         m = as_dict(rec.get("metrics")).get(name) if name else None
         text, sort = metric_cell(name, m, task, rec) if name else ("", None)
@@ -272,7 +272,7 @@ def best_of(task: str, records: list[dict]) -> dict | None:
     if not best or not r["metric"]:
         return None
     recs = [row["rec"] for row in r["rows"] if not row["reduced"]]
-    label = labels(recs)[recs.index(best[0]["rec"])]
+    label = series_labels(recs)[recs.index(best[0]["rec"])]
     value = metric_cell(r["metric"], as_dict(best[0]["rec"].get("metrics")).get(r["metric"]), task, best[0]["rec"])[0]
     arrow = {True: " ↑", False: " ↓", None: ""}[r["higher"]]
     return {

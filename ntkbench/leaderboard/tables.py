@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -317,11 +318,18 @@ MD_COLUMNS = ("method", "status", "origin", "method_version", "seeds", "params",
 def markdown_table(recs: list[dict]) -> str:
     names = metric_names(recs)
     cols = [*MD_COLUMNS, *names, "published", "verdict", "flags"]
-    lines = ["| " + " | ".join(md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    cells = []
     for row in rows(recs, names):
         if row["status"] != "ok":
             row["status"] = f"{row['status']}: {row['error']}"
-        lines.append("| " + " | ".join(md_cell(row[c]) for c in cols) + " |")
+        cells.append([row[c] for c in cols])
+    return markdown_grid(cols, cells)
+
+
+def markdown_grid(columns: Sequence[Any], cells: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table of escaped cells (a chart's `Table`, or the rows of the results table)."""
+    lines = ["| " + " | ".join(md_cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in cells]
     return "\n".join(lines)
 
 

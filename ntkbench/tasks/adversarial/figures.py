@@ -13,9 +13,9 @@ from ntkbench.charts import (
     compact,
     grouped,
     is_number,
-    labels,
     ok_records,
     point,
+    series_labels,
     x_of,
 )
 
@@ -27,7 +27,7 @@ def figures(records: list[dict]) -> list[Chart]:
     budget's eps), else one point per run at its budget eps; then the NTK view."""
     records = ok_records(records)
     series = []
-    for i, (rec, label) in enumerate(zip(records, labels(records))):
+    for i, (rec, label) in enumerate(zip(records, series_labels(records))):
         metrics = as_dict(rec.get("metrics"))
         pts = [point(float(m.group(1)), v) for k, v in metrics.items() if (m := ROBUST_AT_EPS.match(str(k)))]
         eps = x_of(rec, ("eps", "epsilon"))
@@ -52,7 +52,7 @@ def eigen_features(records: list[dict]) -> list[Chart]:
     """Usefulness and robustness of the top NTK eigen-features: a property of the dataset and the
     kernel, the same for every run of one budget, so drawn once per distinct view."""
     views: dict[str, tuple[str, dict]] = {}
-    for rec, label in zip(records, labels(records)):
+    for rec, label in zip(records, series_labels(records)):
         ef = as_dict(as_dict(rec.get("ntk")).get("eigen_features"))
         if isinstance(ef.get("features"), list):
             key = compact(ef)
@@ -96,7 +96,7 @@ def _pct(v: object) -> str:
 
 def kernel_distances(records: list[dict]) -> list[Chart]:
     rows = []
-    for rec, label in zip(records, labels(records)):
+    for rec, label in zip(records, series_labels(records)):
         kd = as_dict(as_dict(rec.get("ntk")).get("kernel_distance"))
         if not kd:
             continue

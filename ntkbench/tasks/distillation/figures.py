@@ -4,7 +4,19 @@ real subset), and the first synthetic example of each class."""
 
 from __future__ import annotations
 
-from ntkbench.charts import Chart, Image, Point, Series, Table, as_dict, compact, grouped, is_number, labels, ok_records
+from ntkbench.charts import (
+    Chart,
+    Image,
+    Point,
+    Series,
+    Table,
+    as_dict,
+    compact,
+    grouped,
+    is_number,
+    ok_records,
+    series_labels,
+)
 from ntkbench.tasks.distillation.preview import decode_preview
 
 COLUMNS = ("krr-ntk", "krr-nngp", "convnet", "mlp")
@@ -19,7 +31,7 @@ def figures(records: list[dict]) -> list[Chart]:
         if (s := grouped(records, ("ipc",), name))
     ]
     charts += ntk_view(records)
-    for rec, label in zip(records, labels(records)):
+    for rec, label in zip(records, series_labels(records)):
         p = decode_preview(rec.get("synthetic_preview"))  # untrusted: checked, or None
         if p is not None:
             images = tuple(
@@ -47,7 +59,7 @@ def ntk_view(records: list[dict]) -> list[Chart]:
     rows, seen, kernels, missing = [], set(), set(), []
     synth: list[tuple[str, Point]] = []
     base: list[tuple[str, Point]] = []
-    for rec, label in zip(records, labels(records)):
+    for rec, label in zip(records, series_labels(records)):
         ntk = as_dict(rec.get("ntk"))
         if not ntk.get("available"):
             if ntk:
@@ -56,7 +68,7 @@ def ntk_view(records: list[dict]) -> list[Chart]:
         kernels.add(str(ntk.get("kernel")))
         ipc = as_dict(rec.get("budget")).get("ipc")
         # Runs of one method at several ipc: the label may have spent its three fields on others.
-        mine = label if f"ipc={ipc}" in label else f"{label}, ipc {ipc}"
+        mine = label if f"ipc {ipc}" in label else f"{label}, ipc {ipc}"
         for which, what in (("synthetic", f"{mine}: its set"), ("random_subset", f"random real subset, ipc {ipc}")):
             v = as_dict(ntk.get(which))
             if not v or (which == "random_subset" and compact(v) in seen):

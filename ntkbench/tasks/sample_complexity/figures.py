@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ntkbench.charts import Chart, Point, Series, as_dict, curve, is_number, labels, ok_records, point
+from ntkbench.charts import Chart, Point, Series, as_dict, curve, is_number, ok_records, point, series_labels
 
 ACC_AT_N = re.compile(r"^test_acc@n=(\d+(?:\.\d+)?)$")
 N_STAR_AT_D = re.compile(r"^n_star@(.+)@d=(\d+(?:\.\d+)?)$")
@@ -48,7 +48,7 @@ def figures(records: list[dict]) -> list[Chart]:
 def learning_curves(records: list[dict]) -> list[Chart]:
     series = []
     kernels = set()
-    for i, (rec, label) in enumerate(zip(records, labels(records))):
+    for i, (rec, label) in enumerate(zip(records, series_labels(records))):
         pts = curve(rec.get("metrics"), ACC_AT_N)
         if pts:
             series.append(Series(label, tuple(pts), group=i))
@@ -81,7 +81,7 @@ def lza_exponents(records: list[dict]) -> list[Chart]:
     """n*(target) against d, one series per method and target, from the derived results'
     `n_star@<t>@d=<d>` metrics; the fitted exponent `alpha@<t>` in the legend and caption."""
     series, fits = [], []
-    for i, (rec, label) in enumerate(zip(records, labels(records))):
+    for i, (rec, label) in enumerate(zip(records, series_labels(records))):
         metrics = as_dict(rec.get("metrics"))
         by_target: dict[str, list[Point]] = {}
         for k, v in metrics.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ntkbench.charts import Chart, Point, Series, Table, as_dict, curve, is_number, labels, ok_records
+from ntkbench.charts import Chart, Point, Series, Table, as_dict, curve, is_number, ok_records, series_labels
 
 TAU = re.compile(r"^tau@band=(\d+)$")
 NTK_TAU = re.compile(r"^ntk_tau@band=(\d+)$")
@@ -27,7 +27,7 @@ def figures(records: list[dict]) -> list[Chart]:
 
 def decay_times(records: list[dict]) -> list[Chart]:
     series = []
-    for i, (rec, label) in enumerate(zip(records, labels(records))):
+    for i, (rec, label) in enumerate(zip(records, series_labels(records))):
         metrics = as_dict(rec.get("metrics"))
         # the infinite-width NTK's bands, then (dashed) each seed's empirical NTK at init's own bands
         for measured_re, predicted_re, suffix, dashed in (
@@ -61,7 +61,7 @@ def decay_times(records: list[dict]) -> list[Chart]:
 
 def accuracy_curves(records: list[dict]) -> list[Chart]:
     series = []
-    for i, (rec, label) in enumerate(zip(records, labels(records))):
+    for i, (rec, label) in enumerate(zip(records, series_labels(records))):
         steps = rec.get("checkpoints")
         acc = as_dict(rec.get("curves")).get("test_acc")
         if isinstance(steps, list) and isinstance(acc, list):
@@ -97,7 +97,7 @@ def accuracy_curves(records: list[dict]) -> list[Chart]:
 
 def mode_fits(records: list[dict]) -> list[Chart]:
     series = []
-    for i, (rec, label) in enumerate(zip(records, labels(records))):
+    for i, (rec, label) in enumerate(zip(records, series_labels(records))):
         metrics = as_dict(rec.get("metrics"))
         pts: list[Point] = curve(metrics, FIT)
         if pts:
@@ -125,7 +125,7 @@ def gaps(records: list[dict]) -> list[Chart]:
     rows = []
     widths: set[int] = set()
     per: list[tuple[str, dict[int, float]]] = []
-    for rec, label in zip(records, labels(records)):
+    for rec, label in zip(records, series_labels(records)):
         found = {int(x): m for x, m, _ in curve(as_dict(rec.get("metrics")), GAP)}
         if found:
             widths |= set(found)

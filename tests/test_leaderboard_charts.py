@@ -1,0 +1,118 @@
+"""What the leaderboard's charts call their series, and the tables it shows instead of prose."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+from ntkbench.charts import grouped, series_labels
+from ntkbench.leaderboard import build_site
+from ntkbench.results import metric
+from ntkbench.tasks import TASKS
+
+ROOT = Path(__file__).resolve().parents[1]
+DM = {"batch_real": 64, "depth": 3, "iterations": 200, "lr": 1.0, "momentum": 0.5, "pool": None, "width": 128}
+
+
+def run(method: str, params: dict, budget: dict | None = None, acc: float = 50.0) -> dict:
+    return {
+        "method": method,
+        "status": "ok",
+        "params": params,
+        "budget": budget or {"ipc": 10},
+        "metrics": {"test_acc@convnet": metric([acc, acc + 1.0])},
+    }
+
+
+def test_labels_name_only_the_field_that_differs_in_words():
+    recs = [run("dm", DM), run("dm", {**DM, "width": 32}), run("kip", {"lr": 0.01}), run("random", {})]
+    assert series_labels(recs) == ["dm (width 128)", "dm (width 32)", "kip", "random"]
+    # nested budgets (a threat model), lists and None: words, never JSON
+    threat = [run("pgd", {}, {"threat": {"eps": 0.1, "norm": "linf"}}), run("pgd", {}, {"threat": {"eps": None}})]
+    assert series_labels(threat) == ["pgd (eps 0.1)", "pgd (eps none)"]
+    assert series_labels([run("s", {"widths": [32, 64]}), run("s", {"widths": []})]) == [
+        "s (widths 32,64)",
+        "s (widths none)",
+    ]
+    # budget only where the params do not tell the runs apart; runs alike in everything are numbered
+    assert series_labels([run("m", {}, {"ipc": 1}), run("m", {}, {"ipc": 10})]) == ["m (ipc 1)", "m (ipc 10)"]
+    assert series_labels([run("m", {}), run("m", {})]) == ["m #1", "m #2"]
+
+
+def test_labels_tell_apart_runs_that_differ_in_many_fields():
+    """Runs differing in more than three fields are still told apart (the field that does it is
+    chosen), and at most three params make up the rest."""
+    base = {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}
+    recs = [run("m", base), run("m", {**base, "a": 2, "b": 2, "c": 2, "d": 2}), run("m", {**base, "e": 2})]
+    names = series_labels(recs)
+    assert len(set(names)) == 3 and all(n.count(",") <= 2 for n in names), names
+    assert all("e " in n for n in names), names  # e is needed to tell the first and third apart
+
+
+def test_grouped_series_of_a_task_chart_name_the_differing_param():
+    """The distillation accuracy-vs-ipc chart groups runs over ipc: its legend names the param the
+    groups differ in, not the params as JSON."""
+    recs = [run("dm", DM, {"ipc": ipc}, 40.0 + ipc) for ipc in (1, 10)]
+    recs += [run("dm", {**DM, "iterations": 100}, {"ipc": 10}), run("kip", {"lr": 0.01}, {"ipc": 1})]
+    series = grouped(recs, ("ipc",), "test_acc@convnet")
+    assert [s.label for s in series] == ["dm (iterations 200)", "dm (iterations 100)", "kip"]
+    assert [len(s.points) for s in series] == [2, 1, 1]
+    for chart in TASKS.get("distillation").figures(recs):
+        shown = [s.label for s in chart.series] + [chart.title]
+        assert not any(c in text for text in shown for c in '{"'), shown
+
+
+def test_no_legend_or_view_table_on_the_committed_board_is_json(tmp_path):
+    site = build_site(ROOT / "results" / "distillation", tmp_path / "site").parent
+    page = (site / "distillation--fashion_mnist.html").read_text(encoding="utf-8")
+    legends = re.findall(r"<text[^>]*>([^<]*)</text>", page)
+    tables = "".join(re.findall(r'<table class="view">.*?</table>', page, flags=re.S))
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", tables)
+    assert legends and cells
+    assert "dm (iterations 200, width 128)" in legends
+    assert not any("{" in html.unescape(t) or '"' in html.unescape(t) for t in legends + cells)
+
+
+def _old_paragraph_numbers(rec: dict) -> list[str]:
+    """The three numbers per run the NTK caption used to list inline: logit residual vs probe and
+    vs test split, softmax residual vs probe."""
+    corr = rec["ntk"]["rank_correlation"]
+    keys = [
+        "spearman(predicted_drop@logits,measured_drop_probe)",
+        "spearman(predicted_drop@logits,measured_drop_test)",
+        "spearman(predicted_drop@softmax,measured_drop_probe)",
+    ]
+    return [f"{corr[k]:.2f}" if isinstance(corr.get(k), float) else "n/a" for k in keys]
+
+
+def test_forgetting_spearman_is_a_table_with_every_number_of_the_old_paragraph(tmp_path):
+    results = ROOT / "results" / "forgetting" / "fashion_mnist"
+    site = build_site(results, tmp_path / "site").parent
+    page = (site / "forgetting--fashion_mnist.html").read_text(encoding="utf-8")
+    twin = (site / "forgetting--fashion_mnist.md").read_text(encoding="utf-8")
+    table = re.search(r'<div class="ctitle">NTK view: Spearman ρ[^<]*</div>(<table class="view">.*?</table>)', page)
+    assert table, "no Spearman table on the forgetting page"
+    head = [html.unescape(c) for c in re.findall(r"<th>([^<]*)</th>", table.group(1))]
+    assert head == ["method", "predictor", "Spearman ρ, probe", "Spearman ρ, test split"]
+    rows = [
+        [html.unescape(c) for c in re.findall(r"<td[^>]*>([^<]*)</td>", tr)]
+        for tr in re.findall(r"<tr><td.*?</tr>", table.group(1))
+    ]
+    assert "Spearman ρ over all task pairs" not in page  # the old inline list is gone
+    recs = [json.loads(p.read_text()) for p in sorted(results.rglob("*.json"))]
+    runs = [r for r in recs if r["status"] == "ok" and r["ntk"].get("pairs")]
+    ok = [r for r in recs if r["status"] == "ok" and not r.get("derived")]
+    names = dict(zip((r["config_hash"] for r in ok), series_labels(ok)))
+    assert len(runs) >= 2
+    for rec in runs:
+        label = names[rec["config_hash"]]
+        mine = {row[1]: row[2:] for row in rows if row[0] == label}
+        probe_logits, test_logits, probe_softmax = _old_paragraph_numbers(rec)
+        assert mine["logit residual"] == [probe_logits, test_logits], (label, mine)
+        assert mine["softmax residual"][0] == probe_softmax, (label, mine)
+        # the Markdown twin has the same rows
+        assert f"| {label} | logit residual | {probe_logits} | {test_logits} |" in twin
+        assert f"| {label} | softmax residual | {probe_softmax} | {mine['softmax residual'][1]} |" in twin
+    assert "| method | predictor | Spearman ρ, probe | Spearman ρ, test split |" in twin
