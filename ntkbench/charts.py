@@ -33,12 +33,26 @@ __all__ = ["Chart", "Heatmap", "Image", "Series", "Table"]
 class Series:
     """One curve: points (x, y, error) sorted by x; error is a ± half-width (e.g. std) or None.
     `dashed` draws a reference curve (e.g. infinite width); series with the same `group` share
-    a colour."""
+    a colour. `reduced`: the points come from runs at a reduced budget (not the task's full
+    protocol), drawn lighter and dashed and named so in the legend; a series never mixes them with
+    full-protocol runs."""
 
     label: str
     points: tuple[tuple[float, float, float | None], ...]
     dashed: bool = False
     group: int = 0
+    reduced: bool = False
+
+    @property
+    def legend(self) -> str:
+        return self.label + (REDUCED if self.reduced else "")
+
+
+REDUCED = " (reduced)"  # after the name of a run, or a series of runs, at a reduced budget
+REDUCED_NOTE = (  # under a chart that has such series
+    " Lighter, dashed, “(reduced)” in the legend: runs at a reduced budget, not the task's full protocol"
+    " (the tables list how each deviates); no line or point set joins them with full-protocol runs."
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +101,9 @@ class Chart:
 
 
 # ---- Helpers a task's `figures` hook uses to turn result records into series ----------------------
-# Records come from files on disk: every value is checked, anything malformed is skipped.
+# Records come from files on disk: every value is checked, anything malformed is skipped. Every
+# chart names its runs with `series_labels` and marks runs at a reduced budget (`is_reduced`:
+# `Series(reduced=...)`, `run_name` in table rows and titles).
 
 Point = tuple[float, float, "float | None"]
 
@@ -108,6 +124,18 @@ def compact(x: object) -> str:
         return json.dumps(x, sort_keys=True, separators=(",", ":"), default=str)
     except (TypeError, ValueError):
         return str(x)
+
+
+def is_reduced(rec: dict) -> bool:
+    """Whether a run is at a reduced budget: its protocol as the leaderboard recomputed it from its
+    config (`_protocol`), else as its result file states it (`protocol`); derived results have none."""
+    protocol = rec.get("_protocol") if "_protocol" in rec else rec.get("protocol")
+    return isinstance(protocol, dict) and protocol.get("full") is False
+
+
+def run_name(label: str, rec: dict) -> str:
+    """A run's label in a table row or caption, marked when the run is at a reduced budget."""
+    return label + (REDUCED if is_reduced(rec) else "")
 
 
 def ok_records(records: list[dict]) -> list[dict]:
@@ -243,14 +271,23 @@ def x_of(rec: dict, keys: tuple[str, ...]) -> float | None:
 
 
 def grouped(records: list[dict], keys: tuple[str, ...], metric: str) -> list[Series]:
-    """One series per method (and params other than the x variable), x taken from budget/params."""
-    groups: dict[str, tuple[dict, list[Point]]] = {}
+    """One series per method (and params other than the x variable), x taken from budget/params.
+    Runs of different task versions, and full-protocol and reduced-budget runs, are never joined
+    into one series."""
+    kinds: dict[tuple[str, str, str], dict] = {}  # method, params, version -> a run standing for them
+    groups: dict[tuple[tuple[str, str, str], bool], list[Point]] = {}
     for rec in records:
         x = x_of(rec, keys)
         p = point(x, as_dict(rec.get("metrics")).get(metric)) if x is not None else None
         if p:
             params = {k: v for k, v in as_dict(rec.get("params")).items() if k not in keys}
-            key = str(rec.get("method")) + "\0" + compact(params)
-            groups.setdefault(key, ({"method": rec.get("method"), "params": params}, []))[1].append(p)
-    names = series_labels([run for run, _ in groups.values()])
-    return [Series(name, tuple(sorted(pts)), group=i) for i, (name, (_, pts)) in enumerate(zip(names, groups.values()))]
+            version = rec.get("task_version")
+            kind = (str(rec.get("method")), compact(params), compact(version))
+            kinds.setdefault(kind, {"method": kind[0], "params": params, "budget": {"task_version": version}})
+            groups.setdefault((kind, is_reduced(rec)), []).append(p)
+    # named by method and params (the task version where only it differs); the legend marks reduced ones
+    names = dict(zip(kinds, series_labels(list(kinds.values()))))
+    return [
+        Series(names[kind], tuple(sorted(pts)), group=list(kinds).index(kind), reduced=reduced)
+        for (kind, reduced), pts in groups.items()
+    ]

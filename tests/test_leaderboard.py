@@ -433,7 +433,7 @@ def test_distillation_previews_are_drawn(tmp_path):
     page = read(site, "distillation--fashion_mnist.html")
     assert page.count('<img alt="class ') == 3 and page.count('src="data:image/png;base64,') == 3
     page = read(site, "distillation--mnist1d.html")
-    assert "kip, ipc 1: first synthetic example per class" in page and "class 1</text>" in page
+    assert "kip (reduced), ipc 1: first synthetic example per class" in page and "class 1</text>" in page
     assert "random, ipc 1: first synthetic" not in page and "&lt;script&gt;" not in page
 
 
@@ -586,8 +586,8 @@ def test_ntk_views_of_every_task(committed):
     # the reduced run (10k images per task) and the full-protocol one, told apart by their budgets;
     # Spearman ρ per predictor against the drop on the probe and on the test split, in a table
     rho = '<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td></tr>'
-    assert rho.format("sgd (ntk_probe 20)", "logit residual", "0.62", "0.47") in forgetting
-    assert rho.format("sgd (ntk_probe 20)", "softmax residual", "0.07", "-0.04") in forgetting
+    assert rho.format("sgd (ntk_probe 20) (reduced)", "logit residual", "0.62", "0.47") in forgetting
+    assert rho.format("sgd (ntk_probe 20) (reduced)", "softmax residual", "0.07", "-0.04") in forgetting
     assert rho.format("sgd (ntk_probe 30)", "logit residual", "0.45", "0.04") in forgetting
     assert rho.format("sgd (ntk_probe 30)", "softmax residual", "-0.02", "-0.24") in forgetting
     assert "No NTK view: ntk-krr (ntk_probe 30) (the method exposes no network" in forgetting
@@ -598,7 +598,7 @@ def test_ntk_views_of_every_task(committed):
         "<td>kip (eval_epochs 300, evaluations convnet,mlp,krr), ipc 1: its set</td>"
         '<td class="num">79.56</td>' in distill
     )
-    assert "<td>kip (eval_epochs 50, evaluations convnet,mlp,krr), ipc 10: its set</td>" in distill
+    assert "<td>kip (eval_epochs 50, evaluations convnet,mlp,krr), ipc 10 (reduced): its set</td>" in distill
     adv = read(committed, "adversarial--fashion_mnist.html")
     assert "NTK view: eigen-feature usefulness and robustness" in adv and "kernel distance" in adv
     assert "0.067 (1 seed)" in adv and "n/a: the predictor is not a Classifier" in adv

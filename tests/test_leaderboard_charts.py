@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from ntkbench.charts import grouped, series_labels
+from ntkbench.charts import grouped, run_name, series_labels
 from ntkbench.leaderboard import build_site
 from ntkbench.results import metric
 from ntkbench.tasks import TASKS
@@ -19,6 +19,7 @@ DM = {"batch_real": 64, "depth": 3, "iterations": 200, "lr": 1.0, "momentum": 0.
 def run(method: str, params: dict, budget: dict | None = None, acc: float = 50.0) -> dict:
     return {
         "method": method,
+        "task_version": 1,
         "status": "ok",
         "params": params,
         "budget": budget or {"ipc": 10},
@@ -107,7 +108,7 @@ def test_forgetting_spearman_is_a_table_with_every_number_of_the_old_paragraph(t
     names = dict(zip((r["config_hash"] for r in ok), series_labels(ok)))
     assert len(runs) >= 2
     for rec in runs:
-        label = names[rec["config_hash"]]
+        label = run_name(names[rec["config_hash"]], rec)  # marked "(reduced)" at a reduced budget
         mine = {row[1]: row[2:] for row in rows if row[0] == label}
         probe_logits, test_logits, probe_softmax = _old_paragraph_numbers(rec)
         assert mine["logit residual"] == [probe_logits, test_logits], (label, mine)
@@ -116,3 +117,57 @@ def test_forgetting_spearman_is_a_table_with_every_number_of_the_old_paragraph(t
         assert f"| {label} | logit residual | {probe_logits} | {test_logits} |" in twin
         assert f"| {label} | softmax residual | {probe_softmax} | {mine['softmax residual'][1]} |" in twin
     assert "| method | predictor | Spearman ρ, probe | Spearman ρ, test split |" in twin
+
+
+# ---- full-protocol and reduced-budget runs, task versions: never one line -----------------------
+
+FULL, CUT = {"full": True, "deviations": []}, {"full": False, "deviations": ["seeds 1 of 3"]}
+
+
+def test_grouped_never_joins_full_and_reduced_runs_or_task_versions():
+    full = [{**run("kip", {"lr": 0.01}, {"ipc": 1}, 60.0), "_protocol": FULL}]
+    cut = [{**run("kip", {"lr": 0.01}, {"ipc": ipc}, 70.0 + ipc), "_protocol": CUT} for ipc in (10, 50)]
+    newer = [{**run("kip", {"lr": 0.01}, {"ipc": 1}, 65.0), "_protocol": FULL, "task_version": 2}]
+    series = grouped(full + cut + newer, ("ipc",), "test_acc@convnet")
+    assert [(s.legend, [p[0] for p in s.points], s.reduced) for s in series] == [
+        ("kip (task_version 1)", [1.0], False),
+        ("kip (task_version 1) (reduced)", [10.0, 50.0], True),
+        ("kip (task_version 2)", [1.0], False),
+    ]
+    assert series[0].group == series[1].group != series[2].group  # one colour per run kind
+
+
+def test_a_board_from_a_mix_draws_reduced_runs_apart(tmp_path):
+    """The committed distillation results mix full-protocol runs (ipc 1) and reduced ones (ipc 10)
+    of the same methods: each accuracy-vs-ipc line holds one kind, the reduced one dashed, lighter
+    and "(reduced)" in the legend, and the caption says what that means."""
+    from ntkbench.leaderboard import load_results, sections_of
+    from ntkbench.leaderboard.pages import figure_view
+
+    recs, _ = load_results(ROOT / "results" / "distillation" / "fashion_mnist")
+    (section,) = sections_of("distillation", recs)
+    chart = next(c for c in section["figures"] if c.title == "test_acc@convnet vs images per class")
+    runs = [r for r in recs if r["status"] == "ok" and "test_acc@convnet" in r["metrics"]]
+    assert {r["_protocol"]["full"] for r in runs} == {True, False}, "the committed mix is gone"
+    for se in chart.series:  # every point comes from runs of the series' own kind
+        method = se.label.split(" (")[0]
+        mine = [r for r in runs if r["method"] == method and r["budget"]["ipc"] in {p[0] for p in se.points}]
+        assert mine and {r["_protocol"]["full"] for r in mine} == {not se.reduced}, se
+    assert {"herding", "herding (reduced)"} <= {se.legend for se in chart.series}
+    view = figure_view(chart)
+    assert view is not None and "reduced budget" in view["caption"]
+    legend = re.findall(r"<text[^>]*>([^<]*)</text>", str(view["svg"]))
+    assert "herding (reduced)" in legend and "herding" in legend
+
+
+def test_task_versions_are_charted_apart():
+    from ntkbench.leaderboard import sections_of
+
+    recs = [
+        {**run("kip", {"lr": 0.01}, {"ipc": ipc}, 60.0 + ipc), "task": "distillation", "task_version": v}
+        for v, ipc in ((1, 1), (1, 10), (2, 50))
+    ]
+    sections = sections_of("distillation", recs)
+    assert [s["version"] for s in sections] == [1, 2]
+    xs = [{p[0] for c in s["figures"] for se in c.series for p in se.points} for s in sections]
+    assert xs == [{1.0, 10.0}, {50.0}]

@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ntkbench.charts import Chart, Table, common, is_number, series_labels
+from ntkbench.charts import REDUCED_NOTE, Chart, Table, common, is_number, series_labels
 from ntkbench.leaderboard import plots
 from ntkbench.leaderboard.tables import (
     as_dict,
@@ -160,7 +160,9 @@ def figure_view(chart: Chart) -> dict | None:
     chart whose series all sit at one x: no line through a single x), or SVG; with its caption."""
     pictures = plots.pictures(chart)
     chart = single_x_as_table(chart)
-    base = {"title": chart.title, "caption": chart.caption, "pictures": None, "svg": "", "table": None}
+    reduced = chart.kind in ("line", "scatter") and any(se.reduced for se in chart.series)
+    caption = chart.caption + (REDUCED_NOTE if reduced else "")
+    base = {"title": chart.title, "caption": caption.strip(), "pictures": None, "svg": "", "table": None}
     if pictures:
         return {**base, "pictures": pictures}
     if chart.kind == "table":
@@ -177,7 +179,7 @@ def single_x_as_table(chart: Chart) -> Chart:
         return chart
     (x,) = xs
     rows = tuple(
-        (se.label, fmt_num(p[1]) + (f" ± {fmt_num(p[2])}" if is_number(p[2]) and p[2] else ""))
+        (se.legend, fmt_num(p[1]) + (f" ± {fmt_num(p[2])}" if is_number(p[2]) and p[2] else ""))
         for se in chart.series
         for p in se.points
         if is_number(p[1])

@@ -115,25 +115,29 @@ def _line(fig: Figure, chart: Chart, uid: str) -> dict[str, str] | None:
         c = PALETTE[se.group % len(PALETTE)]
         x, m = np.array([t[0] for t in p]), np.array([t[1] for t in p])
         s = np.array([t[2] or 0.0 for t in p])
+        light = 0.45 if se.reduced else 1.0  # a run at a reduced budget: lighter, and dashed (dotted if a reference)
         if chart.kind == "scatter":
             if s.any():
-                ax.errorbar(x, m, yerr=s, fmt="none", ecolor=c, elinewidth=1, alpha=0.6)
+                ax.errorbar(x, m, yerr=s, fmt="none", ecolor=c, elinewidth=1, alpha=0.6 * light)
             marker = MARKERS[(i // len(PALETTE)) % len(MARKERS)] if not se.dashed else "s"
-            (h,) = ax.plot(x, m, marker, ls="none", color=c, ms=6, alpha=0.75, mfc="white" if se.dashed else c, mec=c)
+            (h,) = ax.plot(
+                x, m, marker, ls="none", color=c, ms=6, alpha=0.75 * light, mfc="white" if se.dashed else c, mec=c
+            )
         elif se.dashed:
             if s.any():
-                ax.errorbar(x, m, yerr=s, fmt="none", ecolor=c, elinewidth=1)
-            (h,) = ax.plot(x, m, "--s", color=c, lw=1.6, ms=5, mfc="white", mec=c)
+                ax.errorbar(x, m, yerr=s, fmt="none", ecolor=c, elinewidth=1, alpha=light)
+            (h,) = ax.plot(x, m, ":s" if se.reduced else "--s", color=c, lw=1.6, ms=5, mfc="white", mec=c, alpha=light)
         else:
             if s.any():
-                ax.fill_between(x, m - s, m + s, color=c, alpha=0.15, lw=0)
-            (h,) = ax.plot(x, m, "-o", color=c, lw=1.8, ms=4)
+                ax.fill_between(x, m - s, m + s, color=c, alpha=0.15 * light, lw=0)
+            (h,) = ax.plot(x, m, "--o" if se.reduced else "-o", color=c, lw=1.8, ms=4, alpha=light)
         h.set_gid(f"{uid}-s{i}")
-        tips[f"{uid}-s{i}"] = f"{se.label}: " + "; ".join(
+        tips[f"{uid}-s{i}"] = f"{se.legend}: " + "; ".join(
             f"{_g(a)} → {b:.2f}" + (f" ± {e:.2f}" if e else "") for a, b, e in p
         )
         handles.append(h)
-        labels.append(_short(se.label, 40))
+        mark = se.legend.removeprefix(se.label)  # "(reduced)" survives a long name's cut
+        labels.append(_short(se.label, 40 - len(mark)) + mark)
     plain = FuncFormatter(lambda v, _: _g(v))  # mathtext is off: no "$10^{3}$" tick labels
     for on, axis, scale in ((chart.log_x, ax.xaxis, ax.set_xscale), (chart.log_y, ax.yaxis, ax.set_yscale)):
         if on:

@@ -13,8 +13,10 @@ from ntkbench.charts import (
     compact,
     grouped,
     is_number,
+    is_reduced,
     ok_records,
     point,
+    run_name,
     series_labels,
     x_of,
 )
@@ -37,7 +39,7 @@ def figures(records: list[dict]) -> list[Chart]:
             pts.append(point(eps, metrics.get("robust_acc")))
         curve = sorted({p for p in pts if p})
         if len(curve) > 1:
-            series.append(Series(label, tuple(curve), group=i))
+            series.append(Series(label, tuple(curve), group=i, reduced=is_reduced(rec)))
     if not series:
         series = grouped(records, ("eps", "epsilon"), "robust_acc")
     charts = (
@@ -55,8 +57,8 @@ def eigen_features(records: list[dict]) -> list[Chart]:
     for rec, label in zip(records, series_labels(records)):
         ef = as_dict(as_dict(rec.get("ntk")).get("eigen_features"))
         if isinstance(ef.get("features"), list):
-            key = compact(ef)
-            views[key] = (views[key][0] + ", " + label, ef) if key in views else (label, ef)
+            key, name = compact(ef), run_name(label, rec)
+            views[key] = (views[key][0] + ", " + name, ef) if key in views else (name, ef)
     out = []
     for who, ef in views.values():
         feats = [f for f in ef["features"] if isinstance(f, dict) and is_number(f.get("index"))]
@@ -104,9 +106,11 @@ def kernel_distances(records: list[dict]) -> list[Chart]:
         if kd.get("available") and is_number(kd.get("mean")):
             seeds = [v for v in kd.get("per_seed") or [] if is_number(v)]
             spread = " (1 seed)" if len(seeds) == 1 else (f" ± {kd['std']:.3f}" if is_number(kd.get("std")) else "")
-            rows.append((label, f"{kd['mean']:.3f}{spread}", _pct(robust), str(kd.get("probe_points", "—"))))
+            rows.append(
+                (run_name(label, rec), f"{kd['mean']:.3f}{spread}", _pct(robust), str(kd.get("probe_points", "—")))
+            )
         else:
-            rows.append((label, "n/a: " + str(kd.get("reason") or "unavailable"), _pct(robust), "—"))
+            rows.append((run_name(label, rec), "n/a: " + str(kd.get("reason") or "unavailable"), _pct(robust), "—"))
     if not rows:
         return []
     return [

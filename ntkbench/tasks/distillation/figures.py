@@ -14,7 +14,9 @@ from ntkbench.charts import (
     compact,
     grouped,
     is_number,
+    is_reduced,
     ok_records,
+    run_name,
     series_labels,
 )
 from ntkbench.tasks.distillation.preview import decode_preview
@@ -39,7 +41,8 @@ def figures(records: list[dict]) -> list[Chart]:
             )
             charts.append(
                 Chart(
-                    f"{label}, ipc {as_dict(rec.get('budget')).get('ipc')}: first synthetic example per class (seed 0)",
+                    f"{run_name(label, rec)}, ipc {as_dict(rec.get('budget')).get('ipc')}:"
+                    " first synthetic example per class (seed 0)",
                     "",
                     "",
                     kind="images",
@@ -57,28 +60,29 @@ def ntk_view(records: list[dict]) -> list[Chart]:
     """One table row per run's synthetic set and one per distinct random real subset (the baseline,
     shared by the runs of one budget); a scatter of ConvNet against KRR-NTK accuracy."""
     rows, seen, kernels, missing = [], set(), set(), []
-    synth: list[tuple[str, Point]] = []
-    base: list[tuple[str, Point]] = []
+    synth: list[tuple[str, Point, bool]] = []  # label, point, reduced
+    base: list[tuple[str, Point, bool]] = []
     for rec, label in zip(records, series_labels(records)):
         ntk = as_dict(rec.get("ntk"))
         if not ntk.get("available"):
             if ntk:
-                missing.append(f"{label} ({ntk.get('reason') or 'unavailable'})")
+                missing.append(f"{run_name(label, rec)} ({ntk.get('reason') or 'unavailable'})")
             continue
         kernels.add(str(ntk.get("kernel")))
         ipc = as_dict(rec.get("budget")).get("ipc")
         # Runs of one method at several ipc: the label may have spent its three fields on others.
-        mine = label if f"ipc {ipc}" in label else f"{label}, ipc {ipc}"
-        for which, what in (("synthetic", f"{mine}: its set"), ("random_subset", f"random real subset, ipc {ipc}")):
+        mine = run_name(label if f"ipc {ipc}" in label else f"{label}, ipc {ipc}", rec)
+        subset = run_name(f"random real subset, ipc {ipc}", rec)
+        for which, what in (("synthetic", f"{mine}: its set"), ("random_subset", subset)):
             v = as_dict(ntk.get(which))
-            if not v or (which == "random_subset" and compact(v) in seen):
+            if not v or (which == "random_subset" and (compact(v), is_reduced(rec)) in seen):
                 continue
-            seen.add(compact(v))
+            seen.add((compact(v), is_reduced(rec)))
             diff = as_dict(v.get("finite_minus_krr_ntk"))
             rows.append((what, *(_acc(v.get(c)) for c in COLUMNS), _acc(diff.get("convnet")), _acc(diff.get("mlp"))))
             if is_number(v.get("krr-ntk")) and is_number(v.get("convnet")):
                 pt = (float(v["krr-ntk"]), float(v["convnet"]), None)
-                (synth if which == "synthetic" else base).append((label, pt))
+                (synth if which == "synthetic" else base).append((label, pt, is_reduced(rec)))
     if not rows:
         return []
     caption = (
@@ -89,8 +93,10 @@ def ntk_view(records: list[dict]) -> list[Chart]:
     )
     table = Table(("set", "KRR-NTK", "KRR-NNGP", "ConvNet", "MLP", "ConvNet − KRR-NTK", "MLP − KRR-NTK"), tuple(rows))
     out = [Chart("NTK view: kernel (KRR) vs trained networks", "", "", kind="table", table=table, caption=caption)]
-    series = [Series(f"{label} (synthetic)", (pt,), group=i) for i, (label, pt) in enumerate(synth)]
-    series += [Series("random real subset", tuple(pt for _, pt in base), dashed=True, group=len(synth))] if base else []
+    series = [Series(f"{label} (synthetic)", (pt,), group=i, reduced=r) for i, (label, pt, r) in enumerate(synth)]
+    for reduced in (False, True):  # the baselines of full-protocol and of reduced runs: two point sets
+        if pts := tuple(pt for _, pt, r in base if r == reduced):
+            series.append(Series("random real subset", pts, dashed=True, group=len(synth), reduced=reduced))
     if len(series) > 1:
         out.append(
             Chart(

@@ -3,7 +3,18 @@ task pair, with the Spearman rank correlations) and each run's T×T accuracy mat
 
 from __future__ import annotations
 
-from ntkbench.charts import Chart, Heatmap, Series, Table, as_dict, is_number, ok_records, series_labels
+from ntkbench.charts import (
+    Chart,
+    Heatmap,
+    Series,
+    Table,
+    as_dict,
+    is_number,
+    is_reduced,
+    ok_records,
+    run_name,
+    series_labels,
+)
 
 PREDICTED, MEASURED, MEASURED_TEST = "predicted_drop@logits", "measured_drop_probe", "measured_drop_test"
 
@@ -37,12 +48,12 @@ def ntk_view(records: list[dict]) -> list[Chart]:
         )
         if not pts:
             if ntk:
-                missing.append(f"{label} ({ntk.get('reason') or 'no task pairs'})")
+                missing.append(f"{run_name(label, rec)} ({ntk.get('reason') or 'no task pairs'})")
             continue
-        series.append(Series(label, pts, group=i))
+        series.append(Series(label, pts, group=i, reduced=is_reduced(rec)))
         corr = as_dict(ntk.get("rank_correlation"))
         rhos += [
-            (label, name, _rho(corr, predicted, MEASURED), _rho(corr, predicted, MEASURED_TEST))
+            (run_name(label, rec), name, _rho(corr, predicted, MEASURED), _rho(corr, predicted, MEASURED_TEST))
             for name, predicted in PREDICTORS
         ]
     if not series:
@@ -91,7 +102,7 @@ def matrices(records: list[dict]) -> list[Chart]:
             )
             out.append(
                 Chart(
-                    f"{label}: accuracy matrix R (mean over seeds, %)",
+                    f"{run_name(label, rec)}: accuracy matrix R (mean over seeds, %)",
                     "evaluated on task j",
                     "after training task i",
                     kind="heatmap",

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import re
 
-from ntkbench.charts import Chart, Point, Series, as_dict, curve, is_number, ok_records, point, series_labels
+from ntkbench.charts import (
+    Chart,
+    Point,
+    Series,
+    as_dict,
+    curve,
+    is_number,
+    is_reduced,
+    ok_records,
+    point,
+    series_labels,
+)
 
 ACC_AT_N = re.compile(r"^test_acc@n=(\d+(?:\.\d+)?)$")
 N_STAR_AT_D = re.compile(r"^n_star@(.+)@d=(\d+(?:\.\d+)?)$")
@@ -51,9 +62,10 @@ def learning_curves(records: list[dict]) -> list[Chart]:
     for i, (rec, label) in enumerate(zip(records, series_labels(records))):
         pts = curve(rec.get("metrics"), ACC_AT_N)
         if pts:
-            series.append(Series(label, tuple(pts), group=i))
+            series.append(Series(label, tuple(pts), group=i, reduced=is_reduced(rec)))
         for kernel, ipts in infinite_curves(rec.get("ntk")).items():
-            series.append(Series(f"{label} ∞{' ' + kernel if kernel else ''}", tuple(ipts), dashed=True, group=i))
+            name = f"{label} ∞{' ' + kernel if kernel else ''}"
+            series.append(Series(name, tuple(ipts), dashed=True, group=i, reduced=is_reduced(rec)))
             kernels.add(str(as_dict(rec.get("ntk")).get("kernel") or kernel or "ntk"))
     if not series:
         return []

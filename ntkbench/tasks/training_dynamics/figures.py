@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import re
 
-from ntkbench.charts import Chart, Point, Series, Table, as_dict, curve, is_number, ok_records, series_labels
+from ntkbench.charts import (
+    Chart,
+    Point,
+    Series,
+    Table,
+    as_dict,
+    curve,
+    is_number,
+    is_reduced,
+    ok_records,
+    run_name,
+    series_labels,
+)
 
 TAU = re.compile(r"^tau@band=(\d+)$")
 NTK_TAU = re.compile(r"^ntk_tau@band=(\d+)$")
@@ -38,7 +50,7 @@ def decay_times(records: list[dict]) -> list[Chart]:
             predicted = {int(x): m for x, m, _ in curve(metrics, predicted_re)}
             pts = tuple(sorted((predicted[b], m, s) for b, (m, s) in measured.items() if b in predicted and m > 0))
             if pts:
-                series.append(Series(label + suffix, pts, dashed=dashed, group=i))
+                series.append(Series(label + suffix, pts, dashed=dashed, group=i, reduced=is_reduced(rec)))
     if not series:
         return []
     return [
@@ -67,7 +79,7 @@ def accuracy_curves(records: list[dict]) -> list[Chart]:
         if isinstance(steps, list) and isinstance(acc, list):
             pts = tuple((float(s), float(a), None) for s, a in zip(steps, acc) if is_number(s) and is_number(a) and s)
             if pts:
-                series.append(Series(label, pts, group=i))
+                series.append(Series(label, pts, group=i, reduced=is_reduced(rec)))
         for key, suffix in (("ntk_test_acc", "∞"), ("ntk_from_init_test_acc", "∞ from f_0")):
             ntk = as_dict(as_dict(rec.get("curves")).get(key))
             if isinstance(ntk.get("steps"), list) and isinstance(ntk.get("acc"), list):
@@ -77,7 +89,7 @@ def accuracy_curves(records: list[dict]) -> list[Chart]:
                     if is_number(s) and is_number(a) and s
                 )
                 if pts:
-                    series.append(Series(f"{label} {suffix}", pts, dashed=True, group=i))
+                    series.append(Series(f"{label} {suffix}", pts, dashed=True, group=i, reduced=is_reduced(rec)))
     if not series:
         return []
     return [
@@ -101,10 +113,10 @@ def mode_fits(records: list[dict]) -> list[Chart]:
         metrics = as_dict(rec.get("metrics"))
         pts: list[Point] = curve(metrics, FIT)
         if pts:
-            series.append(Series(label, tuple(pts), group=i))
+            series.append(Series(label, tuple(pts), group=i, reduced=is_reduced(rec)))
         ntk_pts = curve(metrics, NTK_FIT)
         if ntk_pts:
-            series.append(Series(f"{label} ∞", tuple(ntk_pts), dashed=True, group=i))
+            series.append(Series(f"{label} ∞", tuple(ntk_pts), dashed=True, group=i, reduced=is_reduced(rec)))
     if not series:
         return []
     return [
@@ -129,7 +141,7 @@ def gaps(records: list[dict]) -> list[Chart]:
         found = {int(x): m for x, m, _ in curve(as_dict(rec.get("metrics")), GAP)}
         if found:
             widths |= set(found)
-            per.append((label, found))
+            per.append((run_name(label, rec), found))
     if not per:
         return []
     cols = sorted(widths)
