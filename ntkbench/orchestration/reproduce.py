@@ -1,5 +1,8 @@
 """`ntkbench reproduce`: published numbers vs what this protocol measures.
 
+`--claims` tests each task's claims instead (`orchestration/claims.py`); `--list` shows their
+verdicts beside the published numbers.
+
 The registry is the union of each task's `published` numbers (`Task.published`). An entry names the task,
 dataset, method, params, budget and metric of a published number, its value, source, tolerance
 (absolute, in the metric's unit) and the hardware it needs. `reproduce NAME` runs that protocol
@@ -17,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ntkbench.orchestration import claims
 from ntkbench.orchestration.executors import InProcess
 from ntkbench.orchestration.one_run import Record, RunSpec
 from ntkbench.orchestration.runner import execute
@@ -138,10 +142,26 @@ def print_registry(entries: Sequence[Entry], stream: TextIO | None = None, out_d
         )
 
 
+def print_claim_statuses(results: Sequence[claims.ClaimResult], stream: TextIO | None = None) -> None:
+    """The claims beside the published numbers: name, task/dataset, verdict (and why)."""
+    stream = sys.stdout if stream is None else stream
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+        why = f" ({r.reason})" if r.reason else ""
+        print(f"{r.claim.name}\n    {r.claim.task}/{r.claim.dataset}  status: {r.verdict}{why}", file=stream)
+    print(f"\n{len(results)} claims: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())), file=stream)
+
+
 def main(args: argparse.Namespace, data_dir: Path | None = None) -> int:
     entries = registry()
+    if getattr(args, "claims", False):  # verdicts are findings, not failures: exit 0
+        claims.print_claims(claims.evaluate_claims(Path(args.out)))
+        return 0
     if args.list or not args.names:
         print_registry(entries, out_dir=Path(args.out))
+        print(f"\nClaims, tested on {args.out} (`ntkbench reproduce --claims` for the statistics):")
+        print_claim_statuses(claims.evaluate_claims(Path(args.out)))
         return 0
     chosen = [e for e in entries if any(fnmatch.fnmatch(e["name"], pat) for pat in args.names)]
     unknown = [p for p in args.names if not any(fnmatch.fnmatch(e["name"], p) for e in entries)]

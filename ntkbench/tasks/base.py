@@ -20,6 +20,7 @@ from annotated_types import Ge, Gt, Le
 from ntkbench.data.base import Dataset
 from ntkbench.engine.seeds import Timing
 from ntkbench.registry import MethodSpec, PluginError
+from ntkbench.tasks.claims import Claim
 from ntkbench.typecheck import ConfigError, make_budget
 
 
@@ -91,6 +92,7 @@ class Task:
     Budget: ClassVar[type] = EmptyBudget  # frozen dataclass: fields, types, ranges, defaults
     metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     published: ClassVar[tuple[dict, ...]] = ()  # published numbers `ntkbench reproduce` checks
+    claims: ClassVar[tuple[Claim, ...]] = ()  # claims `ntkbench reproduce --claims` tests
     datasets: ClassVar[tuple[str, ...]] = ()  # datasets the protocol names (others may still work)
     # What a full-protocol result needs (`ntkbench.tasks.conformance`): at least this many seeds,
     # and every budget field at its protocol value except these, which pick a point of the

@@ -20,6 +20,7 @@ from ntkbench.engine.train import Split
 from ntkbench.results import metric
 from ntkbench.tasks.adversarial import figures
 from ntkbench.tasks.adversarial.budget import Budget as AdversarialBudget
+from ntkbench.tasks.adversarial.claims import CLAIMS
 from ntkbench.tasks.adversarial.ntk import ntk_view
 from ntkbench.tasks.adversarial.published import PUBLISHED
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
@@ -107,6 +108,7 @@ class Adversarial(Task):
     Budget = AdversarialBudget
     metrics = METRICS
     published = PUBLISHED
+    claims = CLAIMS
     datasets = ("mnist", "fashion_mnist", "cifar10", "mnist1d")
     # the threat point (norm, eps), extra diagnostics (eps_sweep) and batching (memory only)
     grid_fields = frozenset({"norm", "eps", "eps_sweep", "attack_batch"})

@@ -26,6 +26,7 @@ from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, MetricSpec, RunContext, Task, TaskOutput
 from ntkbench.tasks.distillation import figures
 from ntkbench.tasks.distillation.budget import Budget as DistillationBudget
+from ntkbench.tasks.distillation.claims import CLAIMS
 from ntkbench.tasks.distillation.evaluation import (
     NetworkEval,
     augmentation,
@@ -106,6 +107,7 @@ class Distillation(Task):
     Budget = DistillationBudget
     metrics = METRICS
     published = PUBLISHED
+    claims = CLAIMS
     datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar10")
     # ipc is the protocol's grid; the others are variants the protocol states (each recorded)
     grid_fields = frozenset({"ipc", "preprocess", "augment", "soft_label_loss", "kernel"})

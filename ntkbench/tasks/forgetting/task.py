@@ -19,6 +19,7 @@ from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.forgetting import figures
 from ntkbench.tasks.forgetting.budget import Budget as ForgettingBudget
+from ntkbench.tasks.forgetting.claims import CLAIMS
 from ntkbench.tasks.forgetting.contract import Learner, StreamInfo, TaskData
 from ntkbench.tasks.forgetting.metrics import METRIC_SPECS, METRICS, forgetting_metrics
 from ntkbench.tasks.forgetting.ntk import NTKView
@@ -34,6 +35,7 @@ class Forgetting(Task):
     Budget = ForgettingBudget
     metrics = METRIC_SPECS
     published = PUBLISHED
+    claims = CLAIMS
     datasets = ("mnist1d", "fashion_mnist", "mnist", "cifar100")
     grid_fields = frozenset({"stream", "setting", "theta"})  # which stream: each is the protocol
 

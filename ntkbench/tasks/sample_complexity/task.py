@@ -18,6 +18,7 @@ from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.sample_complexity import figures
 from ntkbench.tasks.sample_complexity.budget import Budget as SampleComplexityBudget
+from ntkbench.tasks.sample_complexity.claims import CLAIMS
 from ntkbench.tasks.sample_complexity.metrics import METRICS, fit_exponent, n_star, target_label
 from ntkbench.tasks.sample_complexity.ntk import SUBSET_TAG, ntk_view
 from ntkbench.tasks.sample_complexity.published import PUBLISHED
@@ -42,6 +43,7 @@ class SampleComplexity(Task):
     Budget = SampleComplexityBudget
     metrics = METRICS
     published = PUBLISHED
+    claims = CLAIMS
     datasets = ("mnist1d", "mnist1d-shuffled", "lza-<d>", "fashion_mnist", "cifar10")
     # A learning curve may extend the protocol's grid (n up to the whole training set), not drop
     # from it: `n` and `targets` must contain the protocol's (`grid_deviations`).

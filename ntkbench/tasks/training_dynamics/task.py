@@ -19,6 +19,7 @@ from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.training_dynamics import figures, spectral
 from ntkbench.tasks.training_dynamics.budget import Budget as DynamicsBudget
+from ntkbench.tasks.training_dynamics.claims import CLAIMS
 from ntkbench.tasks.training_dynamics.contract import DynamicsData
 from ntkbench.tasks.training_dynamics.entk import empirical_grams
 from ntkbench.tasks.training_dynamics.metrics import METRICS, target_label
@@ -66,6 +67,7 @@ class TrainingDynamics(Task):
     Budget = DynamicsBudget
     metrics = METRICS
     published = PUBLISHED
+    claims = CLAIMS
     datasets = ("fourier1d", "sphere3", "mnist1d", "mnist1d-shuffled", "lza-<d>", "fashion_mnist")
     train_count_fields = frozenset({"n"})
 
