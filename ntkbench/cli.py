@@ -332,9 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--slurm-account", help="account to charge")
     s.set_defaults(fn=cmd_run)
 
-    s = sub.add_parser("reproduce", parents=[common], help="published numbers vs measured")
+    s = sub.add_parser(
+        "reproduce", parents=[common], help="published numbers vs measured; claims tested on the results"
+    )
     s.add_argument("names", nargs="*", help="published results to reproduce (default: all; see --list)")
     s.add_argument("--list", action="store_true", help="list the published results that can be reproduced")
+    s.add_argument(
+        "--claims", action="store_true", help="test every claim on the result files in --out (a verdict each)"
+    )
     s.add_argument("--out", type=Path, default=Path("results"), help="folder of result files (default: results)")
     s.add_argument("--force", action="store_true", help="rerun runs whose result file exists")
     s.set_defaults(fn=cmd_reproduce)
