@@ -14,8 +14,9 @@ from pathlib import Path
 
 from ntkbench.data import dataset_names, default_data_dir, importer
 from ntkbench.engine import compiler
-from ntkbench.orchestration import compare, pairs, reproduce, runner, suites, validate
+from ntkbench.orchestration import compare, pairs, reproduce, runner, suites, validate, verify
 from ntkbench.orchestration.interrupts import INTERRUPTED, Interrupts
+from ntkbench.orchestration.submissions import SubmissionError
 from ntkbench.registry import PluginError, all_methods, plugin_load_errors
 from ntkbench.tasks import TASKS, get_task
 
@@ -222,6 +223,31 @@ def cmd_reproduce(args) -> int:
     return reproduce.main(args, data_dir=_data_dir(args))
 
 
+def cmd_verify(args) -> int:
+    """Exit 0: every re-run verified; 1: a mismatch; 2: a submission that cannot be read or
+    installed, or whose code is not the code of its results."""
+    if (args.folder is None) == (args.reference is None):
+        raise UsageError("name a submission folder, or --reference RESULTS (not both)")
+    try:
+        if args.reference is not None:
+            if not args.reference.is_dir():
+                raise UsageError(f"--reference {args.reference}: no such folder")
+            return verify.verify_reference(
+                args.reference, DEFAULT_SUITE, budget_minutes=args.budget_minutes or 3.0, data_dir=_data_dir(args)
+            )
+        return verify.verify_submission(
+            args.folder,
+            budget_minutes=args.budget_minutes or 30.0,
+            take_all=args.all,
+            executor=args.executor,
+            allow_local=args.allow_local_package,
+            data_dir=_data_dir(args),
+        )
+    except (SubmissionError, verify.VerifyRefused) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
 def cmd_data(args) -> int:
     data_dir = _data_dir(args)
     if args.data_command == "list":
@@ -362,6 +388,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("b", metavar="B", help="the same for the other method")
     s.add_argument("--results", type=Path, default=Path("results"), help="where patterns are resolved")
     s.set_defaults(fn=cmd_compare)
+
+    s = sub.add_parser("verify", parents=[common], help="re-run a sample of a submission's runs and compare")
+    s.add_argument("folder", nargs="?", type=Path, help="submissions/NAME")
+    s.add_argument(
+        "--reference",
+        type=Path,
+        help="instead: re-run a sample of these committed reference results of the quick suite (default budget 3 min)",
+    )
+    s.add_argument("--budget-minutes", type=_positive_float, help="estimated re-run time to sample (default 30)")
+    s.add_argument("--all", action="store_true", help="re-run every run, whatever the budget")
+    s.add_argument("--executor", choices=("local", "slurm"), default="local", help="where the re-runs execute")
+    s.add_argument(
+        "--allow-local-package", action="store_true", help="accept a local path or file:// requirement (tests)"
+    )
+    s.set_defaults(fn=cmd_verify)
 
     s = sub.add_parser("data", parents=[common], help="local datasets")
     dsub = s.add_subparsers(dest="data_command", required=True)
