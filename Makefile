@@ -34,10 +34,14 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Validate the committed result files and rebuild the leaderboard from them.
+# Validate the committed result files, rebuild the leaderboard from them, then re-run a sample of
+# the quick suite's results (chosen from their content; ~3 min of estimated run time) and compare:
+# bit-identical, or within max(0.5, 3·std/√n) where the recorded stack differs (it says why).
+VERIFY_MINUTES ?= 3
 check-results: install
 	$(BIN)/ntkbench validate results
 	$(BIN)/ntkbench leaderboard --results results --out leaderboard
+	$(BIN)/ntkbench verify --reference results --budget-minutes $(VERIFY_MINUTES)
 
 leaderboard: install
 	$(BIN)/ntkbench leaderboard --results results --out leaderboard
