@@ -198,3 +198,13 @@ def test_reproduce_claims_prints_one_line_per_claim_and_exits_0(capsys):
         (line,) = [row for row in out if f" {name}: " in row]
         assert line.split()[0] in {"SUPPORTED", "CONTRADICTED", "INCONCLUSIVE"} and "95 %" in line
     assert out[-1].startswith(f"{len(names)} claims: ")
+
+
+def test_reproduce_list_shows_each_claims_verdict_beside_the_published_numbers(capsys):
+    assert main(["reproduce", "--list", "--out", str(ROOT / "results")]) == 0
+    out = capsys.readouterr().out
+    published, _, claims = out.partition("\nClaims, tested on ")
+    assert "published numbers: " in published
+    for r in evaluate_claims(ROOT / "results"):
+        assert f"{r.claim.name}\n    {r.claim.task}/{r.claim.dataset}  status: {r.verdict}" in claims
+    assert f"\n{len(all_claims())} claims: " in claims

@@ -53,7 +53,7 @@ def all_claims() -> list[Claim]:
     """Every task's claims (a name used twice is an error naming both tasks)."""
     claims: Registry[str, Claim] = Registry("claim", error=ValueError)
     for task in all_tasks():
-        for claim in task.claims:
+        for claim in getattr(task, "claims", ()):  # a third-party task may predate claims
             claims.add(claim.name, claim, describe=lambda c: f"task {c.task!r}")
     return claims.values()
 
