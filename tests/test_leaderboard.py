@@ -445,7 +445,8 @@ def ranked_table(page: str, table_id: str = "r0") -> str:
 
 
 def ranked_methods(table: str) -> list[str]:
-    return [html_text(m) for m in re.findall(r'<td class="label"[^>]*>([^<]*)', table)]
+    # the label links to the method's page
+    return [html_text(m) for m in re.findall(r'<td class="label"[^>]*>(?:<a [^>]*>)?([^<]*)', table)]
 
 
 def html_text(s: str) -> str:
@@ -462,14 +463,15 @@ def test_sections_lead_with_a_compact_ranked_table(site):
     assert ranked_methods(table) == ["cnn", "mlp", EVIL, "broken"]  # the failed run unranked, last
     assert "<b>60.50 ± 0.71</b>" in table and ">—</td>" in table  # sample std (ddof=1)
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
-    assert heads == ["#", "method", "test_acc@n=4000 ↑", "seeds", "published"]  # no params/budget columns
+    assert heads == ["#", "method", "test_acc@n=4000 ↑", "seeds", "how known", "published"]  # no params/budget
     visible = re.sub(r'title="[^"]*"', "", table)
     assert "width=100" not in visible and "targets=" not in visible
     assert "Common to every run here — params: " in page and "budget: n=250…4000 (5), targets=60.0,80.0" in page
     adv = ranked_table(read(site, "adversarial--mnist.html"))
     assert "88.50</span>" in adv and 'class="badge good"' in adv  # the published number beside
     index = read(site, "index.html")
-    row = re.search(r'<a href="sample_complexity--mnist1d.html">.*?</tr>', index, flags=re.S).group(0)
+    # the pages table (the matrix above it links the same page from its column head)
+    row = re.search(r"<tbody><tr><td><a href=\"sample_complexity--mnist1d.html\">.*?</tr>", index, flags=re.S).group(0)
     assert "<b>v2only</b>" in row and "70.50 ± 0.71" in row and "test_acc@n=4000 ↑" in row  # the newest version
 
 

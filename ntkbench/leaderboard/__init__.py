@@ -11,37 +11,52 @@ invalid result files are listed as notes instead of stopping the build. Modules:
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 
-from ntkbench.leaderboard import pages
+from ntkbench.leaderboard import methods, pages
+from ntkbench.leaderboard.sources import (
+    how_known,
+    method_href,
+    result_dirs,
+    safe_name,
+    submission_name,
+    verification_runs,
+)
 from ntkbench.leaderboard.tables import as_dict, csv_frame, markdown_grid, markdown_table, md_cell
-from ntkbench.orchestration.reproduce import published_for
+from ntkbench.orchestration.reproduce import published_for, registry
 from ntkbench.results import iter_results, read_result, validate_record, write_bytes_atomic, write_text_atomic
 from ntkbench.tasks import TASKS
 from ntkbench.tasks.conformance import conformance, protocol_errors
 
-__all__ = ["build_site", "load_results", "safe_name"]
+__all__ = ["build_site", "load_many", "load_results", "safe_name"]
 
 
-def safe_name(s: str) -> str:
-    """A file-name part with only [A-Za-z0-9._-]; a short hash keeps sanitised names apart."""
-    s = str(s)
-    clean = re.sub(r"[^A-Za-z0-9._-]", "_", s).strip(".") or "_"
-    if clean != s:
-        clean = f"{clean[:60]}-{hashlib.sha256(s.encode()).hexdigest()[:8]}"
-    return clean
+def load_many(dirs, *, rank_reduced: bool = False, discover: bool = True) -> tuple[list[dict], list[str]]:
+    """(records, notes) of several result folders (`sources.result_dirs`: `dirs`, then, where
+    `discover`, the `submissions/*/results` beside the first). A submission's rows carry its name
+    in `_path` (`submissions/<name>/results/...`) and their verification status in `_known`."""
+    records: list[dict] = []
+    notes: list[str] = []
+    for d in result_dirs(dirs, discover=discover):
+        name = submission_name(d)
+        recs, more = load_results(d, rank_reduced=rank_reduced, prefix=f"submissions/{name}/results/" if name else "")
+        records += recs
+        notes += more
+    return records, notes
 
 
-def load_results(results_dir, *, rank_reduced: bool = False) -> tuple[list[dict], list[str]]:
-    """(records, notes). Each record gets `_path` (relative), `_problems` (validation), `_protocol`
-    (full protocol or its deviations, recomputed from its config) and `_reduced` (kept out of the
-    ranking and shown apart, unless `rank_reduced`)."""
+def load_results(results_dir, *, rank_reduced: bool = False, prefix: str = "") -> tuple[list[dict], list[str]]:
+    """(records, notes) of one result folder. Each record gets `_path` (`prefix` + its path in the
+    folder), `_problems` (validation), `_protocol` (full protocol or its deviations, recomputed from
+    its config), `_reduced` (kept out of the ranking and shown apart, unless `rank_reduced`),
+    `_submission` (the submission's name, None for reference runs) and `_known` (how the row is
+    known: reference, or the submission's verification status)."""
     root = Path(results_dir)
     notes: list[str] = []
     if not root.is_dir():
         return [], [f"results directory {root} does not exist"]
+    submission = submission_name(root)
+    runs, problem = verification_runs(root) if submission else ({}, None)
     try:
         found = list(iter_results(root))
     except (OSError, ValueError):  # one bad file ends iter_results; read them one by one to find it
@@ -50,17 +65,21 @@ def load_results(results_dir, *, rank_reduced: bool = False) -> tuple[list[dict]
             try:
                 found.append((path, read_result(path)))
             except (OSError, ValueError) as e:
-                notes.append(f"skipped unreadable result file {path.relative_to(root)}: {type(e).__name__}: {e}")
+                where = prefix + path.relative_to(root).as_posix()
+                notes.append(f"skipped unreadable result file {where}: {type(e).__name__}: {e}")
     records: list[dict] = []
     seen: dict[object, dict] = {}  # config_hash -> record
     for path, rec in found:
-        rel = str(path.relative_to(root))
+        inner = path.relative_to(root).as_posix()
+        rel = prefix + inner
         if not isinstance(rec, dict) or not all(
             isinstance(rec.get(k), (str, int)) for k in ("task", "dataset", "method")
         ):
             notes.append(f"skipped {rel}: not a result record (needs task, dataset and method)")
             continue
         rec = dict(rec, _path=rel, _problems=validate_record(rec, rel) + protocol_errors(rec, rel))
+        rec["_submission"] = submission
+        rec["_known"] = how_known(submission, inner, runs, problem)
         rec["_protocol"] = None if rec.get("derived") else conformance(rec)
         rec["_reduced"] = not rank_reduced and bool(rec["_protocol"]) and not rec["_protocol"]["full"]
         if "reproduce" not in rec:  # published numbers side by side, where the registry knows them
@@ -149,16 +168,19 @@ def _neg(key: tuple) -> tuple:
     return (kind, -num if isinstance(num, (int, float)) else 0, text)
 
 
-def build_site(results_dir, out_dir, *, rank_reduced: bool = False) -> Path:
-    """The static site; each section ranks its full-protocol runs and lists the runs at a reduced
-    budget apart, each with its deviations (`rank_reduced`: rank them all together)."""
-    records, notes = load_results(results_dir, rank_reduced=rank_reduced)
+def build_site(results_dir, out_dir, *, rank_reduced: bool = False, submissions: bool = True) -> Path:
+    """The static site of one result folder or several (`results_dir`: a path or a list; with
+    `submissions`, also every `submissions/*/results` beside the first, see `load_many`); each
+    section ranks its full-protocol runs and lists the runs at a reduced budget apart, each with
+    its deviations (`rank_reduced`: rank them all together). One page per method as well."""
+    records, notes = load_many(results_dir, rank_reduced=rank_reduced, discover=submissions)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     groups: dict[tuple[str, str], list[dict]] = {}
     for rec in records:
         groups.setdefault((str(rec["task"]), str(rec["dataset"])), []).append(rec)
     summary = []
+    placed: list[dict] = []
     for (task, dataset), recs in sorted(groups.items()):
         stem = f"{safe_name(task)}--{safe_name(dataset)}"
         sections = sections_of(task, recs)
@@ -172,6 +194,7 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False) -> Path:
         write_bytes_atomic(out / f"{stem}.csv", csv_text.encode("utf-8"))  # bytes: as to_csv(path) wrote them
         md = [f"# {task} on {dataset}\n"] + [markdown_section(s) for s in sections]
         write_text_atomic(out / f"{stem}.md", "\n".join(md))
+        placed += methods.placements(task, dataset, f"{stem}.html", sections)
         summary.append(
             {
                 "task": task,
@@ -186,7 +209,17 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False) -> Path:
                 "best": _best(task, sections),
             }
         )
+    published = _published_entries()
+    for name in sorted({p["method"] for p in placed}):
+        write_text_atomic(out / method_href(name), pages.method_page(methods.method_view(name, placed, published)))
     index = out / "index.html"
     n_files = len(records) + sum(1 for n in notes if n.startswith("skipped"))
-    write_text_atomic(index, pages.index_page(summary, notes, n_files))
+    write_text_atomic(index, pages.index_page(summary, notes, n_files, methods.matrix(placed)))
     return index
+
+
+def _published_entries() -> list[dict]:
+    try:
+        return registry()
+    except Exception:  # a registry that fails to load must not stop the build
+        return []

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from ntkbench.charts import REDUCED_NOTE, Chart, Table, common, is_number, series_labels
 from ntkbench.leaderboard import plots
+from ntkbench.leaderboard.sources import REFERENCE, method_href
 from ntkbench.leaderboard.tables import (
     as_dict,
     budget_summary,
@@ -111,7 +112,7 @@ ENV = Environment(
     finalize=_finalize,
     keep_trailing_newline=True,
 )
-ENV.globals.update(csp=CSP, css=Markup(CSS), sorter_js=Markup(SORTER_JS))
+ENV.globals.update(csp=CSP, css=Markup(CSS), sorter_js=Markup(SORTER_JS), method_href=method_href)
 
 
 def render(template: str, **context) -> str:
@@ -121,10 +122,24 @@ def render(template: str, **context) -> str:
 # -- index ----------------------------------------------------------------------------------------
 
 
-def index_page(groups: list[dict], notes: list[str], n_files: int) -> str:
-    """groups: dicts with task, dataset, href, versions, ok, failed, derived, methods, last_run."""
+def index_page(groups: list[dict], notes: list[str], n_files: int, matrix: list[dict] | None = None) -> str:
+    """groups: dicts with task, dataset, href, versions, ok, failed, derived, methods, last_run;
+    matrix: `methods.matrix`, the methods x datasets table of ranks."""
     tasks = [(t, [g for g in groups if g["task"] == t]) for t in sorted({g["task"] for g in groups})]
-    return render("index.html", title="ntkbench leaderboard", groups=groups, tasks=tasks, notes=notes, n_files=n_files)
+    return render(
+        "index.html",
+        title="ntkbench leaderboard",
+        groups=groups,
+        tasks=tasks,
+        notes=notes,
+        n_files=n_files,
+        matrix=matrix or [],
+    )
+
+
+def method_page(view: dict) -> str:
+    """One method's page (`methods.method_view`)."""
+    return render("method.html", title=f"{view['name']} — method — ntkbench", m=view)
 
 
 # -- task/dataset page ----------------------------------------------------------------------------
@@ -224,6 +239,8 @@ def ranked_view(task: str, records: list[dict], table_id: str) -> dict:
                 "rank": row["rank"],
                 "best": row["best"],
                 "label": label,
+                "href": method_href(rec.get("method")),
+                "known": rec.get("_known") or REFERENCE,
                 "full_label": label + (f" — {params_summary(rec.get('params'))}" if rec.get("params") else ""),
                 "flags": flags_of(rec),
                 "problems": list(rec.get("_problems", [])),
@@ -331,6 +348,7 @@ def record_view(rec: dict, names: list[str]) -> dict:
     return {
         "cls": "rec" + ("" if status == "ok" else " failed"),
         "method": rec.get("method"),
+        "href": method_href(rec.get("method")),
         "flags": flags_of(rec),
         "problems": list(rec.get("_problems", [])),
         "status": status,
@@ -382,6 +400,7 @@ def details_view(rec: dict) -> dict:
         ("root_seed", rec.get("root_seed")),
         ("suite", rec.get("suite")),
         ("file", rec.get("_path")),
+        ("how known", as_dict(rec.get("_known")).get("text")),
     ]
     blocks = [("params", rec.get("params")), ("budget", rec.get("budget"))]
     if rec.get("status") != "ok" and rec.get("error"):

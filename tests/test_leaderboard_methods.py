@@ -1,0 +1,120 @@
+"""Method pages, the index's methods x datasets matrix, and rows read from several result folders
+(reference and submissions, each row saying how it is known)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_leaderboard import EVIL, EVIL_ESCAPED, curve, html_text, metric, record, write_results
+
+from ntkbench.leaderboard import build_site, load_many
+from ntkbench.leaderboard.sources import method_href, result_dirs
+from ntkbench.results import result_path, write_json_atomic
+from ntkbench.tasks import TASKS
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("lb-methods")
+    # ranking mechanics on small synthetic records (reduced budgets): rank them all
+    return build_site(write_results(tmp / "results"), tmp / "site", rank_reduced=True).parent
+
+
+def test_every_method_has_a_page_linked_from_every_row(site):
+    page = (site / "sample_complexity--mnist1d.html").read_text()
+    for method in ("mlp", "cnn", EVIL, "v2only", "broken"):
+        href = method_href(method)
+        assert (site / href).is_file(), href
+        # the ranked table's label and the full table's method cell both link to it
+        assert page.count(f'href="{href}"') >= 2, method
+    assert re.fullmatch(r"method--[A-Za-z0-9._-]+\.html", method_href(EVIL))
+    for path in site.glob("*.html"):  # every link of every page resolves to a page of the site
+        for href in re.findall(r'href="([^"#:]+)"', path.read_text()):  # not data: URIs
+            assert (site / href).is_file(), (path.name, href)
+
+
+def test_method_page_lists_every_run_with_its_rank_and_how_it_is_known(site):
+    page = (site / method_href("cnn")).read_text()
+    assert '<h2 id="sample_complexity">sample_complexity</h2>' in page
+    assert 'href="sample_complexity--mnist1d.html"' in page and 'href="sample_complexity--lza.html"' in page
+    assert "reference (run here)" in page
+    # cnn (test_acc@n=4000 = 60.5) beats mlp (50.5) and the hostile name (40.5) in version 1
+    assert "#1 of 3 · 60.50 ± 0.71" in page
+    # what the method is, from the installed registry (the test's cnn is ntkbench's own)
+    assert "source hash" in page and "package" in page
+    evil = (site / method_href(EVIL)).read_text()
+    assert EVIL not in evil and EVIL_ESCAPED in evil
+    assert "Not installed here" in evil  # a method this machine lacks says so
+
+
+def matrix_cells(index: str, task: str) -> dict[str, list[str]]:
+    table = index.split(f'id="matrix-{task}"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td><a [^>]*>([^<]*)</a></td>(.*?)</tr>", table)
+    return {html_text(m): [html_text(c) for c in re.findall(r"<td[^>]*>([^<]*)</td>", cells)] for m, cells in rows}
+
+
+def test_index_matrix_says_who_is_best_where_reduced_marked(tmp_path):
+    task = TASKS.get("sample_complexity")
+    protocol = {"budget": task.budget_defaults, "params": {"width": 100, "depth": 2, "ridge": 1e-4}, "seeds": 3}
+    acc = lambda v: {"test_acc@n=4000": metric([v, v + 1, v + 2])}  # noqa: E731
+    recs = [
+        record(method="ntk-mlp", metrics=acc(70.0), **protocol),
+        record(method="nngp-mlp", metrics=acc(80.0), **protocol),
+        record(method="ntk-mlp", dataset="mnist1d-shuffled", metrics=acc(60.0), **protocol),
+        record(method="nngp-mlp", dataset="mnist1d-shuffled", metrics=acc(90.0), **{**protocol, "seeds": 1}),
+    ]
+    index = build_site(write_results(tmp_path / "results", recs), tmp_path / "site").read_text()
+    assert "Who is best where" in index
+    cells = matrix_cells(index, "sample_complexity")
+    # columns: mnist1d, mnist1d-shuffled; the shuffled nngp-mlp run (1 seed of 3) is reduced: not ranked
+    assert cells["nngp-mlp"][0] == "#1 of 2 · 81.00 ± 1.00" and cells["ntk-mlp"][0] == "#2 of 2 · 71.00 ± 1.00"
+    assert cells["ntk-mlp"][1] == "#1 of 1 · 61.00 ± 1.00"
+    assert cells["nngp-mlp"][1].startswith("reduced · ")
+    assert 'class="reduced"' in index and 'class="best"' in index
+
+
+def write_submission(root: Path, name: str, recs: list[dict], runs: list[dict] | None) -> Path:
+    folder = root / "submissions" / name
+    for rec in recs:
+        write_json_atomic(
+            result_path(folder / "results", rec["task"], rec["dataset"], rec["method"], rec["config_hash"]), rec
+        )
+    if runs is not None:
+        (folder / "verification.json").write_text(json.dumps({"submission": name, "runs": runs}))
+    return folder / "results"
+
+
+def test_submissions_beside_the_results_are_read_and_say_how_they_are_known(tmp_path):
+    results = write_results(tmp_path / "results", [record(method="mlp", metrics=curve(30))])
+    ok = record(method="mine", metrics=curve(50), params={"width": 7})
+    skipped = record(method="mine", metrics=curve(20), params={"width": 3})
+    rel = lambda rec: result_path(Path(), rec["task"], rec["dataset"], rec["method"], rec["config_hash"]).as_posix()  # noqa: E731
+    runs = [
+        {"path": rel(ok), "status": "verified identical"},
+        {"path": rel(skipped), "status": "not re-run", "why": "over the time budget"},
+    ]
+    sub = write_submission(tmp_path, "acme", [ok, skipped], runs)
+    other = write_submission(tmp_path, "nover", [record(method="theirs", metrics=curve(10))], None)
+    assert result_dirs(results) == [results, sub, other]
+    assert result_dirs([results, sub], discover=False) == [results, sub]
+    records, _ = load_many([results])
+    known = {(r["method"], r["params"].get("width")): r["_known"]["text"] for r in records}
+    assert known == {
+        ("mlp", 100): "reference (run here)",
+        ("mine", 7): "submitted by acme: verified identical",
+        ("mine", 3): "submitted by acme: not re-run (over the time budget)",
+        ("theirs", 100): "submitted by nover: not verified (no verification.json)",
+    }
+    assert {r["_path"].split("sample_complexity/")[0] for r in records} == {
+        "",
+        "submissions/acme/results/",
+        "submissions/nover/results/",
+    }
+    page = (build_site(results, tmp_path / "site").parent / "sample_complexity--mnist1d.html").read_text()
+    assert "submitted by acme: verified identical" in page and "reference (run here)" in page
+    assert (tmp_path / "site" / method_href("mine")).is_file()
+    alone = build_site(results, tmp_path / "alone", submissions=False).parent
+    assert "mine" not in (alone / "sample_complexity--mnist1d.html").read_text()
