@@ -290,15 +290,18 @@ def _evaluate_trend(claim: Claim, results_dir: Path) -> ClaimResult:
 
 def _evaluate_pairs(claim: Claim, results_dir: Path) -> ClaimResult:
     chosen = _single(claim, results_dir, "")
-    rows = [] if chosen is None else list(((chosen[1].get("ntk") or {}).get("pairs")) or [])
-    if chosen is None or not rows:
-        return _result(claim, reason=f"no NTK view ({claim.task}/{claim.dataset}/{claim.a})")
+    rows: Any = None if chosen is None else chosen[1].get("ntk")
+    for key in claim.rows.split("."):
+        rows = rows.get(key) if isinstance(rows, dict) else None
+    if chosen is None or not isinstance(rows, list) or not rows:
+        return _result(claim, reason=f"no NTK view ({claim.task}/{claim.dataset}/{claim.a}, ntk.{claim.rows})")
     path, _ = chosen
     finite = lambda v: isinstance(v, int | float) and math.isfinite(v)  # noqa: E731
     xy = [(r[claim.x], r[claim.y]) for r in rows if finite(r.get(claim.x)) and finite(r.get(claim.y))]
-    # The view runs on the first seed only (`ntkbench/tasks/forgetting/ntk.py`): one network.
+    # The views run once, on the first seed (`ntkbench/tasks/forgetting/ntk.py`) or on the root
+    # seed's draw (`ntkbench/tasks/adversarial/ntk.py`): one network or kernel, one seed.
     seeds = len({r.get("seed", 0) for r in rows})
-    statistic = f"Spearman ρ({claim.x}, {claim.y}) over {len(xy)} task pairs, Fisher interval"
+    statistic = f"Spearman ρ({claim.x}, {claim.y}) over {len(xy)} rows of ntk.{claim.rows}, Fisher interval"
     if len(xy) < 4:
         return _result(claim, files=(str(path),), n=(seeds,), statistic=statistic, reason=f"{len(xy)} pairs")
     rho = _spearman([p[0] for p in xy], [p[1] for p in xy])

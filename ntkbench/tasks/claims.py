@@ -15,9 +15,9 @@ Statistics (`kind`):
   seeds with a one-sample t interval. A target never reached ranks after every reached one (a
   rank, never averaged).
 - "mean": the mean over seeds of one per-seed metric, one-sample t interval.
-- "pairs": Spearman's ρ between two fields of the result's `ntk.pairs` rows (`x`, `y`), Fisher
-  interval over the pairs; the rows come from one network, so `min_seeds` counts the seeds the
-  view ran on.
+- "pairs": Spearman's ρ between two fields (`x`, `y`) of the rows of the result's NTK view
+  (`ntk.<rows>`, e.g. forgetting's task pairs), Fisher interval over the rows; the rows come from
+  one network or kernel, so `min_seeds` counts the seeds the view ran on.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Claim:
     xs: tuple[float, ...] = ()  # "trend": the x values
     x: str = ""  # "pairs": the predicted field
     y: str = ""  # "pairs": the measured field
+    rows: str = "pairs"  # "pairs": the dotted path of the rows inside the result's `ntk`
     # Budget fields that do not change the compared metric (e.g. whether the NTK view ran): two
     # results that differ only in these are still the same protocol.
     ignore: tuple[str, ...] = ()
