@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow test-jax12 lint leaderboard check-results bench clean
+.PHONY: install run test test-slow test-jax12 lint leaderboard screenshots check-results bench clean
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ check-results: install
 
 leaderboard: install
 	$(BIN)/ntkbench leaderboard --results results --out leaderboard
+
+# docs/img/: the index and two task pages of the committed results' leaderboard in headless
+# Chromium (Debian's /usr/bin/chromium), 1400 px wide, as the browser test sees them.
+screenshots: install
+	$(BIN)/python tests/test_leaderboard_browser.py docs/img
 
 # JAX's current release line (0.12; it needs Python >= 3.12) beside the reference environment: a
 # second venv from requirements-jax12.lock running the tests that exercise the neural-tangents shim.
