@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -14,9 +15,9 @@ from pathlib import Path
 
 from ntkbench.data import dataset_names, default_data_dir, importer
 from ntkbench.engine import compiler
-from ntkbench.orchestration import compare, pairs, reproduce, runner, suites, validate, verify
+from ntkbench.orchestration import compare, pairs, reproduce, runner, submit, suites, validate, verify
 from ntkbench.orchestration.interrupts import INTERRUPTED, Interrupts
-from ntkbench.orchestration.submissions import SubmissionError
+from ntkbench.orchestration.submissions import SubmissionError, load_submission
 from ntkbench.registry import PluginError, all_methods, plugin_load_errors
 from ntkbench.tasks import TASKS, get_task
 
@@ -199,14 +200,65 @@ def cmd_validate(args) -> int:
 
 
 def cmd_leaderboard(args) -> int:
-    if not Path(args.results).is_dir():
-        raise UsageError(f"--results {args.results}: no such folder")
+    results = args.results or [Path("results")]
+    for folder in results:
+        if not Path(folder).is_dir():
+            raise UsageError(f"--results {folder}: no such folder")
+    if args.diff:
+        return leaderboard_diff(results, args.diff, rank_reduced=args.rank_reduced, discover=not args.no_submissions)
     check_out_dir(args.out)
     # lazy: the leaderboard imports matplotlib, pandas and jinja2 (~0.7 s), which no other command needs
     from ntkbench.leaderboard import build_site
 
-    index = build_site(args.results, args.out, rank_reduced=args.rank_reduced)
+    index = build_site(results, args.out, rank_reduced=args.rank_reduced, submissions=not args.no_submissions)
     print(f"wrote {index}")
+    return 0
+
+
+def cmd_submit(args) -> int:
+    """Exit 0: the folder written and the pull request's text printed; 2: refused (one line naming
+    the file and field), nothing written."""
+    check_suite_paths(args.suites)
+    _warn_plugin_problems()
+    about = submit.About(args.author or [], args.contact or "", args.paper or "", args.description or "")
+    try:
+        prepared = submit.prepare(
+            args.suites,
+            package=args.package,
+            name=args.name,
+            results_dir=args.results,
+            about=about,
+            allow_local=args.allow_local_package,
+        )
+        folder = submit.write_submission(prepared, args.out_dir)
+    except SubmissionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:  # the folder as CI will first read it
+        load_submission(folder, allow_local=args.allow_local_package)
+    except SubmissionError as e:
+        shutil.rmtree(folder)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from ntkbench.leaderboard.diff import submission_report
+
+    print(f"wrote {folder}; open a pull request that adds it, with this text:\n")
+    print(submit.pull_request_text(prepared, folder))
+    print(submission_report([Path("results")], folder, {run.config_hash for run, _ in prepared.runs}), end="")
+    return 0
+
+
+def leaderboard_diff(results: list[Path], base: list[Path], *, rank_reduced: bool, discover: bool) -> int:
+    """`leaderboard --diff BASE`: the Markdown report of what `results` changes on the board of
+    `base`, printed and appended to $GITHUB_STEP_SUMMARY when set."""
+    for folder in base:
+        if not Path(folder).is_dir():
+            raise UsageError(f"--diff {folder}: no such folder")
+    from ntkbench.leaderboard.diff import diff_report, write_step_summary
+
+    report = diff_report(results, base, rank_reduced=rank_reduced, discover=discover)
+    print(report, end="")
+    write_step_summary(report)
     return 0
 
 
@@ -371,10 +423,39 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_reproduce)
 
     s = sub.add_parser("leaderboard", parents=[common], help="build the static site from result files")
-    s.add_argument("--results", type=Path, default=Path("results"), help="folder of result files (default: results)")
+    s.add_argument(
+        "--results",
+        type=Path,
+        action="append",
+        help="folder of result files, repeatable (default: results); also reads submissions/*/results beside the first",
+    )
+    s.add_argument("--no-submissions", action="store_true", help="read only the --results folders given")
     s.add_argument("--out", type=Path, default=Path("leaderboard"), help="folder of the site (default: leaderboard)")
     s.add_argument("--rank-reduced", action="store_true", help="rank reduced-budget runs with the full-protocol ones")
+    s.add_argument(
+        "--diff",
+        type=Path,
+        action="append",
+        metavar="BASE_DIR",
+        help="instead of the site: a Markdown report of what --results changes on the board of BASE_DIR "
+        "(repeatable; also appended to $GITHUB_STEP_SUMMARY)",
+    )
     s.set_defaults(fn=cmd_leaderboard)
+
+    s = sub.add_parser(
+        "submit", parents=[common], help="check your results as CI will and write submissions/NAME for a pull request"
+    )
+    s.add_argument("suites", nargs="+", type=Path, help="the suite files (.toml) you ran")
+    s.add_argument("--package", required=True, help="pinned pip requirement: pkg==1.2.0 or pkg @ git+URL@<commit>")
+    s.add_argument("--name", required=True, help="the submission's name: lower case, digits, '-'")
+    s.add_argument("--results", type=Path, default=Path("results"), help="where the runs wrote (default: results)")
+    s.add_argument("--out-dir", type=Path, default=Path("submissions"), help="default: submissions")
+    s.add_argument("--author", action="append", help="an author (repeatable; at least one)")
+    s.add_argument("--contact", help="an e-mail address or page (required)")
+    s.add_argument("--paper", default="", help="a link to the paper (optional)")
+    s.add_argument("--description", help="one paragraph on the method (required)")
+    s.add_argument("--allow-local-package", action="store_true", help=argparse.SUPPRESS)  # tests only
+    s.set_defaults(fn=cmd_submit)
 
     s = sub.add_parser("validate", parents=[common], help="check result files and suites")
     s.add_argument(

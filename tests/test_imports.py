@@ -29,6 +29,8 @@ LOCAL_IMPORTS_ALLOWED = {
         "start-up: the leaderboard imports matplotlib, pandas and jinja2, ~0.7 s on top of the ~0.85 s "
         "of `import ntkbench.cli` (-X importtime), which every other command would pay"
     ),
+    ("ntkbench.cli", "leaderboard_diff", "ntkbench.leaderboard.diff"): "start-up: as cmd_leaderboard's",
+    ("ntkbench.cli", "cmd_submit", "ntkbench.leaderboard.diff"): "start-up: as cmd_leaderboard's",
 }
 
 
