@@ -145,7 +145,8 @@ class Chromium:
         )
         os.close(to_chrome)
         os.close(from_chrome)
-        self._buf, self._id, self.events = b"", 0, []
+        self._buf, self._id = b"", 0
+        self.events: list[dict] = []
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
@@ -458,8 +459,8 @@ if __name__ == "__main__":  # make screenshots: python tests/test_leaderboard_br
     if not Path(CHROMIUM).exists():
         sys.exit(f"needs Debian's chromium at {CHROMIUM}")
     with tempfile.TemporaryDirectory() as tmp:
-        site = Path(tmp) / "leaderboard"
-        if cli.main(["leaderboard", "--results", str(ROOT / "results"), "--out", str(site)]) != 0:
+        board_dir = Path(tmp) / "leaderboard"
+        if cli.main(["leaderboard", "--results", str(ROOT / "results"), "--out", str(board_dir)]) != 0:
             sys.exit("the leaderboard did not build")
-        for shot in screenshots(site, Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")):
+        for shot in screenshots(board_dir, Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")):
             print(f"wrote {shot} ({shot.stat().st_size // 1024} KiB)")
