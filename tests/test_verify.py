@@ -32,13 +32,17 @@ toyverify = "toyverify"
 
 MODULE = '''
 """A submitted method: a linear softmax classifier trained for a few steps."""
+import os
+
 import optax
 import ntkbench as nb
 
 
 @nb.method("toy-verify", task="sample_complexity", version="0.1")
 def toy_verify(key, train, *, steps=30, lr=0.05):
-    """A linear softmax classifier."""
+    """A linear softmax classifier (that takes its worker process down when $TOYVERIFY_CRASH is set)."""
+    if os.environ.get("TOYVERIFY_CRASH"):
+        os._exit(3)
     model = lambda rngs: nb.models.Network(nb.models.mlp(train.num_classes, ()), train.input_shape, rngs=rngs)
     return nb.fit_classifier(key, model, train, optimizer=optax.sgd(lr), steps=steps, batch_size=32)
 '''
@@ -106,8 +110,9 @@ def plugin(tmp_path_factory):
     return repo, commit, suite, root / "results"
 
 
-def verify_cli(folder: Path, *extra: str) -> subprocess.CompletedProcess:
-    out = ntkbench("verify", folder, "--allow-local-package", *extra, env_extra={"PIP_NO_INDEX": "1"})
+def verify_cli(folder: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {"PIP_NO_INDEX": "1", **(env or {})}
+    out = ntkbench("verify", folder, "--allow-local-package", *extra, env_extra=env)
     print(out.stdout, out.stderr)  # shown with -s: the report's output
     return out
 
@@ -136,6 +141,16 @@ def test_verified_then_edited_metric_is_a_mismatch(plugin, tmp_path):
     assert rel in line and f"claimed {claimed}" in line and "measured" in line
     (run,) = json.loads((edited / "verification.json").read_text())["runs"]
     assert run["status"] == "mismatch" and run["mismatches"][0]["claimed"] == claimed
+
+
+def test_a_plugin_that_kills_its_worker_fails_its_run_not_the_verification(plugin, tmp_path):
+    repo, commit, suite, results = plugin
+    folder = write_submission(tmp_path / "crash" / NAME, requirement(repo, commit), suite, results)
+    out = verify_cli(folder, env={"TOYVERIFY_CRASH": "1"})
+    assert out.returncode == 1, out.stdout + out.stderr
+    (run,) = json.loads((folder / "verification.json").read_text())["runs"]
+    assert run["status"] == "mismatch" and run["why"].startswith("the re-run failed: ")
+    assert "exit" in run["why"] or "code 3" in run["why"], run["why"]
 
 
 def test_code_changed_after_the_results_is_refused(plugin, tmp_path):
@@ -203,7 +218,10 @@ def test_tolerance_off_the_same_stack():
     claim["provenance"] = {"cpu": {"isa": "avx512"}}
     near = {**other, "status": "ok", "metrics": {"acc": {"mean": 82.9, "per_seed": [0]}}}
     far = {**other, "status": "ok", "metrics": {"acc": {"mean": 83.1, "per_seed": [0]}}}
-    assert verify.compare_claim(near, claim)[:2] == ("verified within tolerance", "different CPU ISA: avx2 vs avx512")
+    status, why, _ = verify.compare_claim(near, claim)
+    assert status == "verified within tolerance" and why.startswith(
+        "different CPU ISA: avx2 vs avx512; largest |Δmean| 2.9 (acc)"
+    )
     status, _, (mismatch,) = verify.compare_claim(far, claim)
     assert status == "mismatch" and mismatch["tolerance"] == 3.0 and mismatch["measured"] == 83.1
     failed = verify.compare_claim({"status": "failed", "error": "worker died: SIGKILL"}, claim)

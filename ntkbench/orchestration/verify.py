@@ -180,6 +180,7 @@ def compare_claim(rerun: dict, claim: dict) -> tuple[str, str, list[dict]]:
         return IDENTICAL, stack, []
     seeds = int(claim.get("seeds") or 1)
     mismatches = []
+    largest = (0.0, "")  # the largest difference within tolerance, and its metric: what moved
     for name, m, c in same:
         if stack == "same recorded stack":
             m, c = m or {}, c or {}
@@ -200,10 +201,12 @@ def compare_claim(rerun: dict, claim: dict) -> tuple[str, str, list[dict]]:
                 continue
             if not (isinstance(cm, int | float) and isinstance(mm, int | float) and abs(cm - mm) <= tol):
                 mismatches.append(_mismatch(name, cm, mm, tol))
+            elif abs(cm - mm) > largest[0]:
+                largest = (abs(cm - mm), name)
     if mismatches:
         why = "not bit-identical on the same recorded stack" if stack == "same recorded stack" else stack
         return MISMATCH, why, mismatches
-    return WITHIN, stack, []
+    return WITHIN, f"{stack}; largest |Δmean| {largest[0]:.3g} ({largest[1]})", []
 
 
 def _bits(metric: dict | None) -> tuple:
