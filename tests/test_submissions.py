@@ -215,6 +215,7 @@ def test_submit_writes_the_folder_and_prints_the_pull_request_and_report(toy_run
     row = next(line for line in out.splitlines() if line.startswith("| sample_complexity / mnist1d / v1 | toy-linear"))
     # seeds 2 of 3 and a shorter grid: a reduced run, kept out of the ranking, not yet verified
     assert "unranked (reduced)" in row and "seeds 2 of 3" in row and "submitted by toy-sub: not verified" in row
+    assert "| test_acc@n=100 " in row  # the table's headline (at n=4000) it lacks; its own instead
     again = submit(toy_run, tmp_path)
     assert again.returncode == 2 and "a submission of that name exists" in again.stderr
 

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from ntkbench.leaderboard import load_many, load_results
-from ntkbench.leaderboard.tables import as_dict, deviations_text, md_cell, metric_cell, params_summary, ranking
+from ntkbench.leaderboard.tables import (
+    as_dict,
+    deviations_text,
+    headline_name,
+    md_cell,
+    metric_cell,
+    params_summary,
+    ranking,
+)
 
 TableKey = tuple[str, str, Any]  # (task, dataset, task_version)
 
@@ -40,6 +48,10 @@ def board(records: list[dict]) -> dict[TableKey, dict[str, dict]]:
             rec = row["rec"]
             text, value = metric_cell(name, as_dict(rec.get("metrics")).get(name), key[0], rec) if name else ("", None)
             rows[_row_id(rec)] = {"rec": rec, "rank": row["rank"], "value": value, "text": text, "metric": name}
+            if not text and row["reduced"]:  # a reduced run may lack the table's metric: show its own
+                own = headline_name(key[0], [rec])
+                own_text = metric_cell(own, as_dict(rec.get("metrics")).get(own), key[0], rec)[0] if own else ""
+                rows[_row_id(rec)]["shown"] = f"{own} {own_text}" if own_text else ""
         out[key] = rows
     return out
 
@@ -146,7 +158,9 @@ def _rank(row: dict) -> str:
 
 
 def _value(row: dict) -> str:
-    return f"{row['metric']} {row['text']}" if row["metric"] and row["text"] else "—"
+    if row["metric"] and row["text"]:
+        return f"{row['metric']} {row['text']}"
+    return row.get("shown") or "—"
 
 
 def _protocol(row: dict) -> str:
