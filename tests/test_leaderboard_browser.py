@@ -262,7 +262,8 @@ def board(tmp_path_factory) -> tuple[Path, dict[str, list[str]]]:
     savefig = Figure.savefig
 
     def checked_savefig(fig, *args, **kwargs):
-        charts[kwargs.get("metadata", {}).get("Title", "")] = figure_problems(fig)
+        # keyed by title, so a chart drawn again (another page, the same title) adds its lacks
+        charts.setdefault(kwargs.get("metadata", {}).get("Title", ""), []).extend(figure_problems(fig))
         return savefig(fig, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
