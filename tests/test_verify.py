@@ -226,3 +226,14 @@ def test_tolerance_off_the_same_stack():
     assert status == "mismatch" and mismatch["tolerance"] == 3.0 and mismatch["measured"] == 83.1
     failed = verify.compare_claim({"status": "failed", "error": "worker died: SIGKILL"}, claim)
     assert failed[0] == "mismatch" and "SIGKILL" in failed[1]
+
+
+def test_reference_mode_reruns_a_sample_of_committed_results(plugin, monkeypatch, capsys):
+    """`make check-results`' half: the same sampler and comparer on a results folder, no install
+    (the plugin is on PYTHONPATH as a reference method would be installed)."""
+    _, _, suite, results = plugin
+    monkeypatch.setenv("PYTHONPATH", str(results.parent / "site"))
+    status = verify.verify_reference(results, suite, suite_name="toyverify", budget_minutes=1.0)
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "verified identical" in out and "1 of 1 runs re-run" in out

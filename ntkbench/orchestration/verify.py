@@ -176,8 +176,13 @@ def compare_claim(rerun: dict, claim: dict) -> tuple[str, str, list[dict]]:
     names = sorted(set(measured) | set(claimed))
     stack = stack_difference(rerun, claim)
     same = [(n, measured.get(n), claimed.get(n)) for n in names]
+    # Not part of the stack (`verify` refuses a submission whose code moved), but the reference
+    # results may predate an edit of a built-in method: say so beside the stack.
+    code = ""
+    if rerun.get("method_source") != claim.get("method_source"):
+        code = f"; method code changed: method_source {claim.get('method_source')} -> {rerun.get('method_source')}"
     if all(_bits(m) == _bits(c) for _, m, c in same):
-        return IDENTICAL, stack, []
+        return IDENTICAL, stack + code, []
     seeds = int(claim.get("seeds") or 1)
     mismatches = []
     largest = (0.0, "")  # the largest difference within tolerance, and its metric: what moved
@@ -205,8 +210,8 @@ def compare_claim(rerun: dict, claim: dict) -> tuple[str, str, list[dict]]:
                 largest = (abs(cm - mm), name)
     if mismatches:
         why = "not bit-identical on the same recorded stack" if stack == "same recorded stack" else stack
-        return MISMATCH, why, mismatches
-    return WITHIN, f"{stack}; largest |Δmean| {largest[0]:.3g} ({largest[1]})", []
+        return MISMATCH, why + code, mismatches
+    return WITHIN, f"{stack}{code}; largest |Δmean| {largest[0]:.3g} ({largest[1]})", []
 
 
 def _bits(metric: dict | None) -> tuple:
