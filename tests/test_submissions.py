@@ -12,6 +12,7 @@ from plugin_fixture import ROOT, ntkbench
 
 from ntkbench.leaderboard.diff import diff_report
 from ntkbench.orchestration.submissions import SubmissionError, check_folder, check_pinned, load_submission
+from ntkbench.orchestration.submit import About, prepare
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -361,3 +362,22 @@ def test_the_comment_workflow_never_checks_out_or_runs_the_pull_request():
     assert not any(u.startswith("actions/checkout") for u in uses)
     assert all("run" not in step for step in job["steps"])  # no shell step: nothing of the PR is executed
     assert [u.split("@")[0] for u in uses] == ["actions/download-artifact", "actions/github-script"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": "My Method"}, "--name: field 'name': 'My Method' must be lower-case letters"),
+        ({"package": "mypkg>=1"}, "--package: field 'package': 'mypkg>=1' is not pinned"),
+        ({"about": About([], "a@b", "", "d")}, "--author: field 'authors'"),
+        ({"about": About(["A"], " ", "", "d")}, "--contact: field 'contact'"),
+        ({"about": About(["A"], "a@b", "", "")}, "--description: field 'description'"),
+    ],
+)
+def test_submit_refuses_its_own_flags_before_reading_any_result(tmp_path, change, message):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(TINY_SUITE)
+    flags = {"package": "mypkg==1.0", "name": "my-method", "about": About(["A"], "a@b", "", "d"), **change}
+    with pytest.raises(SubmissionError) as e:
+        prepare([suite], results_dir=tmp_path / "no-results", **flags)
+    assert str(e.value).startswith(message)
