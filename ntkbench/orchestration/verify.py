@@ -233,12 +233,13 @@ def rerun_one(
     cmd = [python, "-m", "ntkbench.cli", "run", *map(str, suites), "--only", claim.run_id, "--out", str(out)]
     cmd += ["--executor", executor, "--time-limit", f"{minutes:.1f}"]
     if data_dir:
-        cmd += ["--data-dir", str(data_dir)]
+        cmd += ["--data-dir", str(Path(data_dir).resolve())]
     # A backstop above the runner's own time limit (the worker is stopped at `minutes`); a Slurm
     # queue may wait longer than any limit we could state, so none there.
     backstop = None if executor == "slurm" else minutes * 60 + 300
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=backstop)
+        # cwd: the temporary folder, never the caller's (`-m` puts it first on sys.path)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=backstop, cwd=out.parent)
         tail = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or [""])[-1]
     except subprocess.TimeoutExpired:
         tail = f"`ntkbench run` did not return within {backstop:.0f} s"

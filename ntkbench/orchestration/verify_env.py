@@ -26,6 +26,10 @@ class VerifyRefused(Exception):
     the message is one line."""
 
 
+# Every command in the venv runs with the venv as its working directory: `python -c` and `-m` put
+# the working directory first on sys.path, where a stray package must not stand in for ntkbench.
+
+
 def clean_env() -> dict[str, str]:
     """This process's environment without PYTHONPATH: the venv sees what its `.pth` lists, nothing
     a caller happened to put on the path."""
@@ -46,13 +50,15 @@ def install(requirement: str, venv: Path) -> tuple[str, float]:
     python = str(venv / "bin" / "python")
     venv_site = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True, env=clean_env(),
+        check=True, capture_output=True, text=True, env=clean_env(), cwd=venv,
     ).stdout.strip()  # fmt: skip
     # Appended after the venv's own site-packages: the submission's package wins over nothing of
     # the project's, since --no-deps installs that package alone.
     project_paths = [str(SOURCE_ROOT), *site.getsitepackages()]
     Path(venv_site, "_ntkbench_project.pth").write_text("\n".join(project_paths) + "\n")
-    check = subprocess.run([python, "-c", "import ntkbench, jax"], capture_output=True, text=True, env=clean_env())
+    check = subprocess.run(
+        [python, "-c", "import ntkbench, jax"], capture_output=True, text=True, env=clean_env(), cwd=venv
+    )
     if check.returncode:
         raise VerifyRefused(f"the verification venv cannot import ntkbench and jax: {_one_line(check.stderr)}")
     # This environment's pip installs into the venv (--python). --ignore-installed: the project's
@@ -61,7 +67,7 @@ def install(requirement: str, venv: Path) -> tuple[str, float]:
     # setuptools, offline.
     pip = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check", "install", "-q"]
     pip += ["--no-deps", "--ignore-installed", "--no-build-isolation", requirement]
-    proc = subprocess.run(pip, capture_output=True, text=True, env=clean_env())
+    proc = subprocess.run(pip, capture_output=True, text=True, env=clean_env(), cwd=venv)
     if proc.returncode:
         raise VerifyRefused(f"cannot install {requirement!r}: {_one_line(proc.stderr or proc.stdout)}")
     return python, time.perf_counter() - start
@@ -83,7 +89,11 @@ print(json.dumps({"hashes": out, "errors": plugin_load_errors()}))
 def installed_source_hashes(python: str, pairs: list[tuple[str, str]]) -> dict[str, str | None]:
     """{task/method: the source hash of the method the venv's registry loads}."""
     proc = subprocess.run(
-        [python, "-c", HASHES_SCRIPT, json.dumps(pairs)], capture_output=True, text=True, env=clean_env()
+        [python, "-c", HASHES_SCRIPT, json.dumps(pairs)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd=Path(python).parent.parent,  # the venv
     )
     if proc.returncode:
         raise VerifyRefused(f"the installed package's methods cannot be listed: {_one_line(proc.stderr)}")
