@@ -188,7 +188,10 @@ def test_task_versions_get_separate_tables(site):
     sections = {s.split("</h2>")[0]: s for s in page.split("<h2>")[1:]}
     v1, v2 = sections["sample_complexity task_version 1"], sections["sample_complexity task_version 2"]
     assert "v2only" in v2 and "v2only" not in v1
-    assert ">mlp<" in v1 and ">mlp<" not in v2
+    # our mlp run is in version 1 only; the newest version's ranked table also lists, apart, the
+    # published numbers for mlp on MNIST-1D (not runs: class "published")
+    runs_of_v2 = re.sub(r'<tbody class="published">.*?</tbody>', "", v2, flags=re.S)
+    assert ">mlp<" in v1 and ">mlp<" not in runs_of_v2 and ">mlp<" in v2
     md = read(site, "sample_complexity--mnist1d.md")
     assert "## sample_complexity task_version 1" in md and "## sample_complexity task_version 2" in md
     csv = pd.read_csv(site / "sample_complexity--mnist1d.csv")

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_leaderboard import EVIL, EVIL_ESCAPED, curve, html_text, metric, record, write_results
+from test_leaderboard import EVIL, EVIL_ESCAPED, ROOT, curve, html_text, metric, record, write_results
 
 from ntkbench.leaderboard import build_site, load_many
 from ntkbench.leaderboard.sources import method_href, result_dirs
@@ -118,3 +118,60 @@ def test_submissions_beside_the_results_are_read_and_say_how_they_are_known(tmp_
     assert (tmp_path / "site" / method_href("mine")).is_file()
     alone = build_site(results, tmp_path / "alone", submissions=False).parent
     assert "mine" not in (alone / "sample_complexity--mnist1d.html").read_text()
+
+
+# ---- published numbers as reference rows ---------------------------------------------------------
+
+
+def published_rows(page: str) -> list[tuple[str, str]]:
+    """(label, value) of the published reference rows of the page's first ranked table."""
+    table = re.search(r'<table class="sortable ranked" id="r0">.*?</table>', page, flags=re.S).group(0)
+    rows = re.findall(
+        r'<tbody class="published"><tr>.*?<a [^>]*>([^<]*)</a>.*?<td class="num"[^>]*>([^<]*)</td>', table
+    )
+    return [(html_text(a), html_text(b)) for a, b in rows]
+
+
+def test_published_numbers_are_reference_rows_of_the_committed_pages(tmp_path):
+    """The committed Fashion-MNIST distillation and MNIST-1D sample-complexity results: every
+    published number for them is a row of the ranked table, marked, unranked, in the twin."""
+    import shutil
+
+    for part in ("distillation/fashion_mnist", "sample_complexity/mnist1d"):
+        shutil.copytree(ROOT / "results" / part, tmp_path / "results" / part)
+    site = build_site(tmp_path / "results", tmp_path / "site").parent
+    page = (site / "distillation--fashion_mnist.html").read_text()
+    rows = published_rows(page)
+    assert ("dc (ipc 1)", "70.50") in rows and ("dsa (ipc 1)", "70.60") in rows
+    assert len(rows) == 6  # DC and DSA at ipc 1, 10, 50
+    assert "VICO-UoE/DatasetCondensation README" in page
+    assert page.count('<td class="num" data-sort="">—</td>') >= 6  # no rank
+    md = (site / "distillation--fashion_mnist.md").read_text()
+    assert (
+        "Published numbers (not runs of ours, not ranked)" in md and "| dsa (ipc 1) | test_acc@convnet | 70.60 |" in md
+    )
+    assert (site / method_href("dsa")).is_file() and "70.60" in (site / method_href("dsa")).read_text()
+    sc = published_rows((site / "sample_complexity--mnist1d.html").read_text())
+    assert sc == [("cnn", "94.00"), ("mlp", "68.00"), ("mlp (depth 0)", "32.00")]
+    # beside our own run of the same method, too
+    assert "different protocol" in (site / "sample_complexity--mnist1d.html").read_text()
+
+
+def test_published_rows_do_not_shift_the_ranking(tmp_path):
+    recs = [
+        record(
+            "distillation",
+            "fashion_mnist",
+            "random",
+            budget={"ipc": 1},
+            metrics={"test_acc@convnet": metric([50.0, 52.0])},
+        ),
+        record("forgetting", "fashion_mnist", "sgd", metrics={"ACC": metric([44.0, 45.0])}),
+    ]
+    site = build_site(write_results(tmp_path / "results", recs), tmp_path / "site", rank_reduced=True).parent
+    page = (site / "distillation--fashion_mnist.html").read_text()
+    assert re.search(r'<tbody class="rank best"><tr><td class="num" data-sort="1">1</td>', page)
+    assert "Shaded, in italics: published numbers, not runs of ours, not ranked" in page
+    assert published_rows(page)[0] == ("dc (ipc 1)", "70.50")
+    # a task and dataset without published numbers has no reference rows
+    assert 'class="published"' not in (site / "forgetting--fashion_mnist.html").read_text()  # (MNIST only)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ntkbench.leaderboard import methods, pages
+from ntkbench.leaderboard import methods, pages, published
 from ntkbench.leaderboard.sources import (
     how_known,
     method_href,
@@ -146,6 +146,12 @@ def markdown_section(section: dict) -> str:
     """A section of the Markdown twin: its results table, then the charts the page shows as tables
     (each with its caption)."""
     out = f"## {section['title']}\n\n{markdown_table(section['records'])}\n"
+    if section.get("published"):
+        out += (
+            "\n### Published numbers (not runs of ours, not ranked)\n\n"
+            + published.markdown_rows(section["published"])
+            + "\n"
+        )
     for chart in map(pages.single_x_as_table, section["figures"]):
         if chart.kind == "table" and chart.table is not None and chart.table.rows:
             grid = markdown_grid(chart.table.columns, chart.table.rows)
@@ -181,9 +187,15 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False, submissions:
         groups.setdefault((str(rec["task"]), str(rec["dataset"])), []).append(rec)
     summary = []
     placed: list[dict] = []
+    entries = _published_entries()
+    shown: list[dict] = []  # the published numbers some page shows
     for (task, dataset), recs in sorted(groups.items()):
         stem = f"{safe_name(task)}--{safe_name(dataset)}"
         sections = sections_of(task, recs)
+        top = methods.headline_section(sections)
+        if top is not None and not top["title"].startswith("Derived"):  # published rows: in the newest runs' table
+            top["published"] = published.applicable(entries, task, dataset)
+            shown += top["published"]
         page_notes = [n for n in notes if any(n.startswith(r["_path"]) or f" {r['_path']}" in n for r in recs)]
         # Every file is written whole or not at all (a full disk keeps the previous page intact).
         write_text_atomic(
@@ -209,9 +221,8 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False, submissions:
                 "best": _best(task, sections),
             }
         )
-    published = _published_entries()
-    for name in sorted({p["method"] for p in placed}):
-        write_text_atomic(out / method_href(name), pages.method_page(methods.method_view(name, placed, published)))
+    for name in sorted({p["method"] for p in placed} | {str(e["method"]) for e in shown}):
+        write_text_atomic(out / method_href(name), pages.method_page(methods.method_view(name, placed, entries)))
     index = out / "index.html"
     n_files = len(records) + sum(1 for n in notes if n.startswith("skipped"))
     write_text_atomic(index, pages.index_page(summary, notes, n_files, methods.matrix(placed)))

@@ -20,6 +20,8 @@ from markupsafe import Markup
 
 from ntkbench.charts import REDUCED_NOTE, Chart, Table, common, is_number, series_labels
 from ntkbench.leaderboard import plots
+from ntkbench.leaderboard.published import reference_rows
+from ntkbench.leaderboard.sorter import SORTER_JS
 from ntkbench.leaderboard.sources import REFERENCE, method_href
 from ntkbench.leaderboard.tables import (
     as_dict,
@@ -41,47 +43,6 @@ from ntkbench.tasks import TASKS
 
 CSS = Path(__file__).with_name("style.css").read_text()
 
-# Click a header (or open page.html#sort=<table id>:<column>[:desc]) to sort; each record is one
-# <tbody>, so its row and its details row move together.
-SORTER_JS = """
-(function () {
-  function key(tbody, i) {
-    var cell = tbody.rows[0].cells[i];
-    var v = '';
-    if (cell) v = cell.getAttribute('data-sort') !== null ? cell.getAttribute('data-sort') : cell.textContent.trim();
-    var n = Number(v);
-    return v === '' ? null : (isNaN(n) ? v.toLowerCase() : n);
-  }
-  function sortBy(table, i, th) {
-    var asc = th.getAttribute('aria-sort') !== 'ascending';
-    var bodies = Array.prototype.slice.call(table.tBodies);
-    bodies.sort(function (a, b) {
-      var x = key(a, i), y = key(b, i);
-      if (x === null || y === null) { return x === y ? 0 : (x === null ? 1 : -1); }
-      if (typeof x !== typeof y) { x = String(x); y = String(y); }
-      return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
-    });
-    bodies.forEach(function (b) { table.appendChild(b); });
-    Array.prototype.forEach.call(th.parentNode.cells, function (c) { c.setAttribute('aria-sort', 'none'); });
-    th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
-    try { history.replaceState(null, '', '#sort=' + table.id + ':' + i + (asc ? '' : ':desc')); } catch (e) {}
-  }
-  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
-      th.setAttribute('aria-sort', 'none');
-      th.tabIndex = 0;
-      th.addEventListener('click', function () { sortBy(table, i, th); });
-      th.addEventListener('keydown', function (e) { if (e.key === 'Enter') { sortBy(table, i, th); } });
-    });
-    table.setAttribute('data-sorter', 'ready');
-  });
-  // a link may carry the sort state: page.html#sort=<table id>:<column>[:desc]
-  var m = /^#sort=([A-Za-z0-9_-]+):([0-9]+)(:desc)?$/.exec(location.hash);
-  var t = m && document.getElementById(m[1]);
-  var th = t && t.tHead && t.tHead.rows[0].cells[Number(m[2])];
-  if (th) { sortBy(t, Number(m[2]), th); if (m[3]) { sortBy(t, Number(m[2]), th); } }
-})();
-"""
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SORTER_JS.encode()).digest()).decode()
 # style-src 'unsafe-inline': the page's own <style>, and matplotlib's SVG, which writes its styling
 # as `style="…"` attributes (and a <style> element per chart); a hash cannot allow style attributes
@@ -152,7 +113,7 @@ def task_page(task: str, dataset: str, sections: list[dict], notes: list[str], t
             "title": s["title"],
             "common": common_view(s["records"]),
             "unplotted": s.get("unplotted", []),
-            "ranked": ranked_view(task, s["records"], f"r{i}"),
+            "ranked": ranked_view(task, s["records"], f"r{i}", s.get("published", [])),
             "figures": [f for c in s["figures"] if (f := figure_view(c))],
             "table": table_view(s["records"], f"t{i}"),
         }
@@ -217,9 +178,10 @@ def common_view(records: list[dict]) -> dict:
     }
 
 
-def ranked_view(task: str, records: list[dict], table_id: str) -> dict:
+def ranked_view(task: str, records: list[dict], table_id: str, published: list[dict] | None = None) -> dict:
     """The compact ranked table a section leads with: rank, method (+ differing params), the
-    headline metric, seeds and the published number."""
+    headline metric, seeds, how the row is known and the published number; then, unranked, the
+    `published` numbers (registry entries) for this task and dataset as reference rows."""
     r = ranking(task, records)
     name = r["metric"]
     head = metric_head(task, name) if name else {"text": "—", "title": ""}
@@ -261,6 +223,7 @@ def ranked_view(task: str, records: list[dict], table_id: str) -> dict:
         "direction": direction,
         "rows": [row for row in rows if not row["reduced"]],
         "reduced": [row for row in rows if row["reduced"]],
+        "published": reference_rows(published or [], name, {str(rec.get("method")) for rec in records}),
     }
 
 
