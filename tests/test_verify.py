@@ -119,7 +119,15 @@ def verify_cli(folder: Path, *extra: str, env: dict | None = None) -> subprocess
 
 def test_verified_then_edited_metric_is_a_mismatch(plugin, tmp_path):
     repo, commit, suite, results = plugin
-    folder = write_submission(tmp_path / "ok" / NAME, requirement(repo, commit), suite, results)
+    # The folder as a submitter makes it: `ntkbench submit`, with the package installed.
+    submit = ntkbench(
+        "submit", suite, "--package", requirement(repo, commit), "--name", NAME, "--results", results,
+        "--out-dir", tmp_path / "ok", "--author", "A. Person", "--contact", "a.person@example.org",
+        "--description", "A linear classifier.", "--allow-local-package",
+        env_extra={"PYTHONPATH": str(results.parent / "site")},
+    )  # fmt: skip
+    assert submit.returncode == 0, submit.stdout + submit.stderr
+    folder = tmp_path / "ok" / NAME
     out = verify_cli(folder)
     assert out.returncode == 0, out.stdout + out.stderr
     report = json.loads((folder / "verification.json").read_text())
