@@ -175,3 +175,33 @@ def test_published_rows_do_not_shift_the_ranking(tmp_path):
     assert published_rows(page)[0] == ("dc (ipc 1)", "70.50")
     # a task and dataset without published numbers has no reference rows
     assert 'class="published"' not in (site / "forgetting--fashion_mnist.html").read_text()  # (MNIST only)
+
+
+# ---- training dynamics: a headline that separates methods -----------------------------------------
+
+
+def test_training_dynamics_ranks_by_steps_to_the_target_spearman_kept_as_a_column(tmp_path):
+    """spearman_speed is 1.00 for both methods on Fashion-MNIST: steps to the highest target both
+    reached tell them apart (mlp-gd 206 steps to 70%, cnn-gd 307); on lza-18 no run reached 70 or
+    80%, so the target is 60%, where cnn-gd is faster."""
+    import shutil
+
+    for part in ("training_dynamics/fashion_mnist", "training_dynamics/lza-18"):
+        shutil.copytree(ROOT / "results" / part, tmp_path / "results" / part)
+    site = build_site(tmp_path / "results", tmp_path / "site").parent
+    page = (site / "training_dynamics--fashion_mnist.html").read_text()
+    assert "Headline: <b>steps_to@70</b> (lower is better)" in page
+    reduced = re.search(r'id="r0-reduced">.*?</table>', page, flags=re.S).group(0)
+    assert [m.split(" ")[0] for m in re.findall(r'<td class="label"[^>]*><a [^>]*>([^<]*)', reduced)] == [
+        "mlp-gd",
+        "cnn-gd",
+    ]
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", re.search(r'id="t0".*?</thead>', page, flags=re.S).group(0))
+    assert "spearman_speed ↑" in heads and "steps_to@70 ↓" in heads
+    lza = (site / "training_dynamics--lza-18.html").read_text()
+    reduced = re.search(r'id="r0-reduced">.*?</table>', lza, flags=re.S).group(0)
+    assert "Headline: <b>steps_to@60</b>" in lza
+    assert [m.split(" ")[0] for m in re.findall(r'<td class="label"[^>]*><a [^>]*>([^<]*)', reduced)] == [
+        "cnn-gd",
+        "mlp-gd",
+    ]

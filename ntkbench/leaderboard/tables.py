@@ -129,8 +129,9 @@ def metrics_of(rec: dict) -> dict:
 
 def headline_name(task: object, records: list[dict]) -> str | None:
     """The metric a section is ranked by: among the metrics matching a headline spec of the task,
-    the one present in all finished rows (else in the most), with the largest parameter (e.g.
-    `test_acc@n=<n>` at the largest n every row has)."""
+    the one present in all finished rows (else in the most), then measured (not censored) in the
+    most, then with the largest parameter (e.g. `test_acc@n=<n>` at the largest n every row has,
+    `steps_to@<target>` at the highest target most rows reached)."""
     rows = [r for r in records if r.get("status") == "ok"]
     names = {
         k
@@ -141,7 +142,8 @@ def headline_name(task: object, records: list[dict]) -> str | None:
     if not names:
         return None
     count = {n: sum(1 for r in rows if n in metrics_of(r)) for n in names}
-    return max(names, key=lambda n: (count[n], natural_key(n)))
+    valued = {n: sum(1 for r in rows if is_number(as_dict(metrics_of(r).get(n)).get("mean"))) for n in names}
+    return max(names, key=lambda n: (count[n], valued[n], natural_key(n)))
 
 
 def is_reduced(rec: dict) -> bool:

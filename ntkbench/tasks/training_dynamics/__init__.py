@@ -33,7 +33,7 @@ Protocol:
   (for one direction τ = −1/ln(1 − ηλ/n) = n/(ηλ) (1 + O(ηλ/n))). Metrics: `tau@band=<b>`,
   `ntk_tau@band=<b>`, `tau_ratio@band=<b>` (measured ÷ predicted), `tau_ratio_median` (median
   ratio over the bands where both exist), `spearman_speed` (Spearman between the band's geometric
-  mean eigenvalue and the measured speed 1/τ_b, an undecayed band has speed 0; the headline).
+  mean eigenvalue and the measured speed 1/τ_b, an undecayed band has speed 0).
 - The same spectral-bias scores against the empirical NTK at initialisation (budget
   `empirical_ntk`, default on; needs the `arch=` hook, else skipped without metrics): per seed,
   Θ̂(X, X) = J Jᵀ of the method's architecture at the initial parameters, averaged over the output
