@@ -30,12 +30,13 @@ def _order(entry: dict) -> tuple:
 
 def label(entry: dict, entries: list[dict]) -> str:
     """The method, and in words the budget values in which the page's published numbers differ
-    and the params the entry sets ("dc (ipc 10)", "mlp (depth 0)")."""
-    budgets = [as_dict(e.get("budget")) for e in entries]
-    mine = as_dict(entry.get("budget"))
-    varying = [k for k in mine if len({compact(b.get(k)) for b in budgets}) > 1]
-    words = [f"{k} {compact(mine[k])}" for k in varying]
-    words += [f"{k} {compact(v)}" for k, v in as_dict(entry.get("params")).items()]
+    and the params in which those of the same method differ ("dc (ipc 10)", "mlp (depth 0)")."""
+    same = [e for e in entries if e.get("method") == entry.get("method")]
+    words = []
+    for field, among in (("budget", entries), ("params", same)):
+        values = [as_dict(e.get(field)) for e in among]
+        mine = as_dict(entry.get(field))
+        words += [f"{k} {compact(mine[k])}" for k in mine if len({compact(v.get(k)) for v in values}) > 1]
     return str(entry.get("method")) + (f" ({', '.join(words)})" if words else "")
 
 
