@@ -205,3 +205,16 @@ def test_training_dynamics_ranks_by_steps_to_the_target_spearman_kept_as_a_colum
         "cnn-gd",
         "mlp-gd",
     ]
+
+
+def test_index_shows_the_claims_verdicts_of_the_pages_it_has(tmp_path):
+    """A claim is tested on the reference results at build time; the index lists the claims about
+    its pages (verdict, statistic, interval), each linked to its page."""
+    import shutil
+
+    shutil.copytree(ROOT / "results" / "sample_complexity" / "mnist1d", tmp_path / "results/sample_complexity/mnist1d")
+    index = build_site(tmp_path / "results", tmp_path / "site").read_text()
+    table = re.search(r'id="claims-table">.*?</table>', index, flags=re.S).group(0)
+    (row,) = [r for r in table.split("<tbody>") if "<b>cnn-fewer-examples-mnist1d</b>" in r]
+    assert 'class="badge good">supported<' in row and 'href="sample_complexity--mnist1d.html"' in row
+    assert "fashion-mnist" not in table  # no page for it on this board: not listed

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ntkbench.leaderboard import methods, pages, published
+from ntkbench.leaderboard import methods, pages, published, verdicts
 from ntkbench.leaderboard.sources import (
     how_known,
     method_href,
@@ -225,7 +225,13 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False, submissions:
         write_text_atomic(out / method_href(name), pages.method_page(methods.method_view(name, placed, entries)))
     index = out / "index.html"
     n_files = len(records) + sum(1 for n in notes if n.startswith("skipped"))
-    write_text_atomic(index, pages.index_page(summary, notes, n_files, methods.matrix(placed)))
+    # the claims about the pages shown, tested on the reference results (the first folder given)
+    claims, problem = verdicts.claims_view(
+        result_dirs(results_dir, discover=False)[0], {str(g["href"]) for g in summary}
+    )
+    claims = [c for c in claims if c["href"] is not None]
+    notes += [problem] if problem else []
+    write_text_atomic(index, pages.index_page(summary, notes, n_files, methods.matrix(placed), claims))
     return index
 
 

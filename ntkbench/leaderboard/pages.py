@@ -83,9 +83,15 @@ def render(template: str, **context) -> str:
 # -- index ----------------------------------------------------------------------------------------
 
 
-def index_page(groups: list[dict], notes: list[str], n_files: int, matrix: list[dict] | None = None) -> str:
+def index_page(
+    groups: list[dict],
+    notes: list[str],
+    n_files: int,
+    matrix: list[dict] | None = None,
+    claims: list[dict] | None = None,
+) -> str:
     """groups: dicts with task, dataset, href, versions, ok, failed, derived, methods, last_run;
-    matrix: `methods.matrix`, the methods x datasets table of ranks."""
+    matrix: `methods.matrix`, the methods x datasets table of ranks; claims: `verdicts.claims_view`."""
     tasks = [(t, [g for g in groups if g["task"] == t]) for t in sorted({g["task"] for g in groups})]
     return render(
         "index.html",
@@ -95,6 +101,7 @@ def index_page(groups: list[dict], notes: list[str], n_files: int, matrix: list[
         notes=notes,
         n_files=n_files,
         matrix=matrix or [],
+        claims=claims or [],
     )
 
 
