@@ -198,6 +198,10 @@ def test_training_dynamics_ranks_by_steps_to_the_target_spearman_kept_as_a_colum
     ]
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", re.search(r'id="t0".*?</thead>', page, flags=re.S).group(0))
     assert "spearman_speed ↑" in heads and "steps_to@70 ↓" in heads
+    # and beside the headline in the ranked table: 1.00 for both, which is why it is not the headline
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", reduced.split("</thead>")[0])
+    assert heads[2:4] == ["steps_to@70 ↓", "spearman_speed ↑"]
+    assert reduced.count(">1.00 ± 0.00</td>") == 2
     lza = (site / "training_dynamics--lza-18.html").read_text()
     reduced = re.search(r'id="r0-reduced">.*?</table>', lza, flags=re.S).group(0)
     assert "Headline: <b>steps_to@60</b>" in lza

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from ntkbench.charts import REDUCED_NOTE, Chart, Table, common, is_number, series_labels
 from ntkbench.leaderboard import plots
-from ntkbench.leaderboard.published import reference_rows
+from ntkbench.leaderboard.published import published_view, reference_rows, verdict_kind
 from ntkbench.leaderboard.sorter import SORTER_JS
 from ntkbench.leaderboard.sources import REFERENCE, method_href
 from ntkbench.leaderboard.tables import (
@@ -196,6 +196,8 @@ def ranked_view(task: str, records: list[dict], table_id: str, published: list[d
     # labels tell apart the runs of one table: the ranked ones among themselves, the reduced ones
     ranked = [row["rec"] for row in r["rows"] if not row["reduced"]]
     reduced = [row["rec"] for row in r["rows"] if row["reduced"]]
+    present = {k for rec in records for k in as_dict(rec.get("metrics"))}
+    beside = [n for n in BESIDE_HEADLINE.get(task, ()) if n in present and n != name]
     rows = []
     for row, label in zip(r["rows"], series_labels(ranked) + series_labels(reduced)):
         rec = row["rec"]
@@ -221,6 +223,7 @@ def ranked_view(task: str, records: list[dict], table_id: str, published: list[d
                 "published": published_view(rec, name),
                 "reduced": row["reduced"],
                 "deviations": deviations_text(rec),
+                "beside": [_cell(task, n, rec) for n in beside],
             }
         )
     return {
@@ -230,25 +233,20 @@ def ranked_view(task: str, records: list[dict], table_id: str, published: list[d
         "direction": direction,
         "rows": [row for row in rows if not row["reduced"]],
         "reduced": [row for row in rows if row["reduced"]],
+        "beside": [metric_head(task, n) for n in beside],
         "published": reference_rows(published or [], name, {str(rec.get("method")) for rec in records}),
     }
 
 
-def published_view(rec: dict, metric: str | None) -> list[dict]:
-    """Published numbers for the ranked table: those for `metric` (or naming no metric) as the
-    number alone, others with their metric's name."""
-    out = []
-    for e in reproduce_entries(rec):
-        other = e.get("metric") not in (None, "", metric)
-        out.append(
-            {
-                "text": (f"{e.get('metric')}: " if other else "") + fmt_num(e.get("published")),
-                "verdict": str(e.get("verdict")),
-                "kind": verdict_kind(e.get("verdict")),
-                "title": "; ".join(str(x) for x in (reproduce_text(e), e.get("source")) if x),
-            }
-        )
-    return out
+# Metrics a ranked table shows beside its headline: a former headline that ties rather than ranks
+# (training_dynamics' Spearman ρ is 1.00 for every method on most datasets) stays in sight.
+BESIDE_HEADLINE: dict[str, tuple[str, ...]] = {"training_dynamics": ("spearman_speed",)}
+
+
+def _cell(task: str, name: str, rec: dict) -> dict:
+    m = as_dict(rec.get("metrics")).get(name)
+    text, sort = metric_cell(name, m, task, rec)
+    return {"text": text or "—", "sort": "" if sort is None else repr(sort), "tip": metric_tip(m)}
 
 
 def best_of(task: str, records: list[dict]) -> dict | None:
@@ -269,15 +267,6 @@ def best_of(task: str, records: list[dict]) -> dict | None:
         "value": value,
         "metric": r["metric"] + arrow,
     }
-
-
-_GOOD = ("pass", "passed", "ok", "reproduced", "match", "matches", "within", "agree", "agrees")
-_BAD = ("fail", "failed", "not reproduced", "mismatch", "outside", "differs", "disagree")
-
-
-def verdict_kind(verdict) -> str:
-    v = str(verdict).strip().lower()
-    return "good" if v in _GOOD else "bad" if v in _BAD else "neutral"
 
 
 HEAD = ("method", "status", "origin", "method version", "seeds", "params", "budget", "protocol")

@@ -13,9 +13,18 @@ from __future__ import annotations
 
 from ntkbench.leaderboard.methods import protocol_line
 from ntkbench.leaderboard.sources import method_href
-from ntkbench.leaderboard.tables import as_dict, compact, fmt_num, markdown_grid, natural_key, params_summary
+from ntkbench.leaderboard.tables import (
+    as_dict,
+    compact,
+    fmt_num,
+    markdown_grid,
+    natural_key,
+    params_summary,
+    reproduce_entries,
+    reproduce_text,
+)
 
-__all__ = ["applicable", "markdown_rows", "reference_rows"]
+__all__ = ["applicable", "markdown_rows", "published_view", "reference_rows", "verdict_kind"]
 
 
 def applicable(entries: list[dict], task: str, dataset: str) -> list[dict]:
@@ -74,3 +83,32 @@ def markdown_rows(entries: list[dict]) -> str:
         for e in entries
     ]
     return markdown_grid(("method", "metric", "published", "protocol", "source"), cells)
+
+
+# -- beside our own row: the published numbers for its configuration, with the verdict ------------
+
+
+def published_view(rec: dict, metric: str | None) -> list[dict]:
+    """Published numbers for the ranked table: those for `metric` (or naming no metric) as the
+    number alone, others with their metric's name."""
+    out = []
+    for e in reproduce_entries(rec):
+        other = e.get("metric") not in (None, "", metric)
+        out.append(
+            {
+                "text": (f"{e.get('metric')}: " if other else "") + fmt_num(e.get("published")),
+                "verdict": str(e.get("verdict")),
+                "kind": verdict_kind(e.get("verdict")),
+                "title": "; ".join(str(x) for x in (reproduce_text(e), e.get("source")) if x),
+            }
+        )
+    return out
+
+
+_GOOD = ("pass", "passed", "ok", "reproduced", "match", "matches", "within", "agree", "agrees")
+_BAD = ("fail", "failed", "not reproduced", "mismatch", "outside", "differs", "disagree")
+
+
+def verdict_kind(verdict) -> str:
+    v = str(verdict).strip().lower()
+    return "good" if v in _GOOD else "bad" if v in _BAD else "neutral"
