@@ -45,6 +45,8 @@ def test_method_page_lists_every_run_with_its_rank_and_how_it_is_known(site):
     assert "#1 of 3 · 60.50 ± 0.71" in page
     # what the method is, from the installed registry (the test's cnn is ntkbench's own)
     assert "source hash" in page and "package" in page
+    # its NTK view in numbers: the infinite-width curve of the mlp run at its largest n
+    assert "<div>ntk.infinite.test_acc@n=4000 = 72.00</div>" in (site / method_href("mlp")).read_text()
     evil = (site / method_href(EVIL)).read_text()
     assert EVIL not in evil and EVIL_ESCAPED in evil
     assert "Not installed here" in evil  # a method this machine lacks says so

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 
-from ntkbench.charts import series_labels
+from ntkbench.charts import is_number, series_labels
 from ntkbench.leaderboard.sources import method_href
 from ntkbench.leaderboard.tables import (
     as_dict,
@@ -84,16 +84,44 @@ def placements(task: str, dataset: str, href: str, sections: list[dict]) -> list
     return out
 
 
+# Fields of a result's `ntk` view that are settings or bulk data, not numbers to summarise.
+NTK_SKIP = {"available", "seconds", "seeds", "ridge", "arch", "checkpoints", "bands", "top_eigenvalues", "pairs", "lr"}
+NTK_SKIP |= {"probe_per_task", "train_points", "features", "per_seed", "std", "ci95", "probe_points", "classes"}
+
+
 def ntk_numbers(rec: dict, limit: int = 8) -> list[tuple[str, str]]:
-    """The run's NTK views as numbers: its scalar metrics that come from a kernel (names with
-    `ntk` or `kernel`; per-band values left to the task page), at most `limit`."""
+    """The run's NTK views as numbers, at most `limit`: its scalar metrics that come from a kernel
+    (names with `ntk` or `kernel`; per-band values left to the task page), then the numbers of its
+    `ntk` view (`ntk.kernel` named; a family of means, e.g. `infinite.test_acc@n=<n>`, at its
+    largest key)."""
     metrics = as_dict(rec.get("metrics"))
     names = [
         k
         for k, m in metrics.items()
         if ("ntk" in k or "kernel" in k) and "@band=" not in k and is_scalar_metric(m) and m.get("mean") is not None
     ]
-    return [(k, metric_cell(k, metrics[k], rec.get("task"), rec)[0]) for k in sorted(names, key=natural_key)[:limit]]
+    out = [(k, metric_cell(k, metrics[k], rec.get("task"), rec)[0]) for k in sorted(names, key=natural_key)]
+    ntk = as_dict(rec.get("ntk"))
+    if isinstance(ntk.get("kernel"), str):
+        out.insert(0, ("kernel", ntk["kernel"]))
+    for key in sorted(ntk, key=natural_key):
+        if key not in NTK_SKIP and key != "kernel":
+            out += _view_numbers(f"ntk.{key}", ntk[key])
+    return out[:limit]
+
+
+def _view_numbers(path: str, v) -> list[tuple[str, str]]:
+    if is_number(v):
+        return [(path, fmt_num(v))]
+    if not isinstance(v, dict):
+        return []
+    if is_number(v.get("mean")):
+        return [(path, fmt_num(v["mean"]))]
+    means = [k for k, x in v.items() if isinstance(x, dict) and is_number(x.get("mean"))]
+    if means:  # a family (one mean per n): its largest key
+        last = max(means, key=natural_key)
+        return [(f"{path}.{last}", fmt_num(v[last]["mean"]))]
+    return [(f"{path}.{k}", fmt_num(x)) for k, x in v.items() if k not in NTK_SKIP and is_number(x)]
 
 
 def cell_text(p: dict) -> str:
