@@ -14,11 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import ntkbench
-
-# The source root of the ntkbench being run (an editable install's finder is not a `.pth` path
-# entry that a `.pth` line could reach, so the root is listed itself).
-SOURCE_ROOT = Path(ntkbench.__file__).resolve().parent.parent
+# The source root of the ntkbench being run, the folder holding the `ntkbench` package (an editable
+# install's finder is not a `.pth` path entry that a `.pth` line could reach, so it is listed itself).
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class VerifyRefused(Exception):
