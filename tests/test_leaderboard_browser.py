@@ -20,10 +20,9 @@ so whatever pages exist at test time: index, task and method pages) is opened pa
 - links that resolve: every `href` (and SVG `<use>` reference) is a file of the board, or an anchor
   that exists on its page; `#sort=<table>:<col>` names a table that exists;
 - numbers that are in the twin: every number in a table cell of a page with a CSV / Markdown twin
-  (`<page>.csv`, `<page>.md`) is a number of the twin, as written or of equal value. Left out, as
-  not data the twin carries: details rows (provenance: timings, versions, hashes), the rank column
-  `#` (the order of the twin's headline values), and a published number's source citation
-  (`span.muted`: authors, year, table, the paper's own setup).
+  (`<page>.csv`, `<page>.md`) is a number of the twin, as written or of equal value, ranks and
+  published numbers' sources included. Left out: details rows (provenance: timings, versions,
+  hashes).
 
 `make screenshots` (or `python tests/test_leaderboard_browser.py docs/img`) writes the index and two
 task pages, 1400 px wide, to docs/img/; the test writes the same into a temp folder.
@@ -288,15 +287,8 @@ PAGE_FACTS = """(() => {
     htmlCharts: all('.synthetic, figure.ftable').map(f => ({
       title: ((f.querySelector('.ctitle') || {}).textContent || '').trim(),
       header: f.tagName !== 'FIGURE' || !!f.querySelector('thead th')})),
-    cells: all('table').flatMap(t => {
-      const rank = t.tHead ? Array.from(t.tHead.rows[0].cells).findIndex(c => c.textContent.trim() === '#') : -1;
-      return Array.from(t.rows).filter(tr => !tr.classList.contains('details'))
-        .flatMap(tr => Array.from(tr.cells).filter((c, i) => i !== rank).map(c => {
-          const shown = c.cloneNode(true);  // without the published number's source (a citation)
-          shown.querySelectorAll('span.muted').forEach(e => e.remove());
-          return shown.textContent;
-        }));
-    }),
+    cells: all('table').flatMap(t => Array.from(t.rows).filter(tr => !tr.classList.contains('details'))
+      .flatMap(tr => Array.from(tr.cells).map(c => c.textContent))),
   };
 })()"""
 

@@ -252,12 +252,18 @@ def row_key(rec: dict) -> tuple:
 
 
 def rows(records: list[dict], names: list[str]) -> list[dict]:
-    """One flat row per record (sorted by method, params, budget); metrics as mean/std pairs."""
+    """One flat row per record (sorted by method, params, budget); metrics as mean/std pairs; the
+    rank and how the row is known as the page shows them, so the twins carry every number the
+    page does."""
+    task = records[0].get("task") if records else None
+    rank_of = {id(r["rec"]): r["rank"] for r in ranking(task, records)["rows"]} if records else {}
     out = []
     for rec in sorted(records, key=row_key):
         prov = as_dict(rec.get("provenance"))
         metrics = as_dict(rec.get("metrics"))
         row = {
+            "rank": rank_of.get(id(rec)),
+            "known": str(as_dict(rec.get("_known")).get("text") or ""),
             "task_version": rec.get("task_version"),
             "method": str(rec.get("method")),
             "origin": str(rec.get("method_origin")),
@@ -277,6 +283,7 @@ def rows(records: list[dict], names: list[str]) -> list[dict]:
         row["flags"] = "; ".join(flags_of(rec))
         entries = reproduce_entries(rec)
         row["published"] = "; ".join(reproduce_text(e) for e in entries)
+        row["published source"] = "; ".join(str(e.get("source") or "") for e in entries)
         row["verdict"] = "; ".join(str(e.get("verdict")) for e in entries)
         row["start_time"] = prov.get("start_time")
         row["git_commit"] = prov.get("git_commit")
@@ -314,12 +321,12 @@ def csv_safe(x: Any) -> Any:
     return x
 
 
-MD_COLUMNS = ("method", "status", "origin", "method_version", "seeds", "params", "budget", "protocol")
+MD_COLUMNS = ("rank", "method", "status", "known", "origin", "method_version", "seeds", "params", "budget", "protocol")
 
 
 def markdown_table(recs: list[dict]) -> str:
     names = metric_names(recs)
-    cols = [*MD_COLUMNS, *names, "published", "verdict", "flags"]
+    cols = [*MD_COLUMNS, *names, "published", "published source", "verdict", "flags"]
     cells = []
     for row in rows(recs, names):
         if row["status"] != "ok":
