@@ -93,16 +93,21 @@ def test_submissions_beside_the_results_are_read_and_say_how_they_are_known(tmp_
     results = write_results(tmp_path / "results", [record(method="mlp", metrics=curve(30))])
     ok = record(method="mine", metrics=curve(50), params={"width": 7})
     skipped = record(method="mine", metrics=curve(20), params={"width": 3})
+    wrong = record(method="mine", metrics=curve(90), params={"width": 9})
     rel = lambda rec: result_path(Path(), rec["task"], rec["dataset"], rec["method"], rec["config_hash"]).as_posix()  # noqa: E731
+    mismatch = {"metric": "test_acc@n=100", "claimed": 90.0, "measured": 40.0}
     runs = [
         {"path": rel(ok), "status": "verified identical"},
         {"path": rel(skipped), "status": "not re-run", "why": "over the time budget"},
+        {"path": rel(wrong), "status": "mismatch", "mismatches": [mismatch]},
     ]
-    sub = write_submission(tmp_path, "acme", [ok, skipped], runs)
+    sub = write_submission(tmp_path, "acme", [ok, skipped, wrong], runs)
     other = write_submission(tmp_path, "nover", [record(method="theirs", metrics=curve(10))], None)
     assert result_dirs(results) == [results, sub, other]
     assert result_dirs([results, sub], discover=False) == [results, sub]
-    records, _ = load_many([results])
+    records, notes = load_many([results])
+    assert not [r for r in records if r["params"].get("width") == 9]  # a mismatch never reaches the board
+    assert [n for n in notes if "kept off the board: submitted by acme: mismatch (test_acc@n=100 claimed 90.0" in n]
     known = {(r["method"], r["params"].get("width")): r["_known"]["text"] for r in records}
     assert known == {
         ("mlp", 100): "reference (run here)",

@@ -80,6 +80,9 @@ def load_results(results_dir, *, rank_reduced: bool = False, prefix: str = "") -
         rec = dict(rec, _path=rel, _problems=validate_record(rec, rel) + protocol_errors(rec, rel))
         rec["_submission"] = submission
         rec["_known"] = how_known(submission, inner, runs, problem)
+        if rec["_known"]["kind"] == "bad":  # a mismatch never reaches the board
+            notes.append(f"{rel}: kept off the board: {rec['_known']['text']}")
+            continue
         rec["_protocol"] = None if rec.get("derived") else conformance(rec)
         rec["_reduced"] = not rank_reduced and bool(rec["_protocol"]) and not rec["_protocol"]["full"]
         if "reproduce" not in rec:  # published numbers side by side, where the registry knows them
