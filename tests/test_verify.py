@@ -122,18 +122,32 @@ def test_verified_then_edited_metric_is_a_mismatch(plugin, tmp_path):
     # The folder as a submitter makes it: `ntkbench submit`, with the package installed.
     submit = ntkbench(
         "submit", suite, "--package", requirement(repo, commit), "--name", NAME, "--results", results,
-        "--out-dir", tmp_path / "ok", "--author", "A. Person", "--contact", "a.person@example.org",
-        "--description", "A linear classifier.", "--allow-local-package",
+        "--out-dir", tmp_path / "ok" / "submissions", "--author", "A. Person", "--contact",
+        "a.person@example.org", "--description", "A linear classifier.", "--allow-local-package",
         env_extra={"PYTHONPATH": str(results.parent / "site")},
     )  # fmt: skip
     assert submit.returncode == 0, submit.stdout + submit.stderr
-    folder = tmp_path / "ok" / NAME
+    folder = tmp_path / "ok" / "submissions" / NAME
     out = verify_cli(folder)
     assert out.returncode == 0, out.stdout + out.stderr
     report = json.loads((folder / "verification.json").read_text())
     assert report["submission"] == NAME and report["install_seconds"] > 0 and report["rerun_seconds"] > 0
     assert [r["status"] for r in report["runs"]] == ["verified identical"]
     assert report["stack"]["cpu"]
+
+    # The board shows the row as verified; the --diff report names it with its rank.
+    board, base = tmp_path / "ok" / "results", tmp_path / "base" / "results"
+    board.mkdir()
+    base.mkdir(parents=True)
+    built = ntkbench("leaderboard", "--results", board, "--out", tmp_path / "site")
+    assert built.returncode == 0, built.stdout + built.stderr
+    page = (tmp_path / "site" / "sample_complexity--mnist1d.html").read_text()
+    assert f"submitted by {NAME}: verified identical" in page
+    diff = ntkbench("leaderboard", "--results", board, "--diff", base)
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    print(diff.stdout)  # the report a pull request gets (shown with -s)
+    row = next(ln for ln in diff.stdout.splitlines() if NAME in ln and "verified identical" in ln)
+    assert "| unranked (reduced) |" in row  # the toy suite is a reduced protocol: its rank says so
 
     edited = write_submission(tmp_path / "edited" / NAME, requirement(repo, commit), suite, results)
     (path,) = (edited / "results").rglob("*.json")
