@@ -358,3 +358,9 @@ def test_result_files_are_readable_as_the_umask_allows(umask, mode, tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "r.json").stat().st_mode & 0o777 == mode
+
+
+def test_a_censored_headline_shows_its_bound_and_how_many_seeds_got_there():
+    record = fake_record(spec("cnn-gd", seeds=3, task="training_dynamics"), "ok")
+    record["metrics"] = {"steps_to@30": {"per_seed": [None, 900.0, None], "mean": None, "std": None}}
+    assert runner.headline(record) == "steps_to@30 > steps (1 of 3 seeds)"

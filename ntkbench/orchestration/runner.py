@@ -49,12 +49,16 @@ def headline(record: Record) -> str:
     """For the progress log: the error (in full), or the task's headline metric."""
     if record["status"] != "ok":
         return record.get("error") or ""
-    found = get_task(record["task"]).headline(record)
+    task = get_task(record["task"])
+    found = task.headline(record)
     if not found:
         return ""
     k, v = found
-    if v.get("mean") is None:
-        return k
+    if v.get("mean") is None:  # censored (e.g. a target never reached): the bound, never a number
+        spec = task.metric_spec(k)
+        per_seed = seeds if isinstance(seeds := v.get("per_seed"), list) else []
+        reached = sum(x is not None for x in per_seed)
+        return f"{k} {spec.missing if spec else '—'}" + (f" ({reached} of {len(per_seed)} seeds)" if per_seed else "")
     return f"{k} {v['mean']:.1f}" + (f" ± {v['std']:.1f}" if v.get("std") is not None else "")  # no std: 1 seed
 
 
