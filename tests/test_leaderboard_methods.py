@@ -149,13 +149,18 @@ def test_published_numbers_are_reference_rows_of_the_committed_pages(tmp_path):
     site = build_site(tmp_path / "results", tmp_path / "site").parent
     page = (site / "distillation--fashion_mnist.html").read_text()
     rows = published_rows(page)
-    assert ("dc (ipc 1)", "70.50") in rows and ("dsa (ipc 1)", "70.60") in rows
+    # labels name what differs: DC's loops per ipc, DSA's evaluation (distillation/published.py)
+    assert ("dc (ipc 1, outer_loop 1, inner_loop 1)", "70.50") in rows and (
+        "dsa (ipc 1, augment dsa, eval_epochs 1000)",
+        "70.60",
+    ) in rows
     assert len(rows) == 6  # DC and DSA at ipc 1, 10, 50
     assert "VICO-UoE/DatasetCondensation README" in page
     assert page.count('<td class="num" data-sort="">—</td>') >= 6  # no rank
     md = (site / "distillation--fashion_mnist.md").read_text()
     assert (
-        "Published numbers (not runs of ours, not ranked)" in md and "| dsa (ipc 1) | test_acc@convnet | 70.60 |" in md
+        "Published numbers (not runs of ours, not ranked)" in md
+        and "| dsa (ipc 1, augment dsa, eval_epochs 1000) | test_acc@convnet | 70.60 |" in md
     )
     assert (site / method_href("dsa")).is_file() and "70.60" in (site / method_href("dsa")).read_text()
     sc = published_rows((site / "sample_complexity--mnist1d.html").read_text())
@@ -179,7 +184,7 @@ def test_published_rows_do_not_shift_the_ranking(tmp_path):
     page = (site / "distillation--fashion_mnist.html").read_text()
     assert re.search(r'<tbody class="rank best"><tr><td class="num" data-sort="1">1</td>', page)
     assert "Shaded, in italics: published numbers, not runs of ours, not ranked" in page
-    assert published_rows(page)[0] == ("dc (ipc 1)", "70.50")
+    assert published_rows(page)[0] == ("dc (ipc 1, outer_loop 1, inner_loop 1)", "70.50")
     # a task and dataset without published numbers has no reference rows
     assert 'class="published"' not in (site / "forgetting--fashion_mnist.html").read_text()  # (MNIST only)
 
