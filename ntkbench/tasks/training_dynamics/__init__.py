@@ -84,6 +84,46 @@ Protocol:
   ones (`curves.ntk_test_acc`, `curves.ntk_from_init_test_acc`); `ntk` holds the bands'
   eigenvalues and the architecture.
 Budget: every field with its type and default in `budget.py`, or `ntkbench list training_dynamics`.
+
+Sources (each budget default: where it comes from and where that was read; "departs:" says how
+ntkbench differs and why; "not read at the source" where the source could not be opened). No
+published protocol is run as a whole here: the task measures the NTK's predictions, so most
+defaults are ntkbench's own sizes, chosen for CPUs.
+- The predictions (linearised GD on the MSE, f_t = Θ(x, X) Θ⁻¹ (I − (I − ηΘ/n)^t) Y): the NTK of
+  Jacot et al. 2018 and the linearised dynamics of Lee et al. 2019, as neural-tangents implements
+  them. Read: neural-tangents 0.6.5 (the installed package), _src/predict.py
+  `gradient_descent_mse`, which cites both papers (the papers themselves were not read at the
+  source here). departs: neural-tangents solves continuous-time GD with the loss normalised by the
+  number of target entries (`_make_expm1_fn(y_train.size)`, n·C); ntkbench predicts the discrete
+  steps the networks take, with the per-example loss 1/(2n) Σ ‖f − y‖², so that a step is
+  −(η/n) Θ (f − y) for every C. The band-wise reading of the residual on the kernel's
+  eigenvectors follows the analysis of Arora et al. 2019 (fine-grained analysis of two-layer
+  networks), not read at the source.
+- `lr_scale` 0.5, `lr` None: ntkbench's own. GD on the linearised model is stable while
+  η λ_max / n < 2; 0.5 keeps every band's decay well inside it for every architecture.
+- `n` 256, `test_points` 1000, `steps` 2000, `checkpoints` 30, `bands` 7: ntkbench's own sizes
+  (seven bands hold 1 + 2 + ... + 64 = 127 of the 256 directions; 2000 full-batch steps of n = 256
+  run in seconds to minutes on a CPU). `targets` (25, 30, 40): ntkbench's own, around what the
+  MLP's NTK reaches on MNIST-1D at n = 256 (its kernel regression limit is about 32 %, see
+  `budget.py`). `fit_threshold` 0.1: ntkbench's own.
+- `fourier1d`, `sphere3` and `frequency_exponent`: Basri, Jacobs, Kasten & Kritchman 2019
+  (NeurIPS), "The convergence rate of neural networks for learned functions of different
+  frequencies". Read: the abstract (the NeurIPS proceedings page and arXiv:1906.00425): for
+  normalised data uniform on a hypersphere the linearised dynamics' eigenfunctions are the
+  spherical harmonics, a bias term is needed to learn odd frequencies, and the time to learn each
+  frequency is predicted. The exponent 2 (time ∝ k² on the circle for a two-layer ReLU network
+  with bias) that `frequency_exponent`'s description and `published.py` cite is in the paper's
+  body, which was not read at the source here. The modes 1, 2, 4, 8, the 40-dimensional circle
+  (|x|² = 40), the sphere S² with |x|² = 3 and degrees 1, 2, 4, 8 are ntkbench's own choices.
+- `gap_widths` (64, 256, 1024), `gap_seeds` 1, `gap_steps` None: ntkbench's own. The linearisation
+  compared with is the first-order Taylor model of Lee et al. 2019 (above; not read at the source).
+- `empirical_ntk` True: ntkbench's own; the trace over the output axis ÷ C is neural-tangents'
+  `trace_axes` convention (read: _src/predict.py, default `trace_axes=(-1,)`).
+- `flops` True: XLA's own cost analysis of the compiled step, no external source.
+- Reference methods (`ntkbench/methods/training_dynamics.py`, method parameters): `mlp-gd`,
+  `cnn-gd` are the MNIST-1D architectures of the sample-complexity task (its Sources) trained by
+  full-batch GD instead of Adam, because every prediction here assumes GD; `mlp-ntk` (width 512,
+  NTK parameterisation) and `linearised-mlp` are ntkbench's own.
 """
 
 from ntkbench.tasks.training_dynamics.budget import Budget
