@@ -52,11 +52,11 @@ ntkbench differs and why; "not read at the source" where the source could not be
 Zhao et al. 2021 (ICLR), read in VICO-UoE/DatasetCondensation (main.py, utils.py, networks.py,
 readme.md); DC-BENCH is Cui et al. 2022, read in justincui03/dc_benchmark (README.md,
 evaluator/evaluator.py). What each published number averages: `published.py`.
-- `ipc` grid 1, 10, 50: DC's readme tables (1, 10, 50 images per class).
+- `ipc` grid 1, 10, 50: DC's tables of 1, 10 and 50 images per class (read: readme.md).
 - `eval_depth` 3, `eval_width` 128, instance norm, ReLU, average pooling: DC's utils.py
-  `get_default_convnet_setting` (128, 3, 'relu', 'instancenorm', 'avgpooling').
+  `get_default_convnet_setting` (read: 128, 3, 'relu', 'instancenorm', 'avgpooling').
 - `eval_lr` 0.01, `eval_momentum` 0.9, `eval_weight_decay` 5e-4, `eval_batch_size` 256,
-  `eval_epochs` 300, lr × 0.1 half-way: DC's main.py (`lr_net` 0.01, `batch_train` 256,
+  `eval_epochs` 300, lr × 0.1 half-way: read in DC's main.py (`lr_net` 0.01, `batch_train` 256,
   `epoch_eval_train` 300) and utils.py `evaluate_synset` (SGD momentum 0.9, weight_decay 0.0005).
   departs: DC trains `range(Epoch + 1)`, 301 epochs, and divides the lr after epoch index
   Epoch // 2 + 1 = 151; ntkbench trains 300 and divides at epoch 150 (one epoch either way). DC's
@@ -64,11 +64,11 @@ evaluator/evaluator.py). What each published number averages: `published.py`.
   while the synthetic set fits one batch (ipc·C ≤ 256: ipc 1 and 10 with 10 classes) but at ipc 50
   (500 images) trains one step of 256 per epoch where DC takes two (256 + 244). No committed result
   is at ipc 50; this is to be fixed with the next protocol version of the evaluation.
-- `eval_networks` 5: DC-BENCH's evaluator (`num_eval` default 5 networks on one synthetic set).
+- `eval_networks` 5: DC-BENCH's evaluator (read: `num_eval` default 5 networks on one synthetic set).
   departs from DC, whose numbers are means over 5 synthetic sets × 20 networks (`num_exp` 5,
   `num_eval` 20): ntkbench evaluates 5 networks per seed, one synthetic set per seed, ≥ 3 seeds,
   for cost on CPUs (each network is 300 epochs).
-- `augment` "none": DC's evaluation of FashionMNIST and CIFAR-10 (utils.py `get_daparam`:
+- `augment` "none": DC's evaluation of FashionMNIST and CIFAR-10 (read: utils.py `get_daparam`:
   strategy 'none'). departs: DC evaluates MNIST with its own augmentation ('crop_scale_rotate', for
   1000 epochs), which ntkbench does not implement. "dsa": DSA's evaluation augmentation (Zhao &
   Bilen 2021, same repository: `--dsa_strategy color_crop_cutout_flip_scale_rotate`), for which
@@ -86,7 +86,7 @@ evaluator/evaluator.py). What each published number averages: `published.py`.
   kernel is too slow on CPUs at 28×28; the relative ridge small enough to interpolate the
   synthetic set). `soft_label_loss` "mse": ntkbench's own, the loss KIP's learned labels are fitted
   with (KIP's code not read at the source).
-- `test_points` None: the whole test split, as DC's `testloader`.
+- `test_points` None: the whole test split, as DC's `testloader` (read: utils.py `get_dataset`).
 """
 
 from ntkbench.tasks.distillation.budget import Budget

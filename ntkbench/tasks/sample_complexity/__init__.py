@@ -43,7 +43,7 @@ Sources (each budget default: where it comes from and where that was read; "depa
 ntkbench differs and why; "not read at the source" where the source could not be opened). MNIST-1D
 is Greydanus & Kobak, read in greydanus/mnist1d (README.md, mnist1d/data.py, notebooks/models.py,
 notebooks/train.py, notebooks/mnist1d-classification.ipynb).
-- The data: mnist1d/data.py `make_dataset(get_dataset_args())`: 5000 signals of length 40,
+- The data (read: mnist1d/data.py) `make_dataset(get_dataset_args())`: 5000 signals of length 40,
   `train_split` 0.8 (4000 train / 1000 test), one fixed permutation of the 40 positions for every
   signal with `shuffle_seq` ("mnist1d-shuffled"; the README's "shuffle").
 - `n` (100, 200, 500, 1000, 2000, 4000): ntkbench's own grid, steps of 2 to 2.5 up to 4000, the
@@ -52,7 +52,7 @@ notebooks/train.py, notebooks/mnist1d-classification.ipynb).
   (logistic regression 32, MLP 68, CNN 94, shuffled CNN 56) so that each target separates some of
   the reference models. The n* rule (first crossing of the mean curve, linear in log n) is
   ntkbench's own.
-- `test_points` None: the whole test split (1000 signals), as the repository's `train_model`.
+- `test_points` None: the whole test split (1000 signals), as the repository's `train_model` (read).
 - Reference methods' defaults (`ntkbench/methods/sample_complexity.py`, method parameters): Adam lr
   1e-2, batch 100, 6000 steps, no weight decay: notebooks/train.py `get_model_args` with the
   classification notebook's `args.total_steps = 6000`. MLP width 100, two hidden layers: models.py
