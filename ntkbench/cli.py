@@ -15,10 +15,11 @@ from pathlib import Path
 from ntkbench.cli_args import DEFAULT_SUITE, build_parser
 from ntkbench.data import dataset_names, default_data_dir, importer
 from ntkbench.engine import compiler
-from ntkbench.orchestration import compare, pairs, reproduce, runner, submit, suites, validate, verify
+from ntkbench.orchestration import compare, pairs, reproduce, runner, submit, suites, upgrade, validate, verify
 from ntkbench.orchestration.interrupts import INTERRUPTED, Interrupts
 from ntkbench.orchestration.submissions import SubmissionError, load_submission
 from ntkbench.registry import PluginError, all_methods, plugin_load_errors
+from ntkbench.results import SCHEMA
 from ntkbench.tasks import TASKS, get_task
 
 
@@ -195,6 +196,21 @@ def cmd_validate(args) -> int:
     return 2 if suite_errors else 1 if errors else 0
 
 
+def cmd_upgrade(args) -> int:
+    """Older result files in place to today's schema: summaries recomputed from per_seed, the
+    derived results made again; exit 1 if the folder is not there."""
+    if not args.folder.is_dir():
+        print(f"error: {args.folder}: no such folder of result files", file=sys.stderr)
+        return 1
+    changed = upgrade.upgrade_folder(args.folder)
+    for path, metrics in changed:
+        print(f"{path}: {len(metrics)} summaries changed" + (f" ({', '.join(metrics[:4])}, ...)" if metrics else ""))
+    tasks = sorted({p.relative_to(args.folder).parts[0] for p, _ in changed})
+    runner.aggregate(tasks, args.folder)
+    print(f"{len(changed)} files upgraded to {SCHEMA}")
+    return 0
+
+
 def cmd_leaderboard(args) -> int:
     results = args.results or [Path("results")]
     for folder in results:
@@ -322,6 +338,7 @@ COMMANDS = {
     "leaderboard": cmd_leaderboard,
     "submit": cmd_submit,
     "validate": cmd_validate,
+    "upgrade": cmd_upgrade,
     "compare": cmd_compare,
     "verify": cmd_verify,
     "data": cmd_data,

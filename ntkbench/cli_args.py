@@ -155,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--rerun", action="store_true", help="re-execute each result's run and compare metrics")
 
+    s = sub.add_parser(
+        "upgrade",
+        parents=[common],
+        help="re-summarise older result files by today's schema (per-seed values untouched)",
+    )
+    s.add_argument("folder", nargs="?", type=Path, default=Path("results"), help="default: results")
+
     s = sub.add_parser("compare", parents=[common], help="two methods' results seed by seed: B − A and a paired t-test")
     s.add_argument("a", metavar="A", help="a result file, or a task/dataset/method glob under --results")
     s.add_argument("b", metavar="B", help="the same for the other method")

@@ -15,14 +15,18 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
-SCHEMA = "ntkbench.result/2"
+SCHEMA = "ntkbench.result/3"
 # Schemas `validate_record` reads. 1: a metric is {per_seed, mean, std}, std the population std
-# (ddof=0). 2 (written now): std is the sample std (ddof=1) and `metric` adds ci95 (t interval).
-SCHEMAS = ("ntkbench.result/1", SCHEMA)
+# (ddof=0). 2: std is the sample std (ddof=1) and `metric` adds ci95 (t interval); a seed without a
+# value was left out of the mean. 3 (written now): a metric with a censored seed is never averaged
+# and says so (`censored`); one computed identically by every seed says `deterministic`.
+SCHEMAS = ("ntkbench.result/1", "ntkbench.result/2", SCHEMA)
+METRIC_KEYS = ("per_seed", "mean", "std", "ci95", "censored", "deterministic")
 CONFIG_FIELDS = (
     "task",
     "task_version",
@@ -89,27 +93,64 @@ def result_path(out_dir: str | Path, task: str, dataset: str, method: str, chash
     return Path(out_dir) / task / dataset / method / f"{chash}.json"
 
 
-def metric(per_seed, mean: float | None = None) -> dict:
-    """{"per_seed", "mean", "std", "ci95"} over seeds (schema 2).
+def metric(
+    per_seed,
+    mean: float | None | EllipsisType = ...,
+    *,
+    bound: float | None = None,
+    floor: float | None = None,
+    deterministic: bool = False,
+) -> dict:
+    """{"per_seed", "mean", "std", "ci95"} over seeds (schema 3), plus "censored" or "deterministic".
 
-    None or non-finite entries (e.g. a target never reached) are left out of mean, std and ci95.
-    `std` is the sample standard deviation (ddof=1) of the present values and `ci95` the Student-t
-    95% interval [lo, hi] of their mean; both are None with fewer than 2 present values. `mean`
-    may be given when the task defines it differently (a derived metric, e.g. n* of the mean
-    curve); std and ci95 are still those of the present per-seed values, so such a mean need not
-    lie inside ci95.
+    Uncensored (every seed has a value): `mean` their mean (or the task's own, see below), `std`
+    the sample standard deviation (ddof=1) and `ci95` the Student-t 95% interval [lo, hi] of the
+    mean; both None with fewer than 2 seeds.
+
+    Censored: a seed whose value is None (or non-finite) never got there within the run's reach (a
+    target not reached within `bound` steps, or by the grid's largest n = `bound`), and a value
+    <= `floor` is only known to be at most the floor (an n* reached already at the grid's smallest
+    n). A censored value is not a number, so a metric with any censored seed is never averaged: no
+    std, no ci95, and a mean only where the task defines one that is itself uncensored (`mean`,
+    e.g. n* of the mean curve, None where that is not reached); otherwise the mean is None. Its
+    "censored" field says how:
+    {"side": "above" | "below", "bound": the bound or floor (None: not known), "reached": seeds
+    with a value, "of": seeds} ("> bound (reached of seeds)" on the pages).
+
+    `deterministic`: every seed computes the same value (one effective sample, e.g. one kernel fit
+    on the whole training set serving every seed): the mean is that value, with no spread.
     """
     values = [None if v is None or not math.isfinite(float(v)) else float(v) for v in per_seed]
-    present = [v for v in values if v is not None]
-    if mean is None:
-        mean = float(np.mean(present)) if present else None
+    if deterministic:
+        if values and (None in values or len(set(values)) != 1):
+            raise ValueError(f"a deterministic metric needs one value for every seed, got {values}")
+        first = values[0] if values else None
+        return {"per_seed": values, "mean": first, "std": None, "ci95": None, "deterministic": True}
+    own_mean = mean is not ...  # the task defines the mean (None: not reached)
+    mean = None if mean is ... or mean is None or not math.isfinite(float(mean)) else float(mean)
+    above = sum(v is None for v in values)
+    below = sum(v is not None and floor is not None and v <= floor for v in values)
+    mean_below = mean is not None and floor is not None and mean <= floor
+    if above or below or (own_mean and mean is None) or mean_below:
+        if mean_below:
+            mean = None  # the task's own mean is at the floor: censored too
+        side = "below" if below > above or (mean_below and not above) else "above"
+        censored = {
+            "side": side,
+            "bound": floor if side == "below" else bound,
+            "reached": len(values) - above - below,
+            "of": len(values),
+        }
+        return {"per_seed": values, "mean": mean, "std": None, "ci95": None, "censored": censored}
+    if not own_mean:
+        mean = float(np.mean(values)) if values else None
     std: float | None = None
     ci95: list[float] | None = None
-    if len(present) >= 2:
+    if len(values) >= 2:
         from scipy.stats import t as student_t  # here: scipy is slow to import, most readers never call this
 
-        centre, std = float(np.mean(present)), float(np.std(present, ddof=1))
-        half = float(student_t.ppf(0.975, len(present) - 1)) * std / math.sqrt(len(present))
+        centre, std = float(np.mean(values)), float(np.std(values, ddof=1))
+        half = float(student_t.ppf(0.975, len(values) - 1)) * std / math.sqrt(len(values))
         ci95 = [centre - half, centre + half]
     return {"per_seed": values, "mean": mean, "std": std, "ci95": ci95}
 
@@ -185,12 +226,12 @@ def validate_record(
 ) -> list[str]:
     """Problems with one result record, each naming `where` and the field.
 
-    Both schemas in `SCHEMAS` are accepted. "ntkbench.result/1" (older files): each metric is
-    {per_seed, mean, std}, std being the population std (ddof=0), no ci95. "ntkbench.result/2"
-    (`SCHEMA`, written now): std is the sample std (ddof=1; null with fewer than 2 seeds) and a
-    metric built by `metric` carries `ci95`, [lo, hi] or null. Under either schema a metric is
-    {per_seed, mean, std} with an optional ci95 (a derived record keeps its source's schema
-    string), and the std values are not recomputed here (`validate --rerun` compares them).
+    The schemas in `SCHEMAS` are accepted. "ntkbench.result/1" (older files): each metric is
+    {per_seed, mean, std}, std being the population std (ddof=0), no ci95. "ntkbench.result/2": std
+    is the sample std (ddof=1; null with fewer than 2 seeds) and a metric built by `metric` carries
+    `ci95`, [lo, hi] or null. "ntkbench.result/3" (`SCHEMA`, written now): as 2, and a metric may
+    say `censored` or `deterministic` (`metric`). A derived record keeps its sources' schema
+    string. The summaries are checked against per_seed by `ntkbench.orchestration.consistency`.
     """
     if not isinstance(record, dict):
         return [f"{where}: top level must be a JSON object"]
@@ -204,9 +245,11 @@ def validate_record(
     if record["status"] == "failed" and not record["error"]:
         errors.append(f"{where}: field 'error' must explain a failed run")
     keys = {"per_seed", "mean", "std"}
+    extra = set(METRIC_KEYS) - keys if record["schema"] == SCHEMA else {"ci95"}
     for name, m in (record["metrics"] or {}).items():
-        if not isinstance(m, dict) or not keys <= set(m) <= keys | {"ci95"}:
-            errors.append(f"{where}: field 'metrics.{name}' must be {{per_seed, mean, std[, ci95]}}")
+        if not isinstance(m, dict) or not keys <= set(m) <= keys | extra:
+            allowed = ", ".join(sorted(extra))
+            errors.append(f"{where}: field 'metrics.{name}' must be {{per_seed, mean, std}} and optionally {allowed}")
         elif not isinstance(m["per_seed"], list):
             errors.append(f"{where}: field 'metrics.{name}.per_seed' must be a list")
         elif m.get("ci95") is not None and not (
@@ -240,3 +283,27 @@ def validate_record(
             f"{record['method']!r} comes from {known_origins[key]!r}"
         )
     return errors
+
+
+def censored_text(m: dict, missing: str = "—") -> str | None:
+    """How a censored metric reads ("> 10 000 (1 of 3 seeds)", "≤ 32 (at the floor for 3 of 3
+    seeds)", or `missing` with the count where the bound is not known); None if not censored."""
+    c = m.get("censored") if isinstance(m, dict) else None
+    if not isinstance(c, dict):
+        return None
+    reached, of, bound = c.get("reached"), c.get("of"), c.get("bound")
+    if isinstance(m.get("mean"), int | float):  # the task's own mean is a number; some seeds are censored
+        return f"{_bound_text(m['mean'])} ({reached} of {of} seeds reached it)"
+    if not isinstance(bound, int | float):
+        return f"{missing} ({reached} of {of} seeds)"
+    if c.get("side") == "below":
+        return f"≤ {_bound_text(bound)} (at the floor for {of - reached} of {of} seeds)"
+    return f"> {_bound_text(bound)} ({reached} of {of} seeds)"
+
+
+def _bound_text(x: float) -> str:
+    if abs(x) >= 1e7:
+        return f"{x:.3g}"
+    if float(x).is_integer():
+        return f"{int(x):,}".replace(",", " ") if abs(x) >= 10_000 else f"{int(x)}"  # 10 000, 4000
+    return f"{x:.4g}"

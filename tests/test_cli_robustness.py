@@ -83,15 +83,15 @@ def test_derived_result_rewritten_only_when_its_content_changes(monkeypatch, tmp
     task = FakeTask()
     monkeypatch.setattr(runner, "get_task", lambda name: task)
     runs = [SimpleNamespace(task="toy")]
-    (path,) = runner.aggregate(runs, tmp_path, stream=io.StringIO())
+    (path,) = runner.aggregate((r.task for r in runs), tmp_path, stream=io.StringIO())
     text, mtime = path.read_text(), path.stat().st_mtime_ns
     time.sleep(0.01)
     out = io.StringIO()
-    assert runner.aggregate(runs, tmp_path, stream=out) == []  # new provenance, same content
+    assert runner.aggregate((r.task for r in runs), tmp_path, stream=out) == []  # new provenance, same content
     assert path.read_text() == text and path.stat().st_mtime_ns == mtime
     assert "unchanged" in out.getvalue()
     task.alpha = 2.0
-    assert runner.aggregate(runs, tmp_path, stream=io.StringIO()) == [path]
+    assert runner.aggregate((r.task for r in runs), tmp_path, stream=io.StringIO()) == [path]
     assert json.loads(path.read_text())["metrics"]["alpha"]["mean"] == 2.0
 
 

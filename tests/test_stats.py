@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ntkbench.results import SCHEMA, config_hash, config_of, metric, result_path, validate_record
+from ntkbench.results import SCHEMA, censored_text, config_hash, config_of, metric, result_path, validate_record
 
 
 def record(method="a", metrics=None, **fields):
@@ -70,23 +70,55 @@ def test_metric_one_seed_has_no_spread():
     assert metric([70.0]) == {"per_seed": [70.0], "mean": 70.0, "std": None, "ci95": None}
 
 
-def test_derived_metric_keeps_its_mean_and_spreads_over_present_values():
-    m = metric([1000.0, None, 3000.0, float("nan")], mean=1500.0)
-    assert m["per_seed"] == [1000.0, None, 3000.0, None] and m["mean"] == 1500.0
-    assert m["std"] == pytest.approx(np.std([1000, 3000], ddof=1))
-    half = stats.t.ppf(0.975, 1) * np.std([1000, 3000], ddof=1) / np.sqrt(2)
-    assert m["ci95"] == pytest.approx([2000 - half, 2000 + half])
-    assert metric([None, 5.0], mean=4.0) == {"per_seed": [None, 5.0], "mean": 4.0, "std": None, "ci95": None}
-    assert metric([None, None]) == {"per_seed": [None, None], "mean": None, "std": None, "ci95": None}
+def test_a_censored_metric_is_never_averaged_over_the_seeds_that_got_there():
+    # steps_to@60 of training_dynamics/mnist1d cnn-gd: 1 of 3 seeds reached it within 10 000 steps;
+    # schema 2 wrote that seed's 9576 as the mean
+    m = metric([9576.4, None, None], bound=10000)
+    assert m["mean"] is None and m["std"] is None and m["ci95"] is None
+    assert m["censored"] == {"side": "above", "bound": 10000, "reached": 1, "of": 3}
+    assert censored_text(m) == "> 10 000 (1 of 3 seeds)"
+    # non-finite values are censored too, and a bound not known still censors
+    m = metric([1000.0, None, 3000.0, float("nan")])
+    assert m["per_seed"] == [1000.0, None, 3000.0, None] and m["mean"] is None
+    assert m["censored"] == {"side": "above", "bound": None, "reached": 2, "of": 4}
+    assert censored_text(m, "> steps") == "> steps (2 of 4 seeds)"
 
 
-def test_validate_reads_schema_1_and_schema_2():
-    assert SCHEMA == "ntkbench.result/2"
+def test_a_task_defined_mean_survives_censored_seeds_but_not_its_own_censoring():
+    # n* of the mean curve is a number though one seed never reached the target: kept, no spread
+    m = metric([1000.0, None, 3000.0], mean=1500.0, bound=4000, floor=100)
+    assert m["mean"] == 1500.0 and m["std"] is None and m["ci95"] is None
+    assert censored_text(m) == "1500 (2 of 3 seeds reached it)"
+    # the mean curve never reaches it (schema 2 fell back to the survivors' mean, e.g. 3551)
+    m = metric([3551.0, None, None], mean=None, bound=4000, floor=100)
+    assert m["mean"] is None and censored_text(m) == "> 4000 (1 of 3 seeds)"
+    # n* already at the grid's smallest n: only "at most", never a number to rank first
+    m = metric([32.0, 32.0, 32.0], mean=32.0, bound=2048, floor=32)
+    assert m["mean"] is None and m["censored"] == {"side": "below", "bound": 32, "reached": 0, "of": 3}
+    assert censored_text(m) == "≤ 32 (at the floor for 3 of 3 seeds)"
+    # every seed has a value and the mean is its own: the usual spread over seeds
+    m = metric([100.0, 200.0, 300.0], mean=150.0, bound=4000, floor=32)
+    assert m["mean"] == 150.0 and m["std"] == pytest.approx(100.0) and "censored" not in m
+
+
+def test_a_deterministic_metric_is_one_value_without_a_spread():
+    m = metric([90.81, 90.81, 90.81], deterministic=True)
+    assert m == {"per_seed": [90.81] * 3, "mean": 90.81, "std": None, "ci95": None, "deterministic": True}
+    with pytest.raises(ValueError, match="one value for every seed"):
+        metric([90.81, 90.8], deterministic=True)
+
+
+def test_validate_reads_schemas_1_to_3():
+    assert SCHEMA == "ntkbench.result/3"
     new = record(metrics={"acc": metric([1.0, 2.0, 4.0]), "matrix": {"per_seed": [[1]], "mean": [1], "std": None}})
+    new["metrics"]["steps"] = metric([5.0, None], bound=10)
     assert validate_record(new, "new.json") == []
     old = record(metrics={"acc": {"per_seed": [1.0, 2.0], "mean": 1.5, "std": 0.5}})
     old["schema"] = "ntkbench.result/1"
     assert validate_record(old, "old.json") == []
+    older = copy.deepcopy(new)
+    older["schema"] = "ntkbench.result/2"  # no `censored` before schema 3
+    assert any("metrics.steps" in e for e in validate_record(older, "older.json"))
     bad = copy.deepcopy(new)
     bad["metrics"]["acc"]["ci95"] = [1.0]
     assert validate_record(bad, "bad.json") == ["bad.json: field 'metrics.acc.ci95' must be [lo, hi] or null"]

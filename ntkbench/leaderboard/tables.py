@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ntkbench.charts import as_dict, compact, is_number
+from ntkbench.results import censored_text
 from ntkbench.tasks import TASKS
 from ntkbench.tasks.conformance import deviation_line
 
@@ -82,13 +83,25 @@ def n_seeds(m: Any, rec: dict | None = None) -> int | None:
 
 
 def metric_cell(name: str, m: Any, task: str | None = None, rec: dict | None = None) -> tuple[str, float | None]:
-    """('mean ± std', sort value) for one metric of one record. Censored n*: a null mean reads
+    """('mean ± std', sort value) for one metric of one record. A schema-3 censored metric reads as
+    `censored_text` ("> 10 000 (1 of 3 seeds)"), a deterministic one without a spread. Older files,
+    censored n*: a null mean reads
     "> n_max" (with the grid's largest n where the record has a grid), a mean at the grid's smallest
     n "≤ n_min"; a mean over one seed reads "(1 seed)" instead of "± 0.00"."""
     if not is_scalar_metric(m):
         return "", None
     mean, std = m.get("mean"), m.get("std")
     grid = grid_of(rec) if is_n_star(name) else []
+    censoring = as_dict(m.get("censored"))
+    if censoring:  # schema 3 says how: never a mean of the seeds that got there
+        if censoring.get("bound") is None and grid and censoring.get("side") == "above":
+            m = {**m, "censored": {**censoring, "bound": grid[-1]}}  # n* not reached: by the grid's n_max
+        return censored_text(m, missing_text(task, name)) or "", (float(mean) if is_number(mean) else None)
+    if m.get("deterministic") and is_number(mean):
+        return f"{fmt_num(mean, decimals(mean))} (deterministic)", float(mean)
+    spec = spec_of(task, name)
+    if spec is not None and spec.per_run and is_number(mean):  # not a seed statistic: no spread
+        return f"{fmt_num(mean, decimals(mean))} (once per run)", float(mean)
     if not is_number(mean):
         if grid:
             return f"> {compact_num(grid[-1])}", None
@@ -175,7 +188,9 @@ def ranking(task: object, records: list[dict]) -> dict:
         ok = rec.get("status") == "ok" and not rec.get("_problems") and is_scalar_metric(m)
         if ok and is_number(as_dict(m).get("mean")):
             valued.append((float(as_dict(m)["mean"]), rec))
-        elif ok and (is_n_star(str(name)) or (spec is not None and spec.missing not in ("", "—"))):
+        elif ok and (
+            "censored" in as_dict(m) or is_n_star(str(name)) or (spec is not None and spec.missing not in ("", "—"))
+        ):
             censored.append(rec)
         else:
             rest.append(rec)

@@ -1,8 +1,9 @@
 """A result file against itself: each metric's summary against its own per_seed values, and the
 file's place against its config hash. Used by `ntkbench validate` (no rerun needed).
 
-The rules are those of the writers: `ntkbench.results.metric` (schema 2: mean of the present
-values, sample std and a Student-t ci95 with at least two; schema 1: population std), applied
+The rules are those of the writers: `ntkbench.results.metric` (schema 3: a censored metric is
+never averaged, a deterministic one has no spread; schema 2: mean of the present values, sample std
+and a Student-t ci95 with at least two; schema 1: population std), applied
 element-wise to a metric whose per-seed values are arrays (forgetting's accuracy matrix). A metric's
 `MetricSpec` says where a task departs from them: `per_run` (one value per run), `seeds_field` (the
 first min(budget[field], seeds) seeds only) and `mean_of_seeds=False` (a mean the task defines
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ntkbench.results import config_hash, config_of, metric
+from ntkbench.results import SCHEMA, config_hash, config_of, metric
 from ntkbench.tasks import get_task
 from ntkbench.tasks.base import MetricSpec, Task
 
@@ -54,8 +55,34 @@ def metric_errors(record: dict, where: str) -> list[str]:
         spec = task.metric_spec(name) if task else None
         at = f"{where}: field 'metrics.{name}"
         errors += _length_errors(m["per_seed"], record, spec, task, at)
-        errors += _summary_errors(m, record["schema"] == "ntkbench.result/1", spec, at)
+        if record["schema"] == SCHEMA and all(_is_number(v) or v is None for v in m["per_seed"]):
+            errors += _schema_3_errors(m, spec, at)
+        else:
+            errors += _summary_errors(m, record["schema"] == "ntkbench.result/1", spec, at)
     return errors
+
+
+def _schema_3_errors(m: dict, spec: MetricSpec | None, at: str) -> list[str]:
+    """Schema 3 (`ntkbench.results.metric`): a censored metric has no spread and, unless the task
+    defines its mean, no mean; a deterministic one is one value; any other has a value per seed."""
+    values = m["per_seed"]
+    if m.get("deterministic"):
+        if None in values or len(set(values)) > 1 or m.get("mean") != (values[0] if values else None):
+            return [f"{at}' is marked deterministic but its per_seed values are {_short(values)} (one value each)"]
+        return [f"{at}.{f}' must be null for a deterministic metric" for f in ("std", "ci95") if m.get(f) is not None]
+    censored = m.get("censored")
+    if censored is not None:
+        errors = [f"{at}.{f}' must be null for a censored metric" for f in ("std", "ci95") if m.get(f) is not None]
+        if (spec is None or spec.mean_of_seeds) and m.get("mean") is not None:
+            errors.append(f"{at}.mean' is {_short(m['mean'])}: a censored metric is never averaged")
+        if not isinstance(censored, dict) or censored.get("of") != len(values):
+            errors.append(f"{at}.censored' must say {{side, bound, reached, of}} with of = {len(values)} seeds")
+        elif not isinstance(censored.get("reached"), int) or censored["reached"] > len(values) - values.count(None):
+            errors.append(f"{at}.censored.reached' is {censored.get('reached')!r}, more seeds than have a value")
+        return errors
+    if None in values:
+        return [f"{at}' has a seed without a value but does not say it is censored"]
+    return _summary_errors(m, False, spec, at)
 
 
 def _length_errors(per_seed: list, record: dict, spec: MetricSpec | None, task: Task | None, at: str) -> list[str]:

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import sys
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,7 +19,16 @@ from tqdm import tqdm
 
 from ntkbench.orchestration.locks import RunLock
 from ntkbench.orchestration.one_run import Executor, Record, ResultNotWritten, RunSpec, Step, plural, write_record
-from ntkbench.results import CONFIG_FIELDS, SCHEMA, config_hash, config_of, iter_results, result_path, to_jsonable
+from ntkbench.results import (
+    CONFIG_FIELDS,
+    SCHEMA,
+    censored_text,
+    config_hash,
+    config_of,
+    iter_results,
+    result_path,
+    to_jsonable,
+)
 from ntkbench.tasks import get_task
 
 
@@ -54,8 +64,10 @@ def headline(record: Record) -> str:
     if not found:
         return ""
     k, v = found
-    if v.get("mean") is None:  # censored (e.g. a target never reached): the bound, never a number
-        spec = task.metric_spec(k)
+    spec = task.metric_spec(k)
+    if (text := censored_text(v, spec.missing if spec else "—")) is not None:
+        return f"{k} {text}"
+    if v.get("mean") is None:  # an older file's censored value: the bound, never a number
         per_seed = seeds if isinstance(seeds := v.get("per_seed"), list) else []
         reached = sum(x is not None for x in per_seed)
         return f"{k} {spec.missing if spec else '—'}" + (f" ({reached} of {len(per_seed)} seeds)" if per_seed else "")
@@ -97,7 +109,7 @@ def execute(
             step.rerun_failed = existing == "failed" and not force
             steps.append(step)
         if _run_steps(steps, outcomes, executor, out_dir, data_dir, len(runs), stream):
-            aggregate(runs, out_dir, stream=stream)
+            aggregate((r.task for r in runs), out_dir, stream=stream)
     finally:
         for lock in locks:
             lock.release()
@@ -162,12 +174,12 @@ def _indented(text: str, prefix: str, width: int = 100) -> str:
     return "\n".join(prefix + line for line in lines)
 
 
-def aggregate(runs: list[RunSpec], out_dir: Path, stream: TextIO | None = None) -> list[Path]:
-    """Derived results (task.aggregate) over the result files of the tasks this suite touched;
+def aggregate(tasks: Iterable[str], out_dir: Path, stream: TextIO | None = None) -> list[Path]:
+    """Derived results (task.aggregate) over the result files of `tasks` (those a suite touched);
     a derived file whose content (all but provenance) is unchanged is not rewritten."""
     stream = sys.stdout if stream is None else stream
     written = []
-    for task_name in sorted({r.task for r in runs}):
+    for task_name in sorted(set(tasks)):
         task = get_task(task_name)
         records = [
             rec

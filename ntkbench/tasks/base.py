@@ -159,6 +159,25 @@ class Task:
         """Results derived across runs (e.g. an exponent over a grid of datasets). Default none."""
         return []
 
+    def censoring(self, record: dict, metric: str) -> tuple[float | None, float | None]:
+        """(bound, floor) of `metric` in a finished record where its seeds can be censored (see
+        `ntkbench.results.metric`): `ntkbench upgrade` re-summarises older files with it, by the
+        rules the task's `run` writes now. Default: none known (a seed without a value is still
+        censored, with no bound)."""
+        return None, None
+
+    def deterministic(self, record: dict, metric: str, method_extras: dict[str, Any]) -> bool:
+        """Whether every seed of `metric` in a finished record is one and the same computation (one
+        effective sample; see `ntkbench.results.metric`); `method_extras`: the method's registered
+        extras. Default: no."""
+        return False
+
+    def own_mean(self, record: dict, metric: str) -> float | None:
+        """The mean of a `mean_of_seeds=False` metric as the task defines it, from the record (e.g.
+        n* of the mean curve; None: not reached). Default: the recorded mean."""
+        m = record["metrics"][metric]
+        return m.get("mean")
+
     def metric_spec(self, metric: str) -> MetricSpec | None:
         return next((m for m in self.metrics if m.matches(metric)), None)
 

@@ -17,7 +17,8 @@ METRICS = (
         unit="examples",
         higher_is_better=False,
         missing="> n_max",
-        description="smallest n whose mean accuracy reaches the target (log-n interpolation)",
+        description="smallest n whose mean accuracy reaches the target (log-n interpolation); censored "
+        "above the grid's largest n and at its smallest, never averaged",
         mean_of_seeds=False,  # n* of the mean curve; per_seed: n* of each seed's curve
     ),
     MetricSpec(
@@ -33,7 +34,9 @@ METRICS = (
         unit="",
         higher_is_better=False,
         headline=True,
-        description="exponent α of n* ∝ d^α over the lza-<d> grid (derived)",
+        missing="not an estimate (n* censored)",
+        description="exponent α of n* ∝ d^α over the lza-<d> grid (derived); none where an n* is "
+        "censored (not reached, or at the grid's smallest n)",
         mean_of_seeds=False,  # the exponent of the mean n*; per_seed: of each seed's n*
     ),
 )

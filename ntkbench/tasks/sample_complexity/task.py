@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.data.base import Dataset
+from ntkbench.data.registry import train_size
 from ntkbench.data.subsets import balanced_quota, class_balanced_indices, padded_class_balanced_indices
 from ntkbench.engine.seeds import SeedPrograms, Timing, predict_in_chunks, run_seeds, seed_keys
 from ntkbench.engine.train import NotPaddable, Split
@@ -108,6 +109,7 @@ class SampleComplexity(Task):
         counts = np.bincount(ds.y_train, minlength=ds.num_classes)
         quotas = {n: balanced_quota(counts, n) for n in grid}
         acc_by_n: dict[int, np.ndarray] = {}
+        one_fit: set[int] = set()  # n at which every seed drew the same examples and one fit served all
         # A method that reads its data only through the trainer (`padded_subsets=True`) gets one
         # compiled program for the whole curve: the subset padded to the largest n, n traced.
         # Where its recipe cannot keep the minibatches of the unpadded subset (a batch larger
@@ -152,7 +154,9 @@ class SampleComplexity(Task):
                 else:  # eagerly, seed by seed
                     eager = lambda key, this_n=this_n: this_n(key, *data)  # noqa: E731
                     if spec.extras.get("deterministic"):
-                        out, timing = self._run_distinct_subsets(eager, keys, ds, n, ctx.log)
+                        out, timing, distinct = self._run_distinct_subsets(eager, keys, ds, n, ctx.log)
+                        if distinct == 1 and len(keys) > 1:
+                            one_fit.add(n)
                     else:
                         out, timing = run_seeds(eager, keys, vmap=False, jit=False)
             accs, finite = out
@@ -168,11 +172,16 @@ class SampleComplexity(Task):
                 f"(compile {timing.compile_seconds:.1f}s, run {timing.run_seconds:.1f}s)"
             )
 
-        metrics = {f"test_acc@n={n}": metric(a) for n, a in acc_by_n.items()}
+        # one fit served every seed (the whole training set, a deterministic method): one sample
+        metrics = {f"test_acc@n={n}": metric(a, deterministic=n in one_fit) for n, a in acc_by_n.items()}
         mean_curve = [acc_by_n[n].mean() for n in grid]
         for target in budget.targets:
             per_seed = [n_star(grid, [acc_by_n[n][s] for n in grid], target) for s in range(ctx.seeds)]
-            metrics[f"n_star@{target_label(target)}"] = metric(per_seed, mean=n_star(grid, mean_curve, target))
+            # censored above the grid's largest n (never reached) and at its smallest (reached there
+            # already: n* is only known to be at most that); never averaged (`metric`)
+            metrics[f"n_star@{target_label(target)}"] = metric(
+                per_seed, mean=n_star(grid, mean_curve, target), bound=max(grid), floor=min(grid)
+            )
         ntk = ntk_view(ctx, grid, acc_by_n, x_train, x_test, y_test) if budget.ntk_view else {}
         extra: dict[str, Any] = {"grid": grid}
         if solver_by_n:
@@ -182,12 +191,12 @@ class SampleComplexity(Task):
     @staticmethod
     def _run_distinct_subsets(
         this_n: Callable[[jax.Array], Any], keys: jax.Array, ds: Dataset, n: int, log: Callable[[str], None]
-    ) -> tuple[Any, Timing]:
+    ) -> tuple[Any, Timing, int]:
         """A `deterministic` method (its fit depends on the training examples alone, not on the
         key or their order) runs once per distinct subset: where the grid reaches the whole
         training set, every seed draws the same examples and one fit serves them all (at n = 60 000
         a CG fit of 5 to 30 minutes, by the memory its Gram-block cache gets). The first seed with
-        the subset runs; the others copy it."""
+        the subset runs; the others copy it. Returns the outputs, the timing and how many fits ran."""
         subsets = [
             np.sort(
                 np.asarray(class_balanced_indices(jax.random.fold_in(k, SUBSET_TAG), ds.y_train, n, ds.num_classes))
@@ -202,7 +211,7 @@ class SampleComplexity(Task):
             log(f"n={n}: seeds {copies} draw the same examples as an earlier seed; one fit per distinct subset")
         out, timing = run_seeds(this_n, keys[np.asarray(runs)], vmap=False, jit=False)
         pick = np.asarray([runs.index(o) for o in owner])
-        return jax.tree.map(lambda a: a[pick], out), timing
+        return jax.tree.map(lambda a: a[pick], out), timing, len(runs)
 
     def aggregate(self, records: list[dict]) -> list[dict]:
         """α of n* ∝ d^α per (method, params, targets) over the lza-<d> runs present."""
@@ -226,16 +235,21 @@ class SampleComplexity(Task):
                 continue
             group.sort(key=lambda r: int(r["dataset"].split("-")[1]))
             dims = [int(r["dataset"].split("-")[1]) for r in group]
+
+            def exponent_of(n_stars: list[float | None], dims: list[int] = dims) -> float | None:
+                return None if None in n_stars else fit_exponent(dims, n_stars)
+
             metrics: dict[str, Any] = {}
             for target in group[0]["budget"]["targets"]:
                 name = f"n_star@{target_label(target)}"
                 seeds = group[0]["seeds"]
+                # An exponent fitted through censored n* (never reached, or at the grid's floor at
+                # every d: a flat line of bounds) is not an estimate: that seed's α is None.
                 per_seed = [
-                    fit_exponent(dims, [r["metrics"][name]["per_seed"][s] for r in group]) for s in range(seeds)
+                    exponent_of([uncensored(r["metrics"][name]["per_seed"][s], r) for r in group]) for s in range(seeds)
                 ]
-                metrics[f"alpha@{target_label(target)}"] = metric(
-                    per_seed, mean=fit_exponent(dims, [r["metrics"][name]["mean"] for r in group])
-                )
+                mean = exponent_of([uncensored(r["metrics"][name]["mean"], r) for r in group])
+                metrics[f"alpha@{target_label(target)}"] = metric(per_seed, mean=mean)
                 for d, r in zip(dims, group):
                     metrics[f"{name}@d={d}"] = r["metrics"][name]
             derived.append(
@@ -249,8 +263,38 @@ class SampleComplexity(Task):
             )
         return derived
 
+    def censoring(self, record: dict, metric: str) -> tuple[float | None, float | None]:
+        grid = record.get("grid") or record["budget"].get("n") or []
+        if metric.startswith("n_star@") and grid:
+            return float(max(grid)), float(min(grid))
+        return None, None
+
+    def deterministic(self, record: dict, metric: str, method_extras: dict[str, Any]) -> bool:
+        """test_acc at an n that is the whole training split, by a deterministic method: every seed
+        drew the same examples and one fit served them all (`_run_distinct_subsets`)."""
+        if not metric.startswith("test_acc@n=") or not method_extras.get("deterministic"):
+            return False
+        return int(metric.split("=")[1]) == train_size(record["dataset"])
+
+    def own_mean(self, record: dict, metric: str) -> float | None:
+        """n*(target) of the mean curve, from the mean test accuracy at each n of the grid."""
+        target = metric.removeprefix("n_star@")
+        grid = record.get("grid") or record["budget"].get("n") or []
+        if "@" in target or not metric.startswith("n_star@") or not grid:
+            return super().own_mean(record, metric)
+        curve = [record["metrics"][f"test_acc@n={n}"]["mean"] for n in grid]
+        return n_star(grid, curve, float(target))
+
     def figures(self, records: list[dict]) -> list[Any]:
         return figures.figures(records)
+
+
+def uncensored(n_star_value: float | None, record: dict) -> float | None:
+    """An n* value, or None where it is censored: not reached, or at the record's smallest n."""
+    grid = record.get("grid") or record["budget"].get("n") or []
+    if n_star_value is None or (grid and n_star_value <= min(grid)):
+        return None
+    return float(n_star_value)
 
 
 TASK = SampleComplexity()

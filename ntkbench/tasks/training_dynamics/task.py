@@ -243,10 +243,17 @@ class TrainingDynamics(Task):
             }
         for target in ctx.budget.targets:
             label = target_label(target)
-            out[f"steps_to@{label}"] = metric([spectral.steps_to(checkpoints, a, target) for a in acc])
+            # a target not reached within the run (the last checkpoint, or the last predicted step) is
+            # censored there: "> steps (k of n seeds)", never averaged (`metric`)
+            out[f"steps_to@{label}"] = metric(
+                [spectral.steps_to(checkpoints, a, target) for a in acc], bound=checkpoints[-1]
+            )
             if pred_acc is not None and from_init is not None:
-                out[f"ntk_steps_to@{label}"] = metric([spectral.steps_to(ts, pred_acc, target)])
-                out[f"ntk_from_init_steps_to@{label}"] = metric([spectral.steps_to(ts, a, target) for a in from_init])
+                horizon = float(ts[-1])
+                out[f"ntk_steps_to@{label}"] = metric([spectral.steps_to(ts, pred_acc, target)], bound=horizon)
+                out[f"ntk_from_init_steps_to@{label}"] = metric(
+                    [spectral.steps_to(ts, a, target) for a in from_init], bound=horizon
+                )
         ctx.log(
             f"test accuracy {out['test_acc@final']['mean']:.1f} after {ctx.budget.steps} steps; "
             + ", ".join(
@@ -284,12 +291,12 @@ class TrainingDynamics(Task):
             fits.append([spectral.crossing(checkpoints, rel[:, k], thr) for k in range(len(modes))])
         out: dict[str, Any] = {}
         for k, m in enumerate(modes):
-            out[f"steps_to_fit@k={m}"] = metric([row[k] for row in fits])
+            out[f"steps_to_fit@k={m}"] = metric([row[k] for row in fits], bound=checkpoints[-1])
         if k_tt is not None:
             ts = prediction_steps(ctx.budget.steps)
             rel = relative(predicted_train_residuals(k_tt, y, lr, ts)[..., 0])
             for k, m in enumerate(modes):
-                out[f"ntk_steps_to_fit@k={m}"] = metric([spectral.crossing(ts, rel[:, k], thr)])
+                out[f"ntk_steps_to_fit@k={m}"] = metric([spectral.crossing(ts, rel[:, k], thr)], bound=float(ts[-1]))
         out["low_before_high"] = metric([spectral.low_before_high(row) for row in fits])
         out["frequency_exponent"] = metric([spectral.fit_exponent(modes, row) for row in fits])
         ctx.log(
@@ -311,7 +318,7 @@ class TrainingDynamics(Task):
                 steps_to = metrics.get(f"steps_to@{target_label(target)}")
                 if steps_to is not None and flops is not None:
                     out[f"flops_to@{target_label(target)}"] = metric(
-                        [None if s is None else s * flops for s in steps_to["per_seed"]]
+                        [None if s is None else s * flops for s in steps_to["per_seed"]], bound=budget.steps * flops
                     )
         seeds = min(budget.gap_seeds, ctx.seeds)
         keys = seed_keys(ctx.root_seed, ctx.seeds, GAP_TAG)[:seeds]
@@ -328,6 +335,18 @@ class TrainingDynamics(Task):
             out[f"linearisation_gap@width={width}"] = metric(gaps)
             ctx.log(f"linearisation gap at width {width}: {np.mean(gaps):.4f} (η={lr_w:.4g})")
         return out
+
+    def censoring(self, record: dict, metric: str) -> tuple[float | None, float | None]:
+        """A target or a fit not reached within the run's `steps` (the last checkpoint and the last
+        predicted step): censored there; in FLOPs, at steps × FLOPs per step."""
+        checkpoints = record.get("checkpoints") or [record["budget"].get("steps") or self.budget_defaults["steps"]]
+        steps = checkpoints[-1]  # the run's steps, as the run resolved them
+        if metric.startswith(("steps_to", "ntk_steps_to", "ntk_from_init_steps_to")):
+            return float(steps), None
+        if metric.startswith("flops_to@"):
+            flops = record["metrics"].get("flops_per_step", {}).get("mean")
+            return (float(steps) * flops if isinstance(flops, int | float) else None), None
+        return None, None
 
     def figures(self, records: list[dict]) -> list[Any]:
         return figures.figures(records)
