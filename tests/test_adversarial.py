@@ -15,7 +15,6 @@ from ntkbench.attacks import ThreatModel
 from ntkbench.data.base import Dataset
 from ntkbench.registry import MethodSpec, _declared_params, get_method
 from ntkbench.tasks import get_task
-from ntkbench.tasks.adversarial.published import PUBLISHED
 from ntkbench.tasks.adversarial.task import EPS, attack_settings, resolve_threat
 from ntkbench.tasks.base import ContractError, RunContext
 
@@ -243,33 +242,7 @@ def test_threat_reaches_the_method_and_mnist1d_like_unbounded_box():
     assert out.extra["threat"]["box"] == "unbounded"
 
 
-def test_published_entries_are_runnable_configs():
-    assert {p["metric"] for p in PUBLISHED} == {"clean_acc", "robust_acc"}
-    values = {(p["name"].split("-")[0], p["method"], p["metric"]): p["value"] for p in PUBLISHED}
-    assert values == {
-        ("madry2018", "pgd-at", "clean_acc"): 98.53,
-        ("madry2018", "pgd-at", "robust_acc"): 88.50,
-        ("zhang2019", "trades", "clean_acc"): 99.48,
-        ("zhang2019", "trades", "robust_acc"): 92.81,
-        ("croce2019", "standard", "clean_acc"): 90.51,
-        ("croce2019", "standard", "robust_acc"): 0.0,
-    }
-    for p in PUBLISHED:
-        assert p["dataset"] in ("mnist", "fashion_mnist") and p["source"] and p["hardware"], p["name"]
-        get_method(p["method"], "adversarial").resolve_params(p["params"])
-        TASK.resolve_budget(p["budget"])
-        nb.models.convnet(10, p["params"]["widths"], pool=p["params"].get("pool"))  # a valid architecture
-    # Croce et al.'s FC1 is `standard` with no conv layer: 784-1024-10, 814 090 parameters.
-    croce = next(p for p in PUBLISHED if p["name"].startswith("croce2019"))
-    arch = nb.models.convnet(10, croce["params"]["widths"], dense=croce["params"]["dense"])
-    _, params = nb.build(lambda rngs: nb.models.Network(arch, (28, 28, 1), rngs=rngs), jax.random.key(0))
-    assert sum(x.size for x in jax.tree.leaves(params)) == 784 * 1024 + 1024 + 1024 * 10 + 10
-    from ntkbench.orchestration.reproduce import registry, run_spec
-
-    mine = [e for e in registry() if e["task"] == "adversarial"]
-    assert len(mine) == 6 and {run_spec(e).method for e in mine} == {"pgd-at", "trades", "standard"}
-    # The two Croce numbers come from one run (same params and budget: one config hash).
-    assert len({run_spec(e).config_hash for e in mine if e["name"].startswith("croce2019")}) == 1
+# The published entries against their sources: tests/test_adversarial_sources.py.
 
 
 # ---------------------------------------------------------------------------------------------

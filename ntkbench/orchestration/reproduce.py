@@ -5,8 +5,10 @@ verdicts beside the published numbers.
 
 The registry is the union of each task's `published` numbers (`Task.published`). An entry names the task,
 dataset, method, params, budget and metric of a published number, its value, source, tolerance
-(absolute, in the metric's unit) and the hardware it needs. `reproduce NAME` runs that protocol
-through the ordinary engine (an existing result file is reused unless --force), compares, and
+(absolute, in the metric's unit) and the hardware it needs. A number published as an interval (robust
+accuracy between a certified lower and an attacked upper bound) gives `bounds: [lo, hi]` and value
+None: reproduced when the measured value lies in [lo - tolerance, hi + tolerance]. `reproduce NAME`
+runs that protocol through the ordinary engine (an existing result file is reused unless --force), compares, and
 stores the verdict in the result file (`reproduce` field, outside the config hash), where the
 leaderboard shows it beside the row.
 """
@@ -54,8 +56,33 @@ def registry() -> list[Entry]:
             missing = [f for f in ENTRY_FIELDS if f not in e]
             if missing:
                 raise ValueError(f"task {task.name!r}: published entry {e.get('name')!r} lacks {missing}")
+            _check_bounds(task.name, e)
             numbers.add(e["name"], {"seeds": 1, **e}, describe=lambda e: f"task {e['task']!r} ({e['source']})")
     return numbers.values()
+
+
+def _check_bounds(task: str, e: Entry) -> None:
+    """A published interval is two numbers lo <= hi, and then no point value (value None)."""
+    bounds = e.get("bounds")
+    if bounds is None:
+        return
+    ok = (
+        isinstance(bounds, (list, tuple))
+        and len(bounds) == 2
+        and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+        and bounds[0] <= bounds[1]
+    )
+    if not ok or e["value"] is not None:
+        raise ValueError(
+            f"task {task!r}: published entry {e.get('name')!r}: 'bounds' must be [lo, hi] with lo <= hi and "
+            f"'value' None, got bounds {bounds!r}, value {e['value']!r}"
+        )
+
+
+def published_text(entry: Entry) -> str:
+    """The published number as the listing shows it: "= 90.3" or "in [8.2, 57.2]"."""
+    bounds = entry.get("bounds")
+    return f"= {entry['value']}" if bounds is None else f"in [{bounds[0]}, {bounds[1]}]"
 
 
 def run_spec(entry: Entry) -> RunSpec:
@@ -78,18 +105,32 @@ def run_spec(entry: Entry) -> RunSpec:
     return run
 
 
+_EDGE = 1e-9  # a value exactly at an edge is inside, whatever the rounding of 8.2 - 3.2 (4.999999999999999)
+
+
 def verdict(entry: Entry, record: Record) -> dict[str, Any]:
+    """Reproduced when |measured - value| <= tolerance, or for `bounds` [lo, hi] when
+    lo - tolerance <= measured <= hi + tolerance (the mean over the run's seeds)."""
     measured = (record.get("metrics", {}).get(entry["metric"]) or {}).get("mean")
-    ok = measured is not None and abs(measured - entry["value"]) <= entry["tolerance"]
-    return {
+    tol, bounds = entry["tolerance"], entry.get("bounds")
+    if measured is None:
+        ok = False
+    elif bounds is None:
+        ok = abs(measured - entry["value"]) <= tol + _EDGE
+    else:
+        ok = bounds[0] - tol - _EDGE <= measured <= bounds[1] + tol + _EDGE
+    result = {
         "name": entry["name"],
         "metric": entry["metric"],
         "published": entry["value"],
         "measured": measured,
-        "tolerance": entry["tolerance"],
+        "tolerance": tol,
         "source": entry["source"],
         "verdict": "reproduced" if ok else ("not reproduced" if measured is not None else "failed"),
     }
+    if bounds is not None:
+        result["bounds"] = list(bounds)
+    return result
 
 
 def attach(path: Path, result: dict[str, Any]) -> Record:
@@ -130,7 +171,7 @@ def print_registry(entries: Sequence[Entry], stream: TextIO | None = None, out_d
             kind = status(e, out_dir).split(":")[0]
             counts[kind] = counts.get(kind, 0) + 1
         print(
-            f"{e['name']}\n    {e['task']}/{e['dataset']}/{e['method']}  {e['metric']} = {e['value']} "
+            f"{e['name']}\n    {e['task']}/{e['dataset']}/{e['method']}  {e['metric']} {published_text(e)} "
             f"± {e['tolerance']}\n    source: {e['source']}\n    protocol: params {e['params']}, budget {e['budget']}, "
             f"{e['seeds']} seed(s)\n    hardware: {e['hardware']}{where}",
             file=stream,
@@ -181,7 +222,8 @@ def main(args: argparse.Namespace, data_dir: Path | None = None) -> int:
     for r in rows:
         measured = "-" if r["measured"] is None else f"{r['measured']:.2f}"
         print(
-            f"{r['name']:<48} {r['metric']:<16} published {r['published']:>7}  measured {measured:>7}  "
+            f"{r['name']:<48} {r['metric']:<16} published {published_text({'value': r['published'], **r}):>9}  "
+            f"measured {measured:>7}  "
             f"tol ±{r['tolerance']}  {r['verdict'].upper()}"
         )
     return 1 if failed else 0
