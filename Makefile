@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow test-jax12 lint leaderboard screenshots check-results bench clean
+.PHONY: install run test test-slow test-jax12 lint leaderboard screenshots check-results bench bench-peers clean
 
 install: $(STAMP)
 
@@ -68,6 +68,21 @@ test-slow: install
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# ntkbench beside the libraries people use instead (Avalanche, torchattacks, a DC-BENCH PyTorch loop,
+# neural-tangents), one process per comparison: a venv of their own from benchmarks/peers/
+# requirements-peers.lock (CPU PyTorch; never in the project's dependencies or CI).
+# torchattacks is installed without its dependencies: it pins requests~=2.25.1.
+VENV_PEERS := .venv-peers
+$(VENV_PEERS)/.installed: benchmarks/peers/requirements-peers.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV_PEERS)
+	grep -v '^torchattacks==' benchmarks/peers/requirements-peers.lock > $(VENV_PEERS)/lock.txt
+	$(VENV_PEERS)/bin/python -m pip install -q -r $(VENV_PEERS)/lock.txt
+	$(VENV_PEERS)/bin/python -m pip install -q --no-deps $$(grep '^torchattacks==' benchmarks/peers/requirements-peers.lock) -e .
+	touch $@
+
+bench-peers: $(VENV_PEERS)/.installed
+	$(VENV_PEERS)/bin/python benchmarks/peers/run.py
 
 clean:
 	rm -rf $(VENV) $(VENV12) build *.egg-info
