@@ -1,0 +1,330 @@
+"""ntkbench's attacks against torchattacks (PGD, APGD-CE) on the same trained weights.
+
+    .venv-peers/bin/python benchmarks/peers/attacks_torchattacks.py            # full comparison
+    .venv-peers/bin/python benchmarks/peers/attacks_torchattacks.py --n 200 --repeats 1   # smoke
+
+Issue #31, comparison 2. The `adversarial` task's `standard` method is trained on Fashion-MNIST
+(its own method function, default parameters unless --steps), its Flax NNX weights are copied into
+an equivalent PyTorch module (the logits are checked to agree first), and on the first --n test
+points at the task's threat point (L∞, eps 0.1, box [0, 1]) both libraries run the task's attack
+settings (`attack_settings` of `ntkbench/tasks/adversarial/task.py`):
+  - PGD: 50 steps of 2.5·eps/50 from a uniform random start, 1 restart (torchattacks.PGD has no
+    restarts; the task's default is 1);
+  - APGD-CE: 100 iterations, 1 restart, rho 0.75 (torchattacks.APGD, loss "ce").
+Both sides attack in batches of the task's `attack_batch` (500), in one process, interleaved:
+each repeat runs ntkbench then torchattacks on the same points, with a new seed per repeat. The
+first ntkbench call of each attack compiles (reported as "cold"); the timed repeats are warm.
+ntkbench is timed through `evaluate_attacks` (the task's path: clean diagnostics and the bounds
+check of every adversarial example included); torchattacks through its attack call plus the
+forward pass that scores the result. Robust accuracy = correct clean and at the attack's output.
+Every torchattacks output is also checked against the threat model (outside the timing).
+
+Semantics that differ by design (not defects): ntkbench's PGD keeps the first misclassified
+iterate (any fooling iterate counts), torchattacks' PGD returns the last iterate, so ntkbench's
+PGD can only be lower; torchattacks' APGD attacks only the points correct at the clean input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from ntkbench.attacks import evaluate_attacks
+from ntkbench.data import load_dataset
+from ntkbench.engine.seeds import seed_keys
+from ntkbench.engine.train import Split
+from ntkbench.methods.adversarial import CNNTraining
+from ntkbench.models import Network, convnet
+from ntkbench.registry import get_method
+from ntkbench.tasks.adversarial.budget import Budget
+from ntkbench.tasks.adversarial.task import (
+    ATTACK_TAG,
+    ATTACKS,
+    METHOD_TAG,
+    attack_settings,
+    logits_fn_of,
+    resolve_threat,
+)
+
+PEER_ATTACKS = ("pgd", "apgd-ce")
+
+
+# -- the trained network, in Flax NNX and in PyTorch ------------------------------------------------
+def train_standard(ds, threat, steps: int | None, root_seed: int):
+    """The `standard` method's trained network (seed 0 of `root_seed`, the task's method key)."""
+    spec = get_method("standard", "adversarial")
+    train = Split(jnp.asarray(ds.x_train), jnp.asarray(ds.y_train, jnp.int32), ds.num_classes)
+    params = {} if steps is None else {"steps": steps}
+    t0 = time.perf_counter()
+    clf = spec.fn(seed_keys(root_seed, 1, METHOD_TAG)[0], train, threat, **params)
+    jax.block_until_ready(jax.tree.leaves(nnx.state(clf.model)))
+    return clf.model, time.perf_counter() - t0
+
+
+def save_weights(model, path: str) -> None:
+    leaves = jax.tree_util.tree_leaves_with_path(nnx.state(model, nnx.Param))
+    np.savez(path, **{jax.tree_util.keystr(k): np.asarray(v) for k, v in leaves})
+
+
+def load_weights(ds, path: str):
+    """The `standard` network (default architecture) with the weights saved by `save_weights`."""
+    arch = convnet(
+        ds.num_classes,
+        CNNTraining.widths,
+        kernel_size=CNNTraining.kernel_size,
+        stride=CNNTraining.stride,
+        dense=CNNTraining.dense,
+        pool=CNNTraining.pool,
+    )
+    model = Network(arch, ds.x_train.shape[1:], rngs=nnx.Rngs(0))
+    graphdef, state, rest = nnx.split(model, nnx.Param, ...)
+    saved = np.load(path)
+    names = [jax.tree_util.keystr(k) for k, _ in jax.tree_util.tree_leaves_with_path(state)]
+    if sorted(names) != sorted(saved.files):
+        raise ValueError(f"{path} holds {sorted(saved.files)}, the network has {sorted(names)}")
+    state = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(state), [jnp.asarray(saved[n]) for n in names])
+    return nnx.merge(graphdef, state, rest)
+
+
+def torch_module(model):
+    """A torch.nn.Module computing the same function as the NNX `Network` `model` on NCHW input.
+
+    Only what `standard` builds is supported (conv stack with SAME padding and ReLU, flatten, dense
+    ReLU layers, readout; standard parameterisation, so every layer is x @ W + b)."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    arch = model.arch
+    if (arch.kind, arch.parameterization, arch.activation, arch.norm, arch.pool, arch.readout) != (
+        "conv",
+        "standard",
+        "relu",
+        None,
+        None,
+        "flatten",
+    ):
+        raise ValueError(f"no PyTorch export for {arch}")
+    if any(layer.impl not in ("patches", "lax") for layer in model.convs):
+        raise ValueError("unknown conv implementation")
+
+    def same_pads(size: int, k: int, s: int) -> tuple[int, int]:
+        out = -(-size // s)  # the SAME rule of ntkbench.models._same_pads / XLA
+        total = max((out - 1) * s + k - size, 0)
+        return total // 2, total - total // 2
+
+    def tensor(a):
+        return torch.from_numpy(np.array(a, dtype=np.float32))
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.convs = nn.ModuleList()
+            for layer in model.convs:
+                w = tensor(layer.kernel[...]).permute(3, 2, 0, 1)  # (kh, kw, in, out) -> (out, in, kh, kw)
+                conv = nn.Conv2d(w.shape[1], w.shape[0], arch.kernel_size, stride=arch.stride)
+                conv.weight.data.copy_(w)
+                conv.bias.data.copy_(tensor(layer.bias[...]))
+                self.convs.append(conv)
+            self.dense = nn.ModuleList()
+            for layer in [*model.dense, model.readout]:
+                w = tensor(layer.kernel[...]).T  # (in, out) -> (out, in)
+                lin = nn.Linear(w.shape[1], w.shape[0])
+                lin.weight.data.copy_(w)
+                lin.bias.data.copy_(tensor(layer.bias[...]))
+                self.dense.append(lin)
+
+        def forward(self, x):  # x: (B, C, H, W)
+            for conv in self.convs:
+                ph = same_pads(x.shape[2], arch.kernel_size, arch.stride)
+                pw = same_pads(x.shape[3], arch.kernel_size, arch.stride)
+                x = F.relu(conv(F.pad(x, (pw[0], pw[1], ph[0], ph[1]))))
+            x = x.permute(0, 2, 3, 1).flatten(1)  # flatten in the NNX model's (H, W, C) order
+            for lin in self.dense[:-1]:
+                x = F.relu(lin(x))
+            return self.dense[-1](x)
+
+    return CNN().eval()
+
+
+def nchw(x):
+    import torch
+
+    return torch.from_numpy(np.array(np.asarray(x).transpose(0, 3, 1, 2), copy=True))
+
+
+# -- one attack, each side ----------------------------------------------------------------------------
+def run_ntkbench(name, fn, x, y, threat, key, settings, batch):
+    t0 = time.perf_counter()
+    rep = evaluate_attacks(
+        fn, x, y, threat, key, attacks=(name,), batch_size=batch, attack_kwargs={name: settings[name]}
+    )
+    return time.perf_counter() - t0, rep.correct[name]
+
+
+def make_torch_attack(name, tmodel, threat, settings, seed):
+    import torchattacks
+
+    eps = float(threat.eps)
+    if name == "pgd":
+        s = settings["pgd"]
+        alpha = s.get("step_size", 2.5 * eps / s["steps"])  # the task's default step
+        if s["restarts"] != 1:
+            raise ValueError("torchattacks.PGD has no restarts")
+        return torchattacks.PGD(tmodel, eps=eps, alpha=alpha, steps=s["steps"], random_start=s["random_start"])
+    s = settings["apgd-ce"]
+    return torchattacks.APGD(
+        tmodel, norm="Linf", eps=eps, steps=s["n_iter"], n_restarts=s["restarts"], seed=seed, loss="ce", rho=0.75
+    )
+
+
+def run_torch(name, tmodel, xt, yt, threat, settings, seed, batch):
+    """(seconds, per-point correct (N,), adversarial inputs NCHW)."""
+    import torch
+
+    torch.manual_seed(seed)  # PGD's random start draws from the global generator
+    t0 = time.perf_counter()
+    atk = make_torch_attack(name, tmodel, threat, settings, seed)
+    advs, correct = [], []
+    for start in range(0, len(yt), batch):
+        xb, yb = xt[start : start + batch], yt[start : start + batch]
+        adv = atk(xb, yb)
+        with torch.no_grad():
+            correct.append(((tmodel(xb).argmax(1) == yb) & (tmodel(adv).argmax(1) == yb)).numpy())
+        advs.append(adv.detach())
+    return time.perf_counter() - t0, np.concatenate(correct), torch.cat(advs)
+
+
+# -- the comparison ----------------------------------------------------------------------------------
+def stats(values):
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{mean:6.2f}±{sd:4.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=1000, help="first N test points (task default 1000)")
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default: the method's 2000)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed repeats, one seed each")
+    ap.add_argument("--root-seed", type=int, default=0)
+    ap.add_argument("--weights", help="an .npz of the trained weights: loaded if it exists, else written")
+    ap.add_argument("--export-only", action="store_true", help="train, write --weights and stop (no torch)")
+    ap.add_argument("--no-suite", action="store_true", help="skip ntkbench's full-suite worst case")
+    args = ap.parse_args()
+
+    ds = load_dataset("fashion_mnist")
+    budget = Budget(eps=0.1, test_points=args.n)
+    threat, _ = resolve_threat(ds, budget)
+    if args.weights and os.path.exists(args.weights):
+        model, trained = load_weights(ds, args.weights), f"loaded from {args.weights}"
+    else:
+        model, train_s = train_standard(ds, threat, args.steps, args.root_seed)
+        trained = f"trained in {train_s:.1f}s"
+        if args.weights:
+            save_weights(model, args.weights)
+    if args.export_only:
+        print(f"`standard` {trained}, weights in {args.weights}")
+        return
+
+    import torch
+    import torchattacks
+
+    print(
+        f"# {platform.node()} · {os.cpu_count()} CPUs · torch {torch.__version__} "
+        f"(threads {torch.get_num_threads()}) · torchattacks {torchattacks.__version__} · jax {jax.__version__}"
+    )
+    settings = attack_settings(budget, ds.num_classes)
+    x = jnp.asarray(ds.x_test[: args.n])
+    y = jnp.asarray(ds.y_test[: args.n], jnp.int32)
+    batch = budget.attack_batch
+    fn = logits_fn_of(model)
+    tmodel = torch_module(model)
+    xt, yt = nchw(x), torch.from_numpy(np.asarray(y, np.int64))
+    with torch.no_grad():
+        tlogits = tmodel(xt).numpy()
+    jlogits = np.asarray(jax.jit(lambda f, a: f(a))(fn, x))
+    diff = float(np.max(np.abs(tlogits - jlogits)))
+    agree = float(np.mean(tlogits.argmax(1) == jlogits.argmax(1)))
+    print(
+        f"# `standard` {trained}; logits max|Δ| {diff:.2e} (|logit| ≤ "
+        f"{np.abs(jlogits).max():.1f}), argmax agreement {agree:.4f}; threat {threat}"
+    )
+    if diff > 1e-4 * max(1.0, float(np.abs(jlogits).max())):
+        raise SystemExit(f"the exported PyTorch module disagrees with the NNX model (max|Δ| {diff:.2e})")
+
+    keys = seed_keys(args.root_seed, args.repeats + 1, ATTACK_TAG)
+    peer_label = {"pgd": "PGD", "apgd-ce": "APGD(loss='ce')"}
+    corrects = {(side, a): [] for side in ("ntk", "peer") for a in PEER_ATTACKS}
+    times = {(side, a): [] for side in ("ntk", "peer") for a in PEER_ATTACKS}
+    cold = {}
+    for a in PEER_ATTACKS:  # cold: the first call (compilation for ntkbench), not in the repeats
+        cold[("ntk", a)] = run_ntkbench(a, fn, x, y, threat, keys[-1], settings, batch)[0]
+        cold[("peer", a)] = run_torch(a, tmodel, xt, yt, threat, settings, 10_000, batch)[0]
+    for r in range(args.repeats):
+        for a in PEER_ATTACKS:
+            s, c = run_ntkbench(a, fn, x, y, threat, keys[r], settings, batch)
+            times[("ntk", a)].append(s)
+            corrects[("ntk", a)].append(c)
+            s, c, adv = run_torch(a, tmodel, xt, yt, threat, settings, r, batch)
+            times[("peer", a)].append(s)
+            corrects[("peer", a)].append(c)
+            print(
+                f"#   repeat {r} {a}: torchattacks {s:.2f}s {100 * c.mean():.1f}%, ntkbench "
+                f"{times[('ntk', a)][-1]:.2f}s {100 * corrects[('ntk', a)][-1].mean():.1f}%",
+                file=sys.stderr,
+                flush=True,
+            )
+            # torchattacks' outputs inside the threat model, and scored the same by the NNX model
+            adv_nhwc = jnp.asarray(adv.numpy().transpose(0, 2, 3, 1))
+            inside = np.asarray(threat.contains(adv_nhwc, x))
+            jax_correct = (np.asarray(fn(adv_nhwc)).argmax(1) == np.asarray(y)) & (jlogits.argmax(1) == np.asarray(y))
+            flips = int(np.sum(jax_correct != c))
+            if not inside.all() or flips > 1:
+                print(
+                    f"#   torchattacks {a} repeat {r}: {int((~inside).sum())} outside the threat model, "
+                    f"{flips} points scored differently by the NNX model"
+                )
+    print(f"# uptime: {os.popen('uptime').read().strip()}")
+    print(
+        "work | torchattacks s (warm median) | ntkbench s (warm median; cold) | ratio peer/ntkbench | "
+        f"robust acc % torchattacks vs ntkbench (mean±sd over {args.repeats} seeds)"
+    )
+    for a in PEER_ATTACKS:
+        peer, ntk = statistics.median(times[("peer", a)]), statistics.median(times[("ntk", a)])
+        acc = {side: [100 * c.mean() for c in corrects[(side, a)]] for side in ("peer", "ntk")}
+        print(
+            f"{a} n={args.n} eps={threat.eps:g} vs torchattacks.{peer_label[a]} | {peer:6.2f} | "
+            f"{ntk:6.2f} (cold {cold[('ntk', a)]:.2f}) | {peer / ntk:5.2f}x | "
+            f"{stats(acc['peer'])} vs {stats(acc['ntk'])}"
+        )
+    union = {
+        side: [np.logical_and(p, q).mean() * 100 for p, q in zip(*(corrects[(side, a)] for a in PEER_ATTACKS))]
+        for side in ("peer", "ntk")
+    }
+    print(f"per-point worst of pgd+apgd-ce | | | | {stats(union['peer'])} vs {stats(union['ntk'])}")
+
+    if not args.no_suite:
+        t0 = time.perf_counter()
+        rep = evaluate_attacks(fn, x, y, threat, keys[0], attacks=ATTACKS, batch_size=batch, attack_kwargs=settings)
+        suite_s = time.perf_counter() - t0
+        peer_any = np.logical_and.reduce([c for a in PEER_ATTACKS for c in corrects[("peer", a)]])
+        missed = int(np.sum(rep.correct["robust"] & ~peer_any))
+        print(
+            f"ntkbench task suite worst case ({', '.join(ATTACKS)}; {suite_s:.1f}s incl. compile) | | | | "
+            f"{100 * peer_any.mean():6.2f} (torchattacks, every run) vs {rep.accs['robust']:6.2f}; "
+            f"points fooled by torchattacks but robust to the suite: {missed}; flags {rep.flags or 'none'}"
+        )
+
+
+if __name__ == "__main__":
+    main()
