@@ -4,8 +4,10 @@ import pytest
 
 from ntkbench.data import load_dataset
 from ntkbench.data.subsets import balanced_quota, class_balanced_indices
+from ntkbench.orchestration.consistency import metric_errors
 from ntkbench.orchestration.one_run import execute_one
 from ntkbench.orchestration.suites import expand_suite
+from ntkbench.results import validate_record
 from ntkbench.tasks.sample_complexity import fit_exponent, n_star
 
 
@@ -70,8 +72,16 @@ def test_small_run_learns_and_reports_n_star(tmp_path):
     assert rec["status"] == "ok", rec["error"]
     a100, a400 = (rec["metrics"][f"test_acc@n={n}"]["mean"] for n in (100, 400))
     assert 20 < a100 < a400
-    assert rec["metrics"]["n_star@20"]["mean"] == 100.0
-    assert rec["metrics"]["n_star@99"]["mean"] is None
+    # reached at the grid's smallest n: only "at most 100" is known, so it is censored, not 100
+    at_floor = rec["metrics"]["n_star@20"]
+    assert at_floor["mean"] is None and at_floor["std"] is None
+    assert at_floor["censored"] == {"side": "below", "bound": 100, "reached": 0, "of": 2}
+    assert at_floor["per_seed"] == [100.0, 100.0]
+    # never reached: censored above the grid's largest n, never a mean of the seeds that got there
+    never = rec["metrics"]["n_star@99"]
+    assert never["mean"] is None and never["per_seed"] == [None, None]
+    assert never["censored"] == {"side": "above", "bound": 400, "reached": 0, "of": 2}
+    assert validate_record(rec, "run") == [] and metric_errors(rec, "run") == []
 
 
 @pytest.mark.slow

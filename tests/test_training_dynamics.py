@@ -14,6 +14,7 @@ from flax import nnx
 import ntkbench as nb
 from ntkbench.data import load_dataset
 from ntkbench.data.synthetic import fourier_angle, fourier_components, zonal_components
+from ntkbench.orchestration.consistency import metric_errors
 from ntkbench.orchestration.executors import InProcess
 from ntkbench.orchestration.runner import execute
 from ntkbench.orchestration.suites import SuiteError, expand_suite
@@ -419,6 +420,10 @@ def test_classification_view_reports_steps_to_target(tmp_path):
         if reached is not None:
             assert m[f"flops_to@{target}"]["mean"] == pytest.approx(reached * m["flops_per_step"]["mean"])
     assert m["steps_to@99"]["mean"] is None and m["ntk_steps_to@99"]["mean"] is None
+    # censored at the run's 60 steps, with how many seeds got there: never a number
+    assert m["steps_to@99"]["censored"] == {"side": "above", "bound": 60, "reached": 0, "of": 1}
+    assert m["ntk_steps_to@99"]["censored"]["bound"] == 60 and m["flops_to@99"]["censored"]["reached"] == 0
+    assert metric_errors(rec, "run") == []
     assert len(rec["curves"]["ntk_test_acc"]["steps"]) == len(rec["curves"]["ntk_test_acc"]["acc"]) > 10
 
 

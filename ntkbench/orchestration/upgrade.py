@@ -26,7 +26,7 @@ def upgraded_metrics(record: dict) -> dict[str, Any]:
     """The record's metrics summarised by schema 3's rules from their per-seed values."""
     task = get_task(record["task"])
     try:
-        extras = dict(get_method(record["task"], record["method"]).extras)
+        extras = dict(get_method(record["method"], record["task"]).extras)
     except PluginError:
         extras = {}  # a method not installed here: nothing known of it beyond the file
     out: dict[str, Any] = {}

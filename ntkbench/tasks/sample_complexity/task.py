@@ -280,9 +280,10 @@ class SampleComplexity(Task):
         """n*(target) of the mean curve, from the mean test accuracy at each n of the grid."""
         target = metric.removeprefix("n_star@")
         grid = record.get("grid") or record["budget"].get("n") or []
-        if "@" in target or not metric.startswith("n_star@") or not grid:
+        names = [f"test_acc@n={n}" for n in grid]
+        if "@" in target or not metric.startswith("n_star@") or not grid or not set(names) <= set(record["metrics"]):
             return super().own_mean(record, metric)
-        curve = [record["metrics"][f"test_acc@n={n}"]["mean"] for n in grid]
+        curve = [record["metrics"][name]["mean"] for name in names]
         return n_star(grid, curve, float(target))
 
     def figures(self, records: list[dict]) -> list[Any]:
