@@ -102,7 +102,8 @@ def test_hostile_method_name_renders_as_text(site):
 
 def _methods_in_first_table(d: str) -> list[str]:
     table = re.search(r'<table class="sortable" id="t0".*?</table>', d, flags=re.S).group(0)
-    return re.findall(r'<tbody class="rec[^"]*"><tr><td>(?:<a [^>]*>)?([^<]*)', table)  # the name may link to its page
+    # the name may link to its page; the row group is anchored (id="run-<config_hash>")
+    return re.findall(r'<tbody class="rec[^"]*"[^>]*><tr><td>(?:<a [^>]*>)?([^<]*)', table)
 
 
 def test_sorter_orders_rows(site):
@@ -335,6 +336,7 @@ def test_the_checks_see_a_broken_page(tmp_path):
 
 def test_board_has_pages(board, pages):
     assert "index.html" in pages and len(pages) > 5, sorted(pages)
+    assert "claims.html" in pages, "the claims page is checked like every other page"
 
 
 def test_no_console_errors(pages):

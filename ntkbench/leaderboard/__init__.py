@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ntkbench.leaderboard import methods, pages, published, verdicts
+from ntkbench.leaderboard.claims_page import claims_page
 from ntkbench.leaderboard.sources import (
     how_known,
     method_href,
@@ -192,9 +193,16 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False, submissions:
     placed: list[dict] = []
     entries = _published_entries()
     shown: list[dict] = []  # the published numbers some page shows
+    # the claims about the pages shown, tested on the reference results (the first folder given)
+    reference = result_dirs(results_dir, discover=False)[0]
+    hrefs = {f"{safe_name(t)}--{safe_name(d)}.html" for t, d in groups}
+    tested, problem = verdicts.evaluated_claims(reference, hrefs)
+    claims = [verdicts.claim_row(r) for r in tested]
+    page_sections: dict[str, list[dict]] = {}
     for (task, dataset), recs in sorted(groups.items()):
         stem = f"{safe_name(task)}--{safe_name(dataset)}"
         sections = sections_of(task, recs)
+        page_sections[f"{stem}.html"] = sections
         top = methods.headline_section(sections)
         if top is not None and not top["title"].startswith("Derived"):  # published rows: in the newest runs' table
             top["published"] = published.applicable(entries, task, dataset)
@@ -203,7 +211,14 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False, submissions:
         # Every file is written whole or not at all (a full disk keeps the previous page intact).
         write_text_atomic(
             out / f"{stem}.html",
-            pages.task_page(task, dataset, sections, page_notes, (f"{stem}.csv", f"{stem}.md")),
+            pages.task_page(
+                task,
+                dataset,
+                sections,
+                page_notes,
+                (f"{stem}.csv", f"{stem}.md"),
+                [c for c in claims if c["href"] == f"{stem}.html"],
+            ),
         )
         csv_text = csv_frame([(s["title"], s["records"]) for s in sections]).to_csv(index=False)
         write_bytes_atomic(out / f"{stem}.csv", csv_text.encode("utf-8"))  # bytes: as to_csv(path) wrote them
@@ -228,12 +243,9 @@ def build_site(results_dir, out_dir, *, rank_reduced: bool = False, submissions:
         write_text_atomic(out / method_href(name), pages.method_page(methods.method_view(name, placed, entries)))
     index = out / "index.html"
     n_files = len(records) + sum(1 for n in notes if n.startswith("skipped"))
-    # the claims about the pages shown, tested on the reference results (the first folder given)
-    claims, problem = verdicts.claims_view(
-        result_dirs(results_dir, discover=False)[0], {str(g["href"]) for g in summary}
-    )
-    claims = [c for c in claims if c["href"] is not None]
     notes += [problem] if problem else []
+    if tested:  # each claim's statistic and evidence, linked to the task pages just written
+        write_text_atomic(out / verdicts.CLAIMS_PAGE, claims_page(tested, reference, out, page_sections))
     write_text_atomic(index, pages.index_page(summary, notes, n_files, methods.matrix(placed), claims))
     return index
 

@@ -22,7 +22,7 @@ from ntkbench.charts import REDUCED_NOTE, Chart, Table, common, is_number, serie
 from ntkbench.leaderboard import plots
 from ntkbench.leaderboard.published import published_view, reference_rows, verdict_kind
 from ntkbench.leaderboard.sorter import SORTER_JS
-from ntkbench.leaderboard.sources import REFERENCE, method_href
+from ntkbench.leaderboard.sources import REFERENCE, method_href, safe_name
 from ntkbench.leaderboard.tables import (
     as_dict,
     budget_summary,
@@ -113,15 +113,24 @@ def method_page(view: dict) -> str:
 # -- task/dataset page ----------------------------------------------------------------------------
 
 
-def task_page(task: str, dataset: str, sections: list[dict], notes: list[str], twins: tuple[str, str]) -> str:
-    """sections: dicts with title, version, records, figures (`Chart`s)."""
+def task_page(
+    task: str,
+    dataset: str,
+    sections: list[dict],
+    notes: list[str],
+    twins: tuple[str, str],
+    claims: list[dict] | None = None,
+) -> str:
+    """sections: dicts with title, version, records, figures (`Chart`s); claims: the rows
+    (`verdicts.claim_row`) of the claims tested on this page's results, linked to `claims.html`.
+    Each run's row is anchored at `run_anchor`, each figure at `figure_anchor` (the claims link there)."""
     views = [
         {
             "title": s["title"],
             "common": common_view(s["records"]),
             "unplotted": s.get("unplotted", []),
             "ranked": ranked_view(task, s["records"], f"r{i}", s.get("published", [])),
-            "figures": [f for c in s["figures"] if (f := figure_view(c))],
+            "figures": [{**f, "id": figure_anchor(i, j)} for j, c in enumerate(s["figures"]) if (f := figure_view(c))],
             "table": table_view(s["records"], f"t{i}"),
         }
         for i, s in enumerate(sections)
@@ -135,7 +144,19 @@ def task_page(task: str, dataset: str, sections: list[dict], notes: list[str], t
         notes=notes,
         csv_name=twins[0],
         md_name=twins[1],
+        claims=claims or [],
     )
+
+
+def run_anchor(rec: dict) -> str:
+    """The id of a run's row on its task page: its config hash (a submission's runs: with its name)."""
+    sub = rec.get("_submission")
+    return "run-" + (f"{safe_name(str(sub))}-" if sub else "") + safe_name(str(rec.get("config_hash")))
+
+
+def figure_anchor(section: int, chart: int) -> str:
+    """The id of chart `chart` (its index in the task's `figures`) of section `section` of a task page."""
+    return f"fig-{section}-{chart}"
 
 
 def figure_view(chart: Chart) -> dict | None:
@@ -305,6 +326,7 @@ def record_view(rec: dict, names: list[str]) -> dict:
         text, sort = metric_cell(n, metrics.get(n), rec.get("task"), rec)
         cells.append({"text": text, "sort": "" if sort is None else repr(sort), "tip": metric_tip(metrics.get(n))})
     return {
+        "anchor": run_anchor(rec),
         "cls": "rec" + ("" if status == "ok" else " failed"),
         "method": rec.get("method"),
         "href": method_href(rec.get("method")),
