@@ -17,6 +17,7 @@ from typing import Any
 
 from ntkbench.orchestration.consistency import metric_errors, place_errors
 from ntkbench.orchestration.one_run import RunSpec, execute_one
+from ntkbench.orchestration.source_history import unchanged_since
 from ntkbench.orchestration.suites import SuiteError, load_suite
 from ntkbench.registry import PluginError, all_methods, get_method
 from ntkbench.results import REQUIRED_FIELDS, config_of, iter_results, to_jsonable, validate_record
@@ -152,14 +153,16 @@ def rerun_result(path: Path, data_dir: Path | None = None) -> list[str]:
 
 def _warn_method_source(path: Path) -> None:
     """A warning on stderr (not an error) when a result's `method_source` is not the source hash of
-    the installed method: the result was made by another version of the plugin's code."""
+    the installed method: the result was made by another version of the plugin's code (unless git
+    shows that version differs only in docstrings and annotations: `source_history`)."""
     try:
         record = json.loads(path.read_text())
         recorded, task, name = record.get("method_source"), record["task"], record["method"]
-        installed = get_method(name, task).source_hash
+        spec = get_method(name, task)
+        installed = spec.source_hash
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, PluginError):
         return  # unreadable or an unknown method: validate_result_file reports what matters
-    if recorded and installed and recorded != installed:
+    if recorded and installed and recorded != installed and not unchanged_since(record, spec.module):
         print(
             f"warning: {path}: method {name!r} ({task}) was run by code with source hash {recorded}, "
             f"the installed one hashes to {installed} (the plugin's module changed since)",
