@@ -14,7 +14,8 @@ import pytest
 
 import ntkbench.kernels as K
 from ntkbench.engine.kernel_predictor import centred_one_hot, krr_on_subsets, krr_predictor
-from ntkbench.kernels.solve import cg_bytes, dense_bytes, fit_kernel_regression
+from ntkbench.kernels.iterative import make_matvec, nystrom, pad_blocks, pad_zeros
+from ntkbench.kernels.solve import cg_bytes, cg_cache_bytes, dense_bytes, fit_kernel_regression
 from ntkbench.models import mlp
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
@@ -104,6 +105,47 @@ def test_cg_small_blocks_cache_and_no_preconditioner(problem):
     for name, fit in fits.items():
         p = np.asarray(fit.predict(xt[:200]))
         assert np.linalg.norm(p - ref) / np.linalg.norm(ref) < 1e-3, name
+
+
+@pytest.mark.parametrize("cached", [0, 7, 21])
+def test_matvec_is_the_gram_product(problem, cached):
+    """The blocked symmetric matvec (upper blocks only, vectors laid out (C, nb, b)) is K v on the
+    real rows and zero on the padding: none, some and all (6 · 7 / 2 = 21) blocks cached."""
+    k, x, _, _, _, _ = problem
+    n, b = 350, 64  # 6 blocks, the last ragged
+    x = x[:n]
+    v = np.random.default_rng(0).standard_normal((n, 3)).astype(np.float32)
+    xb = pad_blocks(x, b)
+    kv, fill = make_matvec(k, xb.shape[0], n, cached)
+    out = np.asarray(kv(xb, fill(xb), pad_zeros(v, xb.shape[0] * b)))
+    want = K.gram(k, x).astype(np.float64) @ v
+    assert out.shape == (xb.shape[0] * b, 3) and not out[n:].any()
+    assert np.linalg.norm(out[:n] - want) <= 1e-5 * np.linalg.norm(want)
+
+
+def test_nystrom_is_the_column_sampled_approximation(problem):
+    """U diag(eigs) Uᵀ = K_nm K_mm⁺ K_mn (float64 reference) and U has orthonormal columns."""
+    k, x, _, _, _, _ = problem
+    x = x[:300]
+    ny = nystrom(k, x, 60, seed=1, max_bytes=1 << 30)
+    g = K.gram(k, x).astype(np.float64)
+    k_nm = g[:, ny.centres]
+    want = k_nm @ np.linalg.pinv(k_nm[ny.centres], rcond=1e-6, hermitian=True) @ k_nm.T
+    got = (ny.u.astype(np.float64) * ny.eigs) @ ny.u.T.astype(np.float64)
+    assert np.linalg.norm(got - want) <= 1e-4 * np.linalg.norm(want)
+    np.testing.assert_allclose(ny.u.T.astype(np.float64) @ ny.u, np.eye(ny.u.shape[1]), atol=1e-4)
+
+
+def test_cg_cache_bytes_fills_the_budget_and_no_more():
+    """The bounded-memory mode's cache: the most whole blocks within the budget (6 GiB at n = 60 000),
+    every block when they all fit, none when the solver alone is over."""
+    n, c, m, b = 60000, 10, 3000, 1024
+    block, per_block = b * b * 32, b * b * 4
+    budget = 6 << 30
+    cached = cg_cache_bytes(n, c, m, b, block, budget) // per_block
+    assert 0 < cached < 1770 and cg_bytes(n, c, m, b, block, cached) <= budget < cg_bytes(n, c, m, b, block, cached + 1)
+    assert cg_cache_bytes(n, c, m, b, block, 1 << 50) == 59 * 60 // 2 * per_block
+    assert cg_cache_bytes(n, c, m, b, block, 0) == 0
 
 
 def test_predict_compiles_once_and_rows_do_not_depend_on_the_batch(dense, problem):

@@ -69,22 +69,27 @@ def make_matvec(k: Callable, nb: int, n: int, cached: int = 0) -> tuple[Callable
     hot = (jnp.asarray(ii[:cached], jnp.int32), jnp.asarray(jj[:cached], jnp.int32))
     cold = (jnp.asarray(ii[cached:], jnp.int32), jnp.asarray(jj[cached:], jnp.int32))
 
-    def add_block(out, vb, i, j, kij):
-        out = out.at[i].add(kij @ vb[j])
+    def add_block(out, vt, i, j, kij):
+        # Vectors laid out transposed, (C, nb, b): both products are then row-major GEMMs with the
+        # block as the right operand, (C, b) · K_ijᵀ and (C, b) · K_ij, and neither transposes the
+        # (b, b) block. `kij.T @ v` materialised that transpose: 2.3 × slower per cached block on
+        # this 2-core CPU (2.06 vs 0.90 GB/s of blocks; benchmarks/RESULTS-kernel-scale.md).
+        y = jax.lax.dot_general(vt[:, j], kij, (((1,), (1,)), ((), ())))  # (K_ij v_j)ᵀ
+        z = jax.lax.dot_general(vt[:, i], kij, (((1,), (0,)), ((), ())))  # (K_ijᵀ v_i)ᵀ
         # On a diagonal block the transpose term would count it twice.
-        return out.at[j].add(jnp.where(i == j, jnp.zeros_like(vb[i]), kij.T @ vb[i]))
+        return out.at[:, i].add(y).at[:, j].add(jnp.where(i == j, jnp.zeros_like(z), z))
 
     def matvec(xb, cache, v):
         b = xb.shape[1]
-        vb = v.reshape(nb, b, -1)
-        out = jnp.zeros_like(vb)
+        vt = v.T.reshape(-1, nb, b)
+        out = jnp.zeros_like(vt)
         if cached:
-            out, _ = jax.lax.scan(lambda o, t: (add_block(o, vb, *t), None), out, (*hot, cache))
+            out, _ = jax.lax.scan(lambda o, t: (add_block(o, vt, *t), None), out, (*hot, cache))
         if cold[0].size:
-            step = lambda o, ij: (add_block(o, vb, ij[0], ij[1], k(xb[ij[0]], xb[ij[1]]).astype(v.dtype)), None)
+            step = lambda o, ij: (add_block(o, vt, ij[0], ij[1], k(xb[ij[0]], xb[ij[1]]).astype(v.dtype)), None)
             out, _ = jax.lax.scan(step, out, cold)
         mask = (jnp.arange(nb * b) < n)[:, None]
-        return jnp.where(mask, out.reshape(nb * b, -1), 0.0)
+        return jnp.where(mask, out.reshape(out.shape[0], nb * b).T, 0.0)
 
     def fill(xb):
         if not cached:
@@ -122,8 +127,8 @@ def nystrom(
     Its eigenpairs come from the small matrix BᵀB = W S Wᵀ: K̂ = U S Uᵀ with U = B W S^{-1/2}.
     The small factorisations run in float64 on the host (numpy) so the rounding of the n × m
     products stays far below the ridge; U is kept in float32.
-    Memory: K_nm (n · m · 4 bytes) and U (rows · r · 4; rows ≥ n, default n), B row block by row
-    block (64 MiB; never n × m in float64). Cost: n · m kernel entries (m/n of a Gram), O(n m²) flops.
+    Memory: K_nm (n · m · 4 bytes) and U (rows · r · 4; rows ≥ n, default n), K_nm row block by row
+    block in float64 (64 MiB; never n × m in float64). Cost: n · m kernel entries (m/n of a Gram), O(n m²) flops.
     """
     n = x.shape[0]
     rng = np.random.default_rng(seed)
@@ -134,10 +139,13 @@ def nystrom(
     keep = d > rel_floor * max(d.max(), 0.0)
     t = q[:, keep] / np.sqrt(d[keep])  # (m, r0): B = K_nm t
     step = max(1, (64 << 20) // (8 * k_nm.shape[1]))  # row blocks of K_nm cast to float64: 64 MiB
-    g = np.zeros((t.shape[1], t.shape[1]))
+    # BᵀB = tᵀ (K_nmᵀ K_nm) t: K_nmᵀ K_nm is one symmetric product (numpy takes aᵀa as a rank-k
+    # update, n · m² flops), where forming B block by block cost n · m · r0 + n · r0² (twice).
+    gram_nm = np.zeros((k_nm.shape[1], k_nm.shape[1]))
     for s in range(0, n, step):
-        bb = k_nm[s : s + step] @ t
-        g += bb.T @ bb
+        a = np.asarray(k_nm[s : s + step], np.float64)
+        gram_nm += a.T @ a
+    g = t.T @ gram_nm @ t
     s2, w = np.linalg.eigh(0.5 * (g + g.T))
     order = np.argsort(s2)[::-1]
     s2, w = s2[order], w[:, order]

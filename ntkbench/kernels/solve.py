@@ -19,11 +19,15 @@ Memory bounds in bytes (s = 4, float32; B = b1 · b2 · bytes_per_pair, one kern
 evaluation, b1, b2 ≤ 1024 chosen by `block_bytes` as `gram` chooses them):
   dense fit  3 · n² · s + B              gram's result and its symmetrised copy, then K, K + λI
                                          and the Cholesky factor — three n × n at any time
-  cg fit     2 · n · m · s + 32 · m² + 128 MiB + 8 · n · C · s + B + (1 + cached) · b² · s
+  cg fit     max(setup, solve), the cache filled after the setup so the two never coexist:
+             setup = 2 · n · m · s + 32 · m² + 128 MiB + B
                                          K(X, centres) and U of the preconditioner, its float64
-                                         host work (m × m matrices, row blocks); α, Y and the CG
-                                         vectors; one kernel block and its (b, b) value; the Gram
-                                         blocks kept between iterations (cache_bytes, 0 by default)
+                                         host work (m × m matrices, row blocks), one kernel block
+             solve = n · m · s + 8 · n · C · s + B + (1 + cached) · b² · s
+                                         U; α, Y and the CG vectors; one kernel block and its
+                                         (b, b) value; the Gram blocks kept between iterations
+                                         (cache_bytes, 0 by default; `cg_cache_bytes` sizes it
+                                         for a budget: the bounded-memory mode)
   predict    B + 2 · bm · n · s          one (bm, bn) kernel block; a (bm, n) strip of K(x_new,
                                          x_train) laid out for one product with α; the test rows
                                          are streamed bm at a time (2 · bm · n · s ≤ block_bytes)
@@ -83,11 +87,32 @@ def dense_bytes(n: int, block: int) -> int:
     return 3 * n * n * ITEMSIZE + block
 
 
+def cg_setup_bytes(n: int, m: int, block: int) -> int:
+    """The CG fit's first stage, the Nyström setup: K(X, centres) and U (n × m each), the float64
+    host work (four m × m, two 64 MiB row blocks), one kernel block."""
+    return 2 * n * m * ITEMSIZE + 4 * m * m * 8 + (128 << 20 if m else 0) + block
+
+
+def cg_solve_bytes(n: int, c: int, m: int, b: int, block: int, cached: int = 0) -> int:
+    """The CG fit's second stage: U, eight (n, C) vectors, one kernel block and its value, the cache."""
+    return n * m * ITEMSIZE + 8 * n * c * ITEMSIZE + block + (1 + cached) * b * b * ITEMSIZE
+
+
 def cg_bytes(n: int, c: int, m: int, b: int, block: int, cached: int = 0) -> int:
-    """Bound of the CG fit: K(X, centres) and U (n × m each), the preconditioner's float64 host
-    work (four m × m, two 64 MiB row blocks), eight (n, C) vectors, one kernel block, the cache."""
-    nystrom = 2 * n * m * ITEMSIZE + 4 * m * m * 8 + (128 << 20 if m else 0)
-    return nystrom + 8 * n * c * ITEMSIZE + block + (1 + cached) * b * b * ITEMSIZE
+    """Bound of the CG fit: the larger of its two stages (the cache is filled after the setup)."""
+    return max(cg_setup_bytes(n, m, block), cg_solve_bytes(n, c, m, b, block, cached))
+
+
+def cg_cache_bytes(n: int, c: int, m: int, b: int, block: int, budget: int) -> int:
+    """The largest Gram-block cache (bytes, whole (b, b) float32 blocks, at most the nb (nb + 1) / 2
+    upper blocks) with which the CG fit's bound `cg_bytes` stays within budget; 0 if none fits.
+    The bounded-memory mode: pass it as cache_bytes."""
+    per_block = b * b * ITEMSIZE
+    nb = -(-n // b)
+    if cg_setup_bytes(n, m, block) > budget:
+        return 0
+    spare = budget - cg_solve_bytes(n, c, m, b, block)
+    return max(0, min(spare // per_block, nb * (nb + 1) // 2)) * per_block
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,6 +250,12 @@ def _fit_cg(k, x, y, ridge, diag_reg, b, *, centres, cached, seed, tol, max_iter
     rows = xb.shape[0] * b
     diag = jax.jit(lambda z: kernel_diagonal(k, z))(xb)[:n]
     lam = ridge * float(jnp.mean(diag)) if diag_reg == "relative" else float(ridge)
+    precond, centres_idx, rank = None, None, None
+    if centres > 0:  # before the cache: its setup peak (K(X, centres), host work) and the cache never coexist
+        ny = nystrom(k, x, min(centres, n), rows=rows, seed=seed, max_bytes=block_bytes)
+        precond = nystrom_preconditioner(ny, lam)
+        centres_idx, rank = ny.centres, int(ny.eigs.size)
+        del ny  # the host copy of U: the preconditioner holds its own on the device
     kv, fill = make_matvec(k, xb.shape[0], n, cached)
     cache = fill(xb)
     lam32 = jnp.float32(lam)
@@ -233,12 +264,6 @@ def _fit_cg(k, x, y, ridge, diag_reg, b, *, centres, cached, seed, tol, max_iter
     def matvec(v):
         return kv(xb, cache, v) + lam32 * jnp.where(mask, v, 0.0)
 
-    precond, centres_idx, rank = None, None, None
-    if centres > 0:
-        ny = nystrom(k, x, min(centres, n), rows=rows, seed=seed, max_bytes=block_bytes)
-        precond = nystrom_preconditioner(ny, lam)
-        centres_idx, rank = ny.centres, int(ny.eigs.size)
-        del ny  # the host copy of U: the preconditioner holds its own on the device
     t0 = time.perf_counter()
     res = batched_pcg(matvec, pad_zeros(y, rows), precond=precond, tol=tol, max_iters=max_iters, log=log)
     return res.x[:n], lam, res, (centres_idx, rank), int(cache.shape[0]), time.perf_counter() - t0
