@@ -27,6 +27,8 @@ PGD can only be lower; torchattacks' APGD attacks only the points correct at the
 from __future__ import annotations
 
 import argparse
+import collections
+import dataclasses
 import os
 import platform
 import statistics
@@ -56,6 +58,7 @@ from ntkbench.tasks.adversarial.task import (
 )
 
 PEER_ATTACKS = ("pgd", "apgd-ce")
+PEER_LABEL = {"pgd": "PGD", "apgd-ce": "APGD(loss='ce')"}
 
 
 # -- the trained network, in Flax NNX and in PyTorch ------------------------------------------------
@@ -163,10 +166,17 @@ def nchw(x):
 
 
 # -- one attack, each side ----------------------------------------------------------------------------
-def run_ntkbench(name, fn, x, y, threat, key, settings, batch):
+def run_ntkbench(name, setup, threat, key):
     t0 = time.perf_counter()
     rep = evaluate_attacks(
-        fn, x, y, threat, key, attacks=(name,), batch_size=batch, attack_kwargs={name: settings[name]}
+        setup.fn,
+        setup.x,
+        setup.y,
+        threat,
+        key,
+        attacks=(name,),
+        batch_size=setup.batch,
+        attack_kwargs={name: setup.settings[name]},
     )
     return time.perf_counter() - t0, rep.correct[name]
 
@@ -187,19 +197,19 @@ def make_torch_attack(name, tmodel, threat, settings, seed):
     )
 
 
-def run_torch(name, tmodel, xt, yt, threat, settings, seed, batch):
+def run_torch(name, setup, threat, seed):
     """(seconds, per-point correct (N,), adversarial inputs NCHW)."""
     import torch
 
     torch.manual_seed(seed)  # PGD's random start draws from the global generator
     t0 = time.perf_counter()
-    atk = make_torch_attack(name, tmodel, threat, settings, seed)
+    atk = make_torch_attack(name, setup.tmodel, threat, setup.settings, seed)
     advs, correct = [], []
-    for start in range(0, len(yt), batch):
-        xb, yb = xt[start : start + batch], yt[start : start + batch]
+    for start in range(0, len(setup.yt), setup.batch):
+        xb, yb = setup.xt[start : start + setup.batch], setup.yt[start : start + setup.batch]
         adv = atk(xb, yb)
         with torch.no_grad():
-            correct.append(((tmodel(xb).argmax(1) == yb) & (tmodel(adv).argmax(1) == yb)).numpy())
+            correct.append(((setup.tmodel(xb).argmax(1) == yb) & (setup.tmodel(adv).argmax(1) == yb)).numpy())
         advs.append(adv.detach())
     return time.perf_counter() - t0, np.concatenate(correct), torch.cat(advs)
 
@@ -211,11 +221,110 @@ def stats(values):
     return f"{mean:6.2f}±{sd:4.2f}"
 
 
+@dataclasses.dataclass
+class Setup:
+    """The same work for both sides: the network both ways, the test points both ways."""
+
+    fn: object  # the NNX model as ntkbench's logits function
+    tmodel: object  # the exported torch.nn.Module
+    x: jax.Array  # (N, 28, 28, 1)
+    y: jax.Array
+    xt: object  # the same points, NCHW torch tensors
+    yt: object
+    clean_correct: np.ndarray
+    settings: dict
+    batch: int
+
+
+def check_peer_output(setup, threat, adv, correct, label):
+    """torchattacks' outputs lie in the threat model and the NNX model scores them the same."""
+    adv_nhwc = jnp.asarray(adv.numpy().transpose(0, 2, 3, 1))
+    inside = np.asarray(threat.contains(adv_nhwc, setup.x))
+    jax_correct = (np.asarray(setup.fn(adv_nhwc)).argmax(1) == np.asarray(setup.y)) & setup.clean_correct
+    flips = int(np.sum(jax_correct != correct))
+    if not inside.all() or flips > 1:
+        print(f"#   {label}: {int((~inside).sum())} outputs outside the threat model, {flips} scored differently")
+
+
+def compare(setup, threat, keys, threads, repeats, suite, cold):
+    import torch
+
+    eps = float(threat.eps)
+    times, corrects = collections.defaultdict(list), collections.defaultdict(list)
+    if not cold:  # the first call: compilation for ntkbench, first-call set-up for torch
+        for a in PEER_ATTACKS:
+            cold[("ntk", a)] = run_ntkbench(a, setup, threat, keys[-1])[0]
+            cold[("peer", a)] = run_torch(a, setup, threat, 10_000)[0]
+    for r in range(repeats):
+        for a in PEER_ATTACKS:
+            s, c = run_ntkbench(a, setup, threat, keys[r])
+            times[("ntk", a)].append(s)
+            corrects[("ntk", a)].append(c)
+            for t in threads:
+                torch.set_num_threads(t)
+                s, c, adv = run_torch(a, setup, threat, r)
+                times[(t, a)].append(s)
+                corrects[(t, a)].append(c)
+                check_peer_output(setup, threat, adv, c, f"torchattacks {a} eps {eps:g} repeat {r} threads {t}")
+            print(
+                f"#   eps {eps:g} repeat {r} {a}: ntkbench {times[('ntk', a)][-1]:.2f}s "
+                f"{100 * corrects[('ntk', a)][-1].mean():.1f}%; torchattacks "
+                + ", ".join(
+                    f"{t} thr {times[(t, a)][-1]:.2f}s {100 * corrects[(t, a)][-1].mean():.1f}%" for t in threads
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
+    print(f"# eps {eps:g} done; uptime: {os.popen('uptime').read().strip()}")
+    n = len(setup.clean_correct)
+    for a in PEER_ATTACKS:
+        ntk = statistics.median(times[("ntk", a)])
+        ntk_acc = stats([100 * c.mean() for c in corrects[("ntk", a)]])
+        for t in threads:
+            peer = statistics.median(times[(t, a)])
+            print(
+                f"{a} n={n} eps={eps:g} vs torchattacks.{PEER_LABEL[a]} ({t} torch thread{'s' * (t > 1)}) | "
+                f"{peer:6.2f} | {ntk:6.2f} (cold {cold[('ntk', a)]:.2f}) | {peer / ntk:5.2f}x | "
+                f"{stats([100 * c.mean() for c in corrects[(t, a)]])} vs {ntk_acc}"
+            )
+    worst = {
+        side: [100 * np.mean(p & q) for p, q in zip(*(corrects[(side, a)] for a in PEER_ATTACKS))]
+        for side in (threads[0], "ntk")
+    }
+    print(
+        f"per-point worst of pgd, apgd-ce n={n} eps={eps:g} | | | | {stats(worst[threads[0]])} vs {stats(worst['ntk'])}"
+    )
+    if suite:
+        t0 = time.perf_counter()
+        rep = evaluate_attacks(
+            setup.fn,
+            setup.x,
+            setup.y,
+            threat,
+            keys[0],
+            attacks=ATTACKS,
+            batch_size=setup.batch,
+            attack_kwargs=setup.settings,
+        )
+        suite_s = time.perf_counter() - t0
+        peer_all = np.logical_and.reduce([c for k, v in corrects.items() if k[0] != "ntk" for c in v])
+        missed = int(np.sum(rep.correct["robust"] & ~peer_all))
+        print(
+            f"ntkbench task suite worst case ({', '.join(ATTACKS)}; {suite_s:.1f}s) n={n} eps={eps:g} | | | | "
+            f"{100 * peer_all.mean():6.2f} (every torchattacks run) vs {rep.accs['robust']:6.2f}; "
+            f"fooled by torchattacks, robust to the suite: {missed} points; flags: {rep.flags or 'none'}"
+        )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="first N test points (task default 1000)")
+    ap.add_argument("--eps", default="0.1", help="comma-separated L∞ radii (the task's: 0.1)")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: the method's 2000)")
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats, one seed each")
+    # 1 thread by default: on the shared 2-core machine torch's default (2 OpenMP threads) ran 8-35x
+    # slower than 1 thread (oversubscribed cores); `--torch-threads 2,1` times both.
+    ap.add_argument("--torch-threads", default="1", help="comma-separated torch thread counts to time")
     ap.add_argument("--root-seed", type=int, default=0)
     ap.add_argument("--weights", help="an .npz of the trained weights: loaded if it exists, else written")
     ap.add_argument("--export-only", action="store_true", help="train, write --weights and stop (no torch)")
@@ -239,14 +348,14 @@ def main():
     import torch
     import torchattacks
 
+    threads = [int(t) for t in args.torch_threads.split(",")]
     print(
-        f"# {platform.node()} · {os.cpu_count()} CPUs · torch {torch.__version__} "
-        f"(threads {torch.get_num_threads()}) · torchattacks {torchattacks.__version__} · jax {jax.__version__}"
+        f"# {platform.node()} · {os.cpu_count()} CPUs · torch {torch.__version__} (default threads "
+        f"{torch.get_num_threads()}) · torchattacks {torchattacks.__version__} · jax {jax.__version__} · "
+        f"uptime: {os.popen('uptime').read().strip()}"
     )
-    settings = attack_settings(budget, ds.num_classes)
     x = jnp.asarray(ds.x_test[: args.n])
     y = jnp.asarray(ds.y_test[: args.n], jnp.int32)
-    batch = budget.attack_batch
     fn = logits_fn_of(model)
     tmodel = torch_module(model)
     xt, yt = nchw(x), torch.from_numpy(np.asarray(y, np.int64))
@@ -256,74 +365,30 @@ def main():
     diff = float(np.max(np.abs(tlogits - jlogits)))
     agree = float(np.mean(tlogits.argmax(1) == jlogits.argmax(1)))
     print(
-        f"# `standard` {trained}; logits max|Δ| {diff:.2e} (|logit| ≤ "
-        f"{np.abs(jlogits).max():.1f}), argmax agreement {agree:.4f}; threat {threat}"
+        f"# `standard` {trained}; logits max|Δ| {diff:.2e} (|logit| ≤ {np.abs(jlogits).max():.1f}), "
+        f"argmax agreement {agree:.4f}, clean accuracy {100 * np.mean(jlogits.argmax(1) == np.asarray(y)):.1f}%"
     )
     if diff > 1e-4 * max(1.0, float(np.abs(jlogits).max())):
         raise SystemExit(f"the exported PyTorch module disagrees with the NNX model (max|Δ| {diff:.2e})")
-
-    keys = seed_keys(args.root_seed, args.repeats + 1, ATTACK_TAG)
-    peer_label = {"pgd": "PGD", "apgd-ce": "APGD(loss='ce')"}
-    corrects = {(side, a): [] for side in ("ntk", "peer") for a in PEER_ATTACKS}
-    times = {(side, a): [] for side in ("ntk", "peer") for a in PEER_ATTACKS}
-    cold = {}
-    for a in PEER_ATTACKS:  # cold: the first call (compilation for ntkbench), not in the repeats
-        cold[("ntk", a)] = run_ntkbench(a, fn, x, y, threat, keys[-1], settings, batch)[0]
-        cold[("peer", a)] = run_torch(a, tmodel, xt, yt, threat, settings, 10_000, batch)[0]
-    for r in range(args.repeats):
-        for a in PEER_ATTACKS:
-            s, c = run_ntkbench(a, fn, x, y, threat, keys[r], settings, batch)
-            times[("ntk", a)].append(s)
-            corrects[("ntk", a)].append(c)
-            s, c, adv = run_torch(a, tmodel, xt, yt, threat, settings, r, batch)
-            times[("peer", a)].append(s)
-            corrects[("peer", a)].append(c)
-            print(
-                f"#   repeat {r} {a}: torchattacks {s:.2f}s {100 * c.mean():.1f}%, ntkbench "
-                f"{times[('ntk', a)][-1]:.2f}s {100 * corrects[('ntk', a)][-1].mean():.1f}%",
-                file=sys.stderr,
-                flush=True,
-            )
-            # torchattacks' outputs inside the threat model, and scored the same by the NNX model
-            adv_nhwc = jnp.asarray(adv.numpy().transpose(0, 2, 3, 1))
-            inside = np.asarray(threat.contains(adv_nhwc, x))
-            jax_correct = (np.asarray(fn(adv_nhwc)).argmax(1) == np.asarray(y)) & (jlogits.argmax(1) == np.asarray(y))
-            flips = int(np.sum(jax_correct != c))
-            if not inside.all() or flips > 1:
-                print(
-                    f"#   torchattacks {a} repeat {r}: {int((~inside).sum())} outside the threat model, "
-                    f"{flips} points scored differently by the NNX model"
-                )
-    print(f"# uptime: {os.popen('uptime').read().strip()}")
+    setup = Setup(
+        fn,
+        tmodel,
+        x,
+        y,
+        xt,
+        yt,
+        jlogits.argmax(1) == np.asarray(y),
+        attack_settings(budget, ds.num_classes),
+        budget.attack_batch,
+    )
     print(
         "work | torchattacks s (warm median) | ntkbench s (warm median; cold) | ratio peer/ntkbench | "
         f"robust acc % torchattacks vs ntkbench (mean±sd over {args.repeats} seeds)"
     )
-    for a in PEER_ATTACKS:
-        peer, ntk = statistics.median(times[("peer", a)]), statistics.median(times[("ntk", a)])
-        acc = {side: [100 * c.mean() for c in corrects[(side, a)]] for side in ("peer", "ntk")}
-        print(
-            f"{a} n={args.n} eps={threat.eps:g} vs torchattacks.{peer_label[a]} | {peer:6.2f} | "
-            f"{ntk:6.2f} (cold {cold[('ntk', a)]:.2f}) | {peer / ntk:5.2f}x | "
-            f"{stats(acc['peer'])} vs {stats(acc['ntk'])}"
-        )
-    union = {
-        side: [np.logical_and(p, q).mean() * 100 for p, q in zip(*(corrects[(side, a)] for a in PEER_ATTACKS))]
-        for side in ("peer", "ntk")
-    }
-    print(f"per-point worst of pgd+apgd-ce | | | | {stats(union['peer'])} vs {stats(union['ntk'])}")
-
-    if not args.no_suite:
-        t0 = time.perf_counter()
-        rep = evaluate_attacks(fn, x, y, threat, keys[0], attacks=ATTACKS, batch_size=batch, attack_kwargs=settings)
-        suite_s = time.perf_counter() - t0
-        peer_any = np.logical_and.reduce([c for a in PEER_ATTACKS for c in corrects[("peer", a)]])
-        missed = int(np.sum(rep.correct["robust"] & ~peer_any))
-        print(
-            f"ntkbench task suite worst case ({', '.join(ATTACKS)}; {suite_s:.1f}s incl. compile) | | | | "
-            f"{100 * peer_any.mean():6.2f} (torchattacks, every run) vs {rep.accs['robust']:6.2f}; "
-            f"points fooled by torchattacks but robust to the suite: {missed}; flags {rep.flags or 'none'}"
-        )
+    keys = seed_keys(args.root_seed, args.repeats + 1, ATTACK_TAG)
+    cold: dict = {}
+    for eps in (float(e) for e in args.eps.split(",")):
+        compare(setup, dataclasses.replace(threat, eps=eps), keys, threads, args.repeats, not args.no_suite, cold)
 
 
 if __name__ == "__main__":
