@@ -293,15 +293,15 @@ def censored_text(m: dict, missing: str = "—") -> str | None:
         return None
     reached, of, bound = c.get("reached"), c.get("of"), c.get("bound")
     if isinstance(m.get("mean"), int | float):  # the task's own mean is a number; some seeds are censored
-        return f"{_bound_text(m['mean'])} ({reached} of {of} seeds reached it)"
+        return f"{bound_text(m['mean'])} ({reached} of {of} seeds reached it)"
     if not isinstance(bound, int | float):
         return f"{missing} ({reached} of {of} seeds)"
     if c.get("side") == "below":
-        return f"≤ {_bound_text(bound)} (at the floor for {of - reached} of {of} seeds)"
-    return f"> {_bound_text(bound)} ({reached} of {of} seeds)"
+        return f"≤ {bound_text(bound)} (at the floor for {of - reached} of {of} seeds)"
+    return f"> {bound_text(bound)} ({reached} of {of} seeds)"
 
 
-def _bound_text(x: float) -> str:
+def bound_text(x: float) -> str:
     if abs(x) >= 1e7:
         return f"{x:.3g}"
     if float(x).is_integer():

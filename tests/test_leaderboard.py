@@ -588,26 +588,20 @@ def committed(tmp_path_factory) -> Path:
 def test_ntk_views_of_every_task(committed):
     forgetting = read(committed, "forgetting--fashion_mnist.html")
     assert "NTK view: predicted vs measured drop per task pair" in forgetting
-    # the reduced run (10k images per task) and the full-protocol one, told apart by their budgets;
     # Spearman ρ per predictor against the drop on the probe and on the test split, in a table
     rho = '<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td></tr>'
-    assert rho.format("sgd (ntk_probe 20) (reduced)", "logit residual", "0.62", "0.47") in forgetting
-    assert rho.format("sgd (ntk_probe 20) (reduced)", "softmax residual", "0.07", "-0.04") in forgetting
-    assert rho.format("sgd (ntk_probe 30)", "logit residual", "0.45", "0.04") in forgetting
-    assert rho.format("sgd (ntk_probe 30)", "softmax residual", "-0.02", "-0.24") in forgetting
-    assert "No NTK view: ntk-krr (ntk_probe 30) (the method exposes no network" in forgetting
+    assert rho.format("sgd", "logit residual", "0.45", "0.04") in forgetting
+    assert rho.format("sgd", "softmax residual", "-0.02", "-0.24") in forgetting
+    assert "No NTK view: ntk-krr (the method exposes no network" in forgetting
     distill = read(committed, "distillation--fashion_mnist.html")
     assert "NTK view: kernel (KRR) vs trained networks" in distill and "random real subset, ipc 10" in distill
     # KRR-NTK on KIP's synthetic set, full protocol at ipc 1 (every evaluation) beside the reduced ipc 10 run
-    assert (
-        "<td>kip (eval_epochs 300, evaluations convnet,mlp,krr), ipc 1: its set</td>"
-        '<td class="num">79.56</td>' in distill
-    )
-    assert "<td>kip (eval_epochs 50, evaluations convnet,mlp,krr), ipc 10 (reduced): its set</td>" in distill
+    assert '<td>kip (evaluations convnet,mlp,krr), ipc 1: its set</td><td class="num">79.56</td>' in distill
+    assert "<td>kip (evaluations krr), ipc 10 (reduced): its set</td>" in distill
     adv = read(committed, "adversarial--fashion_mnist.html")
     assert "NTK view: eigen-feature usefulness and robustness" in adv and "kernel distance" in adv
-    assert "0.067 (1 seed)" in adv and "n/a: the predictor is not a Classifier" in adv
-    assert "robust accuracy vs eps (worst case over attacks) (all at eps = 0.1)" in adv  # one x: a table
+    assert "0.059 ± 0.014" in adv and "n/a: the predictor is not a Classifier" in adv  # pgd-at, 3 seeds
+    assert "robust accuracy vs eps (worst case over attacks)" in adv
     sc = read(committed, "sample_complexity--mnist1d.html")
     assert "Dashed lines with open squares" in sc and "infinite width" in sc and "mlp (depth 2, steps 3000) ∞" in sc
     lza = read(committed, "sample_complexity--lza.html")
@@ -629,21 +623,21 @@ def test_no_hash_in_any_legend_or_ranked_table(committed):
 
 
 def test_committed_results_rank_only_full_protocol_runs(tmp_path):
-    """By default, the committed Fashion-MNIST forgetting page ranks the full-protocol runs (all
-    60k images per task, 3 seeds) and lists the 10k-image runs apart, each with its deviations."""
+    """By default, the committed Fashion-MNIST distillation page ranks the full-protocol runs (every
+    evaluation, 3 seeds) and lists the KRR-only runs apart, each with its deviations."""
     import json
 
     root = Path(__file__).resolve().parents[1] / "results"
     full = {
         json.loads(p.read_text())["method"]
-        for p in (root / "forgetting" / "fashion_mnist").rglob("*.json")
+        for p in (root / "distillation" / "fashion_mnist").rglob("*.json")
         if json.loads(p.read_text()).get("protocol", {}).get("full")
     }
-    assert full, "no full-protocol forgetting result is committed"
-    page = read(build_site(root, tmp_path / "s").parent, "forgetting--fashion_mnist.html")
+    assert full, "no full-protocol distillation result is committed"
+    page = read(build_site(root, tmp_path / "s").parent, "distillation--fashion_mnist.html")
     assert sorted(ranked_methods(ranked_table(page))) == sorted(full)
     reduced = re.search(r'<table class="sortable ranked reduced".*?</table>', page, flags=re.S)
-    assert reduced is not None and "train_examples 10000 of all" in reduced.group(0)
+    assert reduced is not None and "evaluations [krr] of [convnet, mlp, krr]" in reduced.group(0)
 
 
 # ---------------------------------------------------------------------------------------------

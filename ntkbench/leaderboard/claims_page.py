@@ -21,8 +21,10 @@ from ntkbench.leaderboard.pages import figure_anchor, render, run_anchor
 from ntkbench.leaderboard.tables import fmt_num, grid_of, is_n_star, metric_cell
 from ntkbench.leaderboard.verdicts import claim_anchor, claim_row, num, page_of
 from ntkbench.orchestration.claims import ClaimResult
-from ntkbench.results import _bound_text as bound_text  # the bound as `censored_text` writes it
-from ntkbench.results import read_result
+from ntkbench.results import (
+    bound_text,  # the bound as `censored_text` writes it
+    read_result,
+)
 from ntkbench.tasks.claims import Claim
 
 __all__ = ["RELATED", "claims_page"]

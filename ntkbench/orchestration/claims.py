@@ -106,16 +106,20 @@ def _grid_floor(record: Record, metric: str) -> float | None:
 
 def seed_values(record: Record, metric: str) -> tuple[list[float | None], int]:
     """The metric's per-seed values, None where censored, and how many are censored: a seed that
-    never reached the target (null), a metric whose mean is null or marked `censored`, an n* at
-    the grid's floor."""
+    never reached the target (null) or an n* at the grid's floor (schema 3's `censored` counts
+    the same seeds)."""
     m = (record.get("metrics") or {}).get(metric)
     if not isinstance(m, dict):
         return [], 0
     per_seed = m.get("per_seed")
     values: list[Any] = list(per_seed) if isinstance(per_seed, list) else [m.get("mean")]
-    if m.get("mean") is None or m.get("censored"):
-        return [None] * len(values), len(values)
     floor = _grid_floor(record, metric)
+    censoring = m.get("censored")
+    counted = isinstance(censoring, dict) and isinstance(censoring.get("reached"), int)
+    if m.get("mean") is None and not (counted and censoring["reached"] < censoring.get("of", 0)):
+        return [None] * len(values), len(values)  # the mean itself is censored, no seed says which
+    if counted and censoring.get("side") == "below" and censoring.get("bound") is not None:
+        floor = float(censoring["bound"])  # schema 3 says where its floor is
     clean: list[float | None] = []
     for v in values:
         ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)

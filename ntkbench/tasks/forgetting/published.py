@@ -1,8 +1,9 @@
 """Published forgetting numbers `ntkbench reproduce` checks.
 
 Mirzadeh et al. 2020, Table 2 (44.4 and 0.53, taken from the table when these entries were added;
-the paper's text could not be opened to check them again when the protocol's sources were traced). Its repository (imirzadeh/stable-continual-learning,
-read: README.md, replicate_experiment_2.sh, stable_sgd/utils.py, stable_sgd/data_utils.py) runs
+the paper's text could not be opened to check them again when the protocol's sources were traced).
+Its repository (imirzadeh/stable-continual-learning, read: README.md, replicate_experiment_2.sh,
+stable_sgd/utils.py, stable_sgd/data_utils.py) runs
 naive SGD on permuted MNIST with `--tasks 20 --epochs-per-task 1 --lr 0.01 --gamma 1.0 --hiddens 256
 --batch-size 10 --dropout 0.0` (a 2-layer MLP of 256), task 1 unpermuted; its README says the
 reported results are over 5 runs (the script runs 3). `end_experiment` computes, per run, the

@@ -237,14 +237,15 @@ class SampleComplexity(Task):
             dims = [int(r["dataset"].split("-")[1]) for r in group]
 
             def exponent_of(n_stars: list[float | None], dims: list[int] = dims) -> float | None:
-                return None if None in n_stars else fit_exponent(dims, n_stars)
+                return fit_exponent(dims, n_stars)  # over the uncensored n* (None with fewer than two)
 
             metrics: dict[str, Any] = {}
             for target in group[0]["budget"]["targets"]:
                 name = f"n_star@{target_label(target)}"
                 seeds = group[0]["seeds"]
-                # An exponent fitted through censored n* (never reached, or at the grid's floor at
-                # every d: a flat line of bounds) is not an estimate: that seed's α is None.
+                # The exponent is fitted through the uncensored n* only: a bound (never reached, or
+                # at the grid's floor) is not a point of the line, and n* at the floor at every d
+                # would fit a flat line of bounds, α = 0. Fewer than two points: no estimate.
                 per_seed = [
                     exponent_of([uncensored(r["metrics"][name]["per_seed"][s], r) for r in group]) for s in range(seeds)
                 ]
