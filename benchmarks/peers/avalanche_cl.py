@@ -16,7 +16,7 @@ labels; ntkbench averages squared per-example gradients of labels sampled from t
 Time: ntkbench runs its seeds as one vmapped program (how a user runs it), so its time per seed is
 the whole run (compile included) ÷ seeds; Avalanche runs each seed in turn.
 
-    .venv-peers/bin/python benchmarks/peers/avalanche_cl.py [--tasks 10] [--seeds 3]
+    .venv-peers/bin/python benchmarks/peers/avalanche_cl.py [--tasks 5] [--train-examples 2000] [--seeds 3]
 """
 
 from __future__ import annotations
@@ -182,9 +182,9 @@ def summarise(Rs, bs) -> dict[str, list[float]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tasks", type=int, default=10)
-    ap.add_argument("--train-examples", type=int, default=10000, help="class-balanced training subset")
-    ap.add_argument("--test-examples", type=int, default=2000)
+    ap.add_argument("--tasks", type=int, default=5, help="the suite has 10; 5 fits 2 shared cores")
+    ap.add_argument("--train-examples", type=int, default=2000, help="class-balanced training subset (suite: 10000)")
+    ap.add_argument("--test-examples", type=int, default=1000, help="first test examples (suite: 2000)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--root-seed", type=int, default=0)
     ap.add_argument("--methods", default="sgd,ewc")
