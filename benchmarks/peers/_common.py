@@ -36,10 +36,11 @@ def versions(*modules: str) -> str:
 
 
 def torch_threads() -> int:
-    """PyTorch on as many threads as XLA:CPU uses (all cores), so neither side gets more CPU."""
+    """PyTorch on as many threads as XLA:CPU uses (all cores), so neither side gets more CPU;
+    PEERS_TORCH_THREADS=1 shows what the peer costs without intra-op threads."""
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(int(os.environ.get("PEERS_TORCH_THREADS", os.cpu_count() or 1)))
     return torch.get_num_threads()
 
 
