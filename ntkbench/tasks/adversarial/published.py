@@ -176,8 +176,11 @@ def _croce_pair(
 _L2 = {"norm": "l2", "eps": 0.3, "ntk_view": False}
 _PLAIN_L2 = {"fc1": (9.70, 42.8, 91.8), "cnn": (9.32, 57.1, 100.0)}  # F-MNIST, l2 eps 0.3, row "plain"
 _AT_LINF = {"fc1": (11.69, 29.5, 95.5), "cnn": (11.54, 21.5, 73.0)}  # F-MNIST, l∞ eps 0.1, row "at"
-_HOURS_L2 = {"fc1": "~50 min", "cnn": "~3 h"}
-_HOURS_AT = {"fc1": "~20 h", "cnn": "~60 h"}
+# CPU times scaled from the 10-epoch runs' rates on 2 CPU cores shared at load ~10 (fc1: 3 x 4680 steps
+# in 279 s, attacks ~100 s per seed and 1000 points; cnn: 555 s, ~270 s): the attack suite on 10 000
+# points dominates the l2 runs; the "at" runs take 41 forward-backward passes per step.
+_HOURS_L2 = {"fc1": "~1.5 h", "cnn": "~4 h"}
+_HOURS_AT = {"fc1": "~30 h", "cnn": "~60 h"}
 CROCE2019 = (
     # The published protocol: 100 epochs, the full test set, 3 seeds (theirs: one model, seed 1).
     *(
@@ -191,8 +194,8 @@ CROCE2019 = (
             {**_L2, "test_points": 10000},
             _PLAIN_L2[arch],
             _TRAINING_TEXT,
-            f"1 GPU: minutes. 2 CPU cores: {_HOURS_L2[arch]} for 3 seeds (46 800 steps each, the attack suite on "
-            "10 000 points)",
+            f"1 GPU: minutes. 2 CPU cores: {_HOURS_L2[arch]} for 3 seeds (46 800 steps each, the attack suite "
+            "on 10 000 points)",
         )
     ),
     # What 2 shared CPU cores ran (suites/croce2019_fashion_mnist_l2.toml): the same networks and
@@ -209,7 +212,7 @@ CROCE2019 = (
             _PLAIN_L2[arch],
             f"REDUCED run of their protocol: 10 of their 100 epochs (4680 steps), the first 1000 of their "
             f"10 000 test points; {_TRAINING_TEXT}",
-            "2 CPU cores: ~5 min (fc1) and ~15 min (cnn) for 3 seeds",
+            "2 CPU cores shared at load ~10: 631 s (fc1) and 1426 s (cnn) for 3 seeds",
         )
     ),
     # Their adversarial training ("at"), the protocol ntkbench's default `pgd-at` (2000 Adam steps, 7-step
@@ -227,8 +230,8 @@ CROCE2019 = (
             _AT_LINF[arch],
             f"{_TRAINING_TEXT}; train.py replaces the fraction ae_frac of each batch by PGD examples (default 0; "
             "the value of the at rows is not in the repository), `pgd-at` trains on PGD examples only",
-            f"1 GPU: ~1 h per seed (46 800 steps of 41 forward-backward passes). 2 CPU cores: {_HOURS_AT[arch]} for "
-            "3 seeds (the clean step rate measured here / 41)",
+            f"1 GPU: ~1 h per seed (46 800 steps of 41 forward-backward passes). 2 CPU cores: {_HOURS_AT[arch]} "
+            "for 3 seeds",
         )
     ),
 )
