@@ -104,3 +104,7 @@ def test_leaderboard_shows_the_interval():
         and "published [8.20, 57.20] vs measured 20.00 (interval, tol ±3.20)" in robust["title"]
     )
     assert "TE 9.70, LB 42.8, UB 91.8" in robust["title"]
+    # the method's page lists the interval as well
+    from ntkbench.leaderboard.methods import published_value
+
+    assert [published_value(e) for e in cell] == ["90.30", "[8.20, 57.20]"]

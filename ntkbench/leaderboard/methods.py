@@ -210,7 +210,7 @@ def method_view(name: str, placed: list[dict], published: list[dict]) -> dict:
                     {
                         "dataset": e.get("dataset"),
                         "metric": e.get("metric"),
-                        "value": fmt_num(e.get("value")),
+                        "value": published_value(e),
                         "source": e.get("source"),
                         "protocol": protocol_line(e),
                     }
@@ -220,6 +220,14 @@ def method_view(name: str, placed: list[dict], published: list[dict]) -> dict:
             }
         )
     return {"name": name, "tasks": views}
+
+
+def published_value(entry: dict) -> str:
+    """A published value, or its interval ("bounds", e.g. a robust accuracy) as "[lo, hi]"."""
+    bounds = entry.get("bounds")
+    if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
+        return f"[{fmt_num(bounds[0])}, {fmt_num(bounds[1])}]"
+    return fmt_num(entry.get("value"))
 
 
 def protocol_line(entry: dict) -> str:

@@ -11,7 +11,7 @@ Beside our own row of the same method the ranked table also shows the number, wi
 
 from __future__ import annotations
 
-from ntkbench.leaderboard.methods import protocol_line
+from ntkbench.leaderboard.methods import protocol_line, published_value
 from ntkbench.leaderboard.sources import method_href
 from ntkbench.leaderboard.tables import (
     as_dict,
@@ -24,7 +24,7 @@ from ntkbench.leaderboard.tables import (
     reproduce_text,
 )
 
-__all__ = ["applicable", "markdown_rows", "published_view", "reference_rows", "value_text", "verdict_kind"]
+__all__ = ["applicable", "markdown_rows", "published_view", "reference_rows", "verdict_kind"]
 
 
 def applicable(entries: list[dict], task: str, dataset: str) -> list[dict]:
@@ -61,7 +61,7 @@ def reference_rows(entries: list[dict], headline: str | None, ran: set[str] | fr
                 "method": method,
                 "label": label(e, entries),
                 "href": method_href(method),
-                "value": ("" if metric == headline else f"{metric}: ") + value_text(e),
+                "value": ("" if metric == headline else f"{metric}: ") + published_value(e),
                 "sort": repr(float(e["value"])) if metric == headline and _number(e.get("value")) else "",
                 "source": str(e.get("source") or ""),
                 "protocol": protocol_line(e),
@@ -72,21 +72,13 @@ def reference_rows(entries: list[dict], headline: str | None, ran: set[str] | fr
     return rows
 
 
-def value_text(entry: dict) -> str:
-    """A published value, or a published interval ("bounds") as "[lo, hi]"."""
-    bounds = entry.get("bounds")
-    if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
-        return f"[{fmt_num(bounds[0])}, {fmt_num(bounds[1])}]"
-    return fmt_num(entry.get("value"))
-
-
 def _verdict_text(e: dict) -> str:
     """`reproduce_text`, with a published interval written out."""
     if not e.get("bounds"):
         return reproduce_text(e)
     name = f"{e['name']}: " if e.get("name") else ""
     return (
-        f"{name}published {value_text(e)} vs measured {fmt_num(e.get('measured'))} "
+        f"{name}published {published_value(e)} vs measured {fmt_num(e.get('measured'))} "
         f"(interval, tol ±{fmt_num(e.get('tolerance'))})"
     )
 
@@ -97,7 +89,9 @@ def _number(x) -> bool:
 
 def markdown_rows(entries: list[dict]) -> str:
     """The Markdown twin's table of the published reference rows."""
-    cells = [[label(e, entries), e.get("metric"), value_text(e), protocol_line(e), e.get("source")] for e in entries]
+    cells = [
+        [label(e, entries), e.get("metric"), published_value(e), protocol_line(e), e.get("source")] for e in entries
+    ]
     return markdown_grid(("method", "metric", "published", "protocol", "source"), cells)
 
 
@@ -112,7 +106,7 @@ def published_view(rec: dict, metric: str | None) -> list[dict]:
         other = e.get("metric") not in (None, "", metric)
         out.append(
             {
-                "text": (f"{e.get('metric')}: " if other else "") + value_text({**e, "value": e.get("published")}),
+                "text": (f"{e.get('metric')}: " if other else "") + published_value({**e, "value": e.get("published")}),
                 "verdict": str(e.get("verdict")),
                 "kind": verdict_kind(e.get("verdict")),
                 "title": "; ".join(str(x) for x in (_verdict_text(e), e.get("source")) if x),
