@@ -38,6 +38,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _common import comparison_line, mean_std  # benchmarks/peers/_common.py
 from flax import nnx
 
 from ntkbench.attacks import evaluate_attacks
@@ -215,12 +216,6 @@ def run_torch(name, setup, threat, seed):
 
 
 # -- the comparison ----------------------------------------------------------------------------------
-def stats(values):
-    mean = statistics.fmean(values)
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{mean:6.2f}±{sd:4.2f}"
-
-
 @dataclasses.dataclass
 class Setup:
     """The same work for both sides: the network both ways, the test points both ways."""
@@ -279,20 +274,23 @@ def compare(setup, threat, keys, threads, repeats, suite, cold):
     n = len(setup.clean_correct)
     for a in PEER_ATTACKS:
         ntk = statistics.median(times[("ntk", a)])
-        ntk_acc = stats([100 * c.mean() for c in corrects[("ntk", a)]])
         for t in threads:
-            peer = statistics.median(times[(t, a)])
-            print(
-                f"{a} n={n} eps={eps:g} vs torchattacks.{PEER_LABEL[a]} ({t} torch thread{'s' * (t > 1)}) | "
-                f"{peer:6.2f} | {ntk:6.2f} (cold {cold[('ntk', a)]:.2f}) | {peer / ntk:5.2f}x | "
-                f"{stats([100 * c.mean() for c in corrects[(t, a)]])} vs {ntk_acc}"
-            )
+            numbers = {
+                "robust acc % torchattacks": mean_std([100 * c.mean() for c in corrects[(t, a)]]),
+                "ntkbench": mean_std([100 * c.mean() for c in corrects[("ntk", a)]]),
+                "seeds": str(repeats),
+                "ntkbench cold s": f"{cold[('ntk', a)]:.1f}",
+            }
+            peer = f"torchattacks.{PEER_LABEL[a]} ({t} torch thread{'s' * (t > 1)})"
+            work = f"{a} on standard CNN, Fashion-MNIST n={n}, linf eps={eps:g}, batch {setup.batch}, warm median"
+            print(comparison_line(work, peer, statistics.median(times[(t, a)]), ntk, numbers))
     worst = {
         side: [100 * np.mean(p & q) for p, q in zip(*(corrects[(side, a)] for a in PEER_ATTACKS))]
         for side in (threads[0], "ntk")
     }
     print(
-        f"per-point worst of pgd, apgd-ce n={n} eps={eps:g} | | | | {stats(worst[threads[0]])} vs {stats(worst['ntk'])}"
+        f"# per-point worst of pgd, apgd-ce, n={n} eps={eps:g}: torchattacks {mean_std(worst[threads[0]])}, "
+        f"ntkbench {mean_std(worst['ntk'])} (% robust, mean ± sd over {repeats} seeds)"
     )
     if suite:
         t0 = time.perf_counter()
@@ -310,9 +308,10 @@ def compare(setup, threat, keys, threads, repeats, suite, cold):
         peer_all = np.logical_and.reduce([c for k, v in corrects.items() if k[0] != "ntk" for c in v])
         missed = int(np.sum(rep.correct["robust"] & ~peer_all))
         print(
-            f"ntkbench task suite worst case ({', '.join(ATTACKS)}; {suite_s:.1f}s) n={n} eps={eps:g} | | | | "
-            f"{100 * peer_all.mean():6.2f} (every torchattacks run) vs {rep.accs['robust']:6.2f}; "
-            f"fooled by torchattacks, robust to the suite: {missed} points; flags: {rep.flags or 'none'}"
+            f"# ntkbench's task suite ({', '.join(ATTACKS)}; {suite_s:.1f}s), worst case n={n} eps={eps:g}: "
+            f"{rep.accs['robust']:.2f}% robust against {100 * peer_all.mean():.2f}% left by every "
+            f"torchattacks run together; fooled by torchattacks but robust to the suite: {missed} points; "
+            f"flags: {rep.flags or 'none'}"
         )
 
 
@@ -326,10 +325,12 @@ def main():
     # slower than 1 thread (oversubscribed cores); `--torch-threads 2,1` times both.
     ap.add_argument("--torch-threads", default="1", help="comma-separated torch thread counts to time")
     ap.add_argument("--root-seed", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=None, help="points per attack call, both sides (task: 500)")
     ap.add_argument("--weights", help="an .npz of the trained weights: loaded if it exists, else written")
     ap.add_argument("--export-only", action="store_true", help="train, write --weights and stop (no torch)")
     ap.add_argument("--no-suite", action="store_true", help="skip ntkbench's full-suite worst case")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress as it happens, also through run.py's pipe
 
     ds = load_dataset("fashion_mnist")
     budget = Budget(eps=0.1, test_points=args.n)
@@ -379,11 +380,7 @@ def main():
         yt,
         jlogits.argmax(1) == np.asarray(y),
         attack_settings(budget, ds.num_classes),
-        budget.attack_batch,
-    )
-    print(
-        "work | torchattacks s (warm median) | ntkbench s (warm median; cold) | ratio peer/ntkbench | "
-        f"robust acc % torchattacks vs ntkbench (mean±sd over {args.repeats} seeds)"
+        args.batch or budget.attack_batch,
     )
     keys = seed_keys(args.root_seed, args.repeats + 1, ATTACK_TAG)
     cold: dict = {}
