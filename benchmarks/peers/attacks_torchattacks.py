@@ -247,6 +247,7 @@ def compare(setup, threat, keys, threads, repeats, suite, cold):
     eps = float(threat.eps)
     times, corrects = collections.defaultdict(list), collections.defaultdict(list)
     if not cold:  # the first call: compilation for ntkbench, first-call set-up for torch
+        torch.set_num_threads(threads[0])
         for a in PEER_ATTACKS:
             cold[("ntk", a)] = run_ntkbench(a, setup, threat, keys[-1])[0]
             cold[("peer", a)] = run_torch(a, setup, threat, 10_000)[0]
