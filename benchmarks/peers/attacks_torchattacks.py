@@ -216,6 +216,38 @@ def run_torch(name, setup, threat, seed):
 
 
 # -- the comparison ----------------------------------------------------------------------------------
+def profile_passes(setup, batches=(100, 500), repeats=3):
+    """Where the attacks' time goes: one forward + backward pass of the loss (the work of one
+    attack step) on the test points, in batches of each size, both sides, interleaved."""
+    import torch
+    import torch.nn.functional as F
+
+    from ntkbench.attacks._common import loss_logits_grad
+    from ntkbench.attacks.losses import cross_entropy
+
+    step = jax.jit(lambda fn, x, y: loss_logits_grad(fn, cross_entropy, x, y)[2])
+
+    def ntk(b):
+        for i in range(0, len(setup.y), b):
+            step(setup.fn, setup.x[i : i + b], setup.y[i : i + b]).block_until_ready()
+
+    def peer(b):
+        for i in range(0, len(setup.y), b):
+            xa = setup.xt[i : i + b].clone().requires_grad_()
+            torch.autograd.grad(F.cross_entropy(setup.tmodel(xa), setup.yt[i : i + b], reduction="sum"), xa)
+
+    for b in batches:
+        ntk(b)  # compile
+    for r in range(repeats):
+        row = []
+        for b in batches:
+            for name, f in (("ntkbench", ntk), ("torch", peer)):
+                t0 = time.perf_counter()
+                f(b)
+                row.append(f"{name} {1000 * (time.perf_counter() - t0):.0f} ms at batch {b}")
+        print(f"# fwd+bwd of {len(setup.y)} points, repeat {r}: {', '.join(row)}; load {os.getloadavg()[0]:.1f}")
+
+
 @dataclasses.dataclass
 class Setup:
     """The same work for both sides: the network both ways, the test points both ways."""
@@ -330,6 +362,7 @@ def main():
     ap.add_argument("--weights", help="an .npz of the trained weights: loaded if it exists, else written")
     ap.add_argument("--export-only", action="store_true", help="train, write --weights and stop (no torch)")
     ap.add_argument("--no-suite", action="store_true", help="skip ntkbench's full-suite worst case")
+    ap.add_argument("--profile", action="store_true", help="only time one fwd+bwd pass per batch size")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress as it happens, also through run.py's pipe
 
@@ -383,6 +416,10 @@ def main():
         attack_settings(budget, ds.num_classes),
         args.batch or budget.attack_batch,
     )
+    if args.profile:
+        torch.set_num_threads(int(args.torch_threads.split(",")[0]))
+        profile_passes(setup)
+        return
     keys = seed_keys(args.root_seed, args.repeats + 1, ATTACK_TAG)
     cold: dict = {}
     for eps in (float(e) for e in args.eps.split(",")):
