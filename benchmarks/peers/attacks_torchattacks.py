@@ -11,7 +11,8 @@ settings (`attack_settings` of `ntkbench/tasks/adversarial/task.py`):
   - PGD: 50 steps of 2.5·eps/50 from a uniform random start, 1 restart (torchattacks.PGD has no
     restarts; the task's default is 1);
   - APGD-CE: 100 iterations, 1 restart, rho 0.75 (torchattacks.APGD, loss "ce").
-Both sides attack in batches of the task's `attack_batch` (500), in one process, interleaved:
+Both sides attack in batches of the task's `attack_batch` (500; --batch), torch on --torch-threads
+(default 1: see the option), in one process, interleaved:
 each repeat runs ntkbench then torchattacks on the same points, with a new seed per repeat. The
 first ntkbench call of each attack compiles (reported as "cold"); the timed repeats are warm.
 ntkbench is timed through `evaluate_attacks` (the task's path: clean diagnostics and the bounds
@@ -414,7 +415,7 @@ def main():
         yt,
         jlogits.argmax(1) == np.asarray(y),
         attack_settings(budget, ds.num_classes),
-        args.batch or budget.attack_batch,
+        min(args.batch or budget.attack_batch, args.n),  # evaluate_attacks' batch for n < batch
     )
     if args.profile:
         torch.set_num_threads(int(args.torch_threads.split(",")[0]))
