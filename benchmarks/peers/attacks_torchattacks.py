@@ -355,7 +355,7 @@ def main():
     ap.add_argument("--eps", default="0.1", help="comma-separated L∞ radii (the task's: 0.1)")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: the method's 2000)")
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats, one seed each")
-    # 1 thread by default: on the shared 2-core machine torch's default (2 OpenMP threads) ran 8-35x
+    # 1 thread by default: on the shared 2-core machine torch's default (2 OpenMP threads) ran 8-17x
     # slower than 1 thread (oversubscribed cores); `--torch-threads 2,1` times both.
     ap.add_argument("--torch-threads", default="1", help="comma-separated torch thread counts to time")
     ap.add_argument("--root-seed", type=int, default=0)
