@@ -76,7 +76,7 @@ def load_flax_weights(net: ConvNet, params) -> None:
     """ntkbench's ConvNet parameters into the 'SAME' torch ConvNet (HWIO -> OIHW, NHWC readout -> NCHW)."""
     convs = [m for m in net.features if isinstance(m, nn.Conv2d)]
     norms = [m for m in net.features if isinstance(m, nn.GroupNorm)]
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(np.asarray(a[...], np.float32)))
+    t = lambda a: torch.from_numpy(np.array(a[...], np.float32))  # a writable copy
     with torch.no_grad():
         for conv, norm, c, n in zip(convs, norms, params["convs"].values(), params["norms"].values()):
             conv.weight.copy_(t(c["kernel"]).permute(3, 2, 0, 1))
