@@ -142,15 +142,16 @@ def metric(
             "of": len(values),
         }
         return {"per_seed": values, "mean": mean, "std": None, "ci95": None, "censored": censored}
+    present = [v for v in values if v is not None]  # all of them: no seed is censored here
     if not own_mean:
-        mean = float(np.mean(values)) if values else None
+        mean = float(np.mean(present)) if present else None
     std: float | None = None
     ci95: list[float] | None = None
-    if len(values) >= 2:
+    if len(present) >= 2:
         from scipy.stats import t as student_t  # here: scipy is slow to import, most readers never call this
 
-        centre, std = float(np.mean(values)), float(np.std(values, ddof=1))
-        half = float(student_t.ppf(0.975, len(values) - 1)) * std / math.sqrt(len(values))
+        centre, std = float(np.mean(present)), float(np.std(present, ddof=1))
+        half = float(student_t.ppf(0.975, len(present) - 1)) * std / math.sqrt(len(present))
         ci95 = [centre - half, centre + half]
     return {"per_seed": values, "mean": mean, "std": std, "ci95": ci95}
 
@@ -291,7 +292,7 @@ def censored_text(m: dict, missing: str = "—") -> str | None:
     c = m.get("censored") if isinstance(m, dict) else None
     if not isinstance(c, dict):
         return None
-    reached, of, bound = c.get("reached"), c.get("of"), c.get("bound")
+    reached, of, bound = int(c.get("reached") or 0), int(c.get("of") or 0), c.get("bound")
     if isinstance(m.get("mean"), int | float):  # the task's own mean is a number; some seeds are censored
         return f"{bound_text(m['mean'])} ({reached} of {of} seeds reached it)"
     if not isinstance(bound, int | float):

@@ -114,8 +114,8 @@ def seed_values(record: Record, metric: str) -> tuple[list[float | None], int]:
     per_seed = m.get("per_seed")
     values: list[Any] = list(per_seed) if isinstance(per_seed, list) else [m.get("mean")]
     floor = _grid_floor(record, metric)
-    censoring = m.get("censored")
-    counted = isinstance(censoring, dict) and isinstance(censoring.get("reached"), int)
+    censoring: dict[str, Any] = c if isinstance(c := m.get("censored"), dict) else {}
+    counted = isinstance(censoring.get("reached"), int)
     if m.get("mean") is None and not (counted and censoring["reached"] < censoring.get("of", 0)):
         return [None] * len(values), len(values)  # the mean itself is censored, no seed says which
     if counted and censoring.get("side") == "below" and censoring.get("bound") is not None:
