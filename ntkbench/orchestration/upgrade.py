@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ntkbench.provenance import git_commit
 from ntkbench.registry import PluginError, get_method
 from ntkbench.results import SCHEMA, metric, write_json_atomic
@@ -47,8 +49,6 @@ def upgraded_metrics(record: dict) -> dict[str, Any]:
 
 
 def _array_metric(m: dict) -> dict:
-    import numpy as np
-
     values = np.asarray([v for v in m["per_seed"] if v is not None], dtype=float)
     std = values.std(0, ddof=1).tolist() if len(values) > 1 else None
     return {**m, "mean": values.mean(0).tolist() if len(values) else None, "std": std, "ci95": None}
