@@ -35,12 +35,12 @@ def versions(*modules: str) -> str:
     return ", ".join(out)
 
 
-def torch_threads() -> int:
-    """PyTorch on as many threads as XLA:CPU uses (all cores), so neither side gets more CPU;
-    PEERS_TORCH_THREADS=1 shows what the peer costs without intra-op threads."""
+def torch_threads(default: int | None = None) -> int:
+    """PyTorch's intra-op threads: PEERS_TORCH_THREADS if set, else `default` (a script's best
+    setting for its peer), else as many as XLA:CPU uses (all cores)."""
     import torch
 
-    torch.set_num_threads(int(os.environ.get("PEERS_TORCH_THREADS", os.cpu_count() or 1)))
+    torch.set_num_threads(int(os.environ.get("PEERS_TORCH_THREADS", default or os.cpu_count() or 1)))
     return torch.get_num_threads()
 
 

@@ -196,7 +196,9 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    threads = torch_threads()
+    # 1 thread: a batch-10 MLP step is too small to split, and 2 threads on 2 shared cores spin-wait
+    # (measured: Naive 2.1 s CPU per seed on 1 thread, 7.8-34 s on 2 at load 4-6)
+    threads = torch_threads(default=1)
     print(f"machine: {machine()}; torch threads {threads}")
     print("versions:", versions("torch", "avalanche", "jax", "flax", "optax", "ntkbench"))
     ds = load_dataset("fashion_mnist")

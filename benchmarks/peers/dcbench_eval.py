@@ -156,6 +156,7 @@ def main() -> None:
     ap.add_argument("--sets", type=int, default=1, help="random sets (ntkbench seeds)")
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--root-seed", type=int, default=0)
+    ap.add_argument("--variants", default="dc,same", help="which PyTorch evaluations: dc, same")
     ap.add_argument("--test-points", type=int, default=2000, help="first test images (0: all 10 000, the protocol)")
     args = ap.parse_args()
 
@@ -211,7 +212,7 @@ def main() -> None:
         )
         for i in range(args.networks):
             torch.manual_seed(1000 * args.root_seed + 100 * s + i)
-            for variant in ("dc", "same"):
+            for variant in args.variants.split(","):
                 if variant == "dc":
                     net = ConvNet(C, first_padding=3)
                 else:
@@ -235,6 +236,8 @@ def main() -> None:
                 )
 
     for variant, peer in (("dc", "PyTorch DC-BENCH ConvNet"), ("same", "PyTorch, ntkbench's ConvNet + init")):
+        if not acc[variant]:
+            continue
         numbers = {
             "test acc %": f"torch {mean_std(acc[variant])} vs ntkbench {mean_std(acc['ntkbench'])}",
             "CPU s per network": f"torch {np.mean(cpu[variant]):.1f} vs ntkbench {np.mean(cpu['ntkbench']):.1f}",
