@@ -16,7 +16,7 @@ labels; ntkbench averages squared per-example gradients of labels sampled from t
 Time: ntkbench runs its seeds as one vmapped program (how a user runs it), so its time per seed is
 the whole run (compile included) ÷ seeds; Avalanche runs each seed in turn.
 
-    .venv-peers/bin/python benchmarks/peers/avalanche_cl.py [--tasks 5] [--train-examples 2000] [--seeds 3]
+    .venv-peers/bin/python benchmarks/peers/avalanche_cl.py [--tasks 10] [--train-examples 10000] [--seeds 3]
 """
 
 from __future__ import annotations
@@ -148,11 +148,13 @@ def fisher_ratio(model: torch.nn.Module, experience, batch: int) -> float:
     from torch.func import functional_call, grad, vmap
 
     loss_fn = torch.nn.CrossEntropyLoss()
+    # the first 1000 examples: per-example gradients of all of them are held at once (1 GB here)
+    data = experience.dataset.subset(range(min(1000, len(experience.dataset))))
     plugin = EWCPlugin(ewc_lambda=1.0)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
-    imp = plugin.compute_importances(model, loss_fn, opt, experience.dataset, "cpu", batch)
-    x = torch.stack([experience.dataset[i][0] for i in range(len(experience.dataset))])
-    y = torch.tensor([int(experience.dataset[i][1]) for i in range(len(experience.dataset))])
+    imp = plugin.compute_importances(model, loss_fn, opt, data, "cpu", batch)
+    x = torch.stack([data[i][0] for i in range(len(data))])
+    y = torch.tensor([int(data[i][1]) for i in range(len(data))])
     params = {k: v.detach() for k, v in model.named_parameters()}
     one = lambda p, xi, yi: loss_fn(functional_call(model, p, (xi[None],)), yi[None])
     per_example = vmap(grad(one), in_dims=(None, 0, 0))(params, x, y)
@@ -182,9 +184,9 @@ def summarise(Rs, bs) -> dict[str, list[float]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tasks", type=int, default=5, help="the suite has 10; 5 fits 2 shared cores")
-    ap.add_argument("--train-examples", type=int, default=2000, help="class-balanced training subset (suite: 10000)")
-    ap.add_argument("--test-examples", type=int, default=1000, help="first test examples (suite: 2000)")
+    ap.add_argument("--tasks", type=int, default=10, help="the suite's 10")
+    ap.add_argument("--train-examples", type=int, default=10000, help="class-balanced training subset (suite's)")
+    ap.add_argument("--test-examples", type=int, default=2000, help="first test examples (suite's)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--root-seed", type=int, default=0)
     ap.add_argument("--methods", default="sgd,ewc")
