@@ -160,7 +160,9 @@ def main() -> None:
     ap.add_argument("--test-points", type=int, default=2000, help="first test images (0: all 10 000, the protocol)")
     args = ap.parse_args()
 
-    threads = torch_threads()
+    # 1 thread: on 2 shared cores it was the faster setting measured (the same network: 128 CPU s
+    # on 1 thread at load 5, 218 on 2 threads at load 8-10)
+    threads = torch_threads(default=1)
     print(f"machine: {machine()}; torch threads {threads}")
     print("versions:", versions("torch", "jax", "flax", "optax", "ntkbench"))
     budget = DISTILLATION.typed_budget(
