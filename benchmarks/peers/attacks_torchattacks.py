@@ -168,7 +168,8 @@ def nchw(x):
 
 
 # -- one attack, each side ----------------------------------------------------------------------------
-def run_ntkbench(name, setup, threat, key):
+def run_suite(names, setup, threat, key):
+    """ntkbench's attacks `names` with the task's settings: (seconds, the report)."""
     t0 = time.perf_counter()
     rep = evaluate_attacks(
         setup.fn,
@@ -176,11 +177,16 @@ def run_ntkbench(name, setup, threat, key):
         setup.y,
         threat,
         key,
-        attacks=(name,),
+        attacks=tuple(names),
         batch_size=setup.batch,
-        attack_kwargs={name: setup.settings[name]},
+        attack_kwargs={a: setup.settings[a] for a in names if a in setup.settings},
     )
-    return time.perf_counter() - t0, rep.correct[name]
+    return time.perf_counter() - t0, rep
+
+
+def run_ntkbench(name, setup, threat, key):
+    seconds, rep = run_suite((name,), setup, threat, key)
+    return seconds, rep.correct[name]
 
 
 def make_torch_attack(name, tmodel, threat, settings, seed):
@@ -327,18 +333,7 @@ def compare(setup, threat, keys, threads, repeats, suite, cold):
         f"ntkbench {mean_std(worst['ntk'])} (% robust, mean ± sd over {repeats} seeds)"
     )
     if suite:
-        t0 = time.perf_counter()
-        rep = evaluate_attacks(
-            setup.fn,
-            setup.x,
-            setup.y,
-            threat,
-            keys[0],
-            attacks=ATTACKS,
-            batch_size=setup.batch,
-            attack_kwargs=setup.settings,
-        )
-        suite_s = time.perf_counter() - t0
+        suite_s, rep = run_suite(ATTACKS, setup, threat, keys[0])
         peer_all = np.logical_and.reduce([c for k, v in corrects.items() if k[0] != "ntk" for c in v])
         missed = int(np.sum(rep.correct["robust"] & ~peer_all))
         print(
