@@ -51,7 +51,8 @@ def upgraded_metrics(record: dict) -> dict[str, Any]:
 def _array_metric(m: dict) -> dict:
     values = np.asarray([v for v in m["per_seed"] if v is not None], dtype=float)
     std = values.std(0, ddof=1).tolist() if len(values) > 1 else None
-    return {**m, "mean": values.mean(0).tolist() if len(values) else None, "std": std, "ci95": None}
+    out = {**m, "mean": values.mean(0).tolist() if len(values) else None, "std": std}
+    return out | ({"ci95": None} if "ci95" in m else {})  # the writer gives arrays no ci95
 
 
 def upgrade_record(record: dict, *, now: str | None = None) -> dict:
