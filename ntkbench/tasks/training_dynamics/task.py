@@ -18,6 +18,13 @@ from ntkbench.models import Arch
 from ntkbench.results import metric
 from ntkbench.tasks.base import ContractError, RunContext, Task, TaskOutput
 from ntkbench.tasks.training_dynamics import figures, spectral
+from ntkbench.tasks.training_dynamics.bands import (
+    EMPIRICAL_NAMES,
+    INFINITE_WIDTH_NAMES,
+    band_metrics,
+    band_summary,
+    mean_band_residual,
+)
 from ntkbench.tasks.training_dynamics.budget import Budget as DynamicsBudget
 from ntkbench.tasks.training_dynamics.claims import CLAIMS
 from ntkbench.tasks.training_dynamics.contract import DynamicsData
@@ -350,39 +357,6 @@ class TrainingDynamics(Task):
 
     def figures(self, records: list[dict]) -> list[Any]:
         return figures.figures(records)
-
-
-# Metric names of the spectral-bias scores: (measured τ, predicted τ, ratio, median ratio, Spearman).
-INFINITE_WIDTH_NAMES = ("tau", "ntk_tau", "tau_ratio", "tau_ratio_median", "spearman_speed")
-EMPIRICAL_NAMES = ("entk_tau", "entk_pred_tau", "entk_tau_ratio", "entk_tau_ratio_median", "entk_spearman_speed")
-
-
-def band_metrics(scores: list[dict], names: tuple[str, str, str, str, str]) -> dict[str, Any]:
-    """Per-seed `spectral.band_decay` scores -> the task's metrics under `names`."""
-    tau, pred, ratio, median, rho = names
-    out: dict[str, Any] = {rho: metric([s["spearman"] for s in scores])}
-    out[median] = metric([s["ratio_median"] for s in scores])
-    for b in range(len(scores[0]["tau"])):
-        out[f"{ratio}@band={b}"] = metric([s["ratio"][b] for s in scores])
-        out[f"{tau}@band={b}"] = metric([s["tau"][b] for s in scores])
-        out[f"{pred}@band={b}"] = metric([s["pred"][b] for s in scores])
-    return out
-
-
-def band_summary(bands: list[tuple[int, int]], lams: list[np.ndarray], lr: float) -> list[dict]:
-    """Each band's indices and eigenvalue (geometric mean inside the band; averaged over the
-    kernels given: one for the infinite-width NTK, one per seed for the empirical one)."""
-    n = len(lams[0])
-    rows = []
-    for b, band in enumerate(bands):
-        lam_b = float(np.mean([spectral.band_eigenvalue(lam, band) for lam in lams]))
-        rows.append({"band": b, "indices": list(band), "eigenvalue": lam_b, "lr_lambda_over_n": lr * lam_b / n})
-    return rows
-
-
-def mean_band_residual(scores: list[dict]) -> list:
-    """The seeds' mean residual norm per band along training, relative to its start: (B, K)."""
-    return np.mean([s["relative_norms"] for s in scores], axis=0).T.tolist()
 
 
 def prediction_steps(steps: int) -> np.ndarray:
