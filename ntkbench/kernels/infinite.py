@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntkbench.kernels._compat import import_neural_tangents
+from ntkbench.kernels.closed_form import fc_relu
 
 KINDS = ("ntk", "nngp")
 
@@ -154,7 +155,9 @@ class KernelFn:
     """Callable `k(x1, x2) -> (n1, n2)` scalar kernel of an Arch (jitted; compiles per shape).
 
     neural-tangents' kernel is `k ⊗ I_C` over the C outputs; this is the scalar k.
-    Attributes: arch, input_shape, kind, bytes_per_pair (see `bytes_per_pair`).
+    Attributes: arch, input_shape, kind, bytes_per_pair (see `bytes_per_pair`), closed_form (the
+    same kernel in closed form for a ReLU MLP, `closed_form.fc_relu`, else None: what the CG
+    solver evaluates its Gram blocks with).
     """
 
     def __init__(self, arch, input_shape, kind: str = "ntk"):
@@ -164,6 +167,7 @@ class KernelFn:
         self.input_shape = _check_arch(arch, input_shape)
         self.kind = kind
         self.bytes_per_pair = bytes_per_pair(arch, self.input_shape)
+        self.closed_form = fc_relu(arch, self.input_shape, kind)
         _, _, nt_kernel_fn = stax_model(arch, self.input_shape)
         flat = arch.kind == "mlp"
 

@@ -12,7 +12,8 @@ Solvers
   "cg":    never holds the n × n Gram. Batched preconditioned CG on (K + λI) α = Y, each
            iteration one blocked symmetric matvec recomputed from the kernel (about half a Gram
            of kernel work: the iteration count is what the time is), preconditioned with a
-           rank-m Nyström approximation from m sampled columns (`iterative.nystrom`).
+           rank-m Nyström approximation from m sampled columns (`iterative.nystrom`). Its
+           kernel blocks use `k.closed_form` when k has one (`closed_form.fc_relu`, a ReLU MLP).
   "auto":  "dense" when its peak fits in max_bytes, else "cg".
 
 Memory bounds in bytes (s = 4, float32; B = b1 · b2 · bytes_per_pair, one kernel block
@@ -245,6 +246,10 @@ def _fit_dense(k, x, y, ridge, diag_reg, block_bytes):
 
 
 def _fit_cg(k, x, y, ridge, diag_reg, b, *, centres, cached, seed, tol, max_iters, block_bytes, log):
+    # Thousands of (b, b) kernel blocks: evaluate them in closed form where the kernel has one (a
+    # ReLU MLP's: neural-tangents' values to float32 rounding, ~2.4 × faster on CPU). The
+    # predictions still go through `k` itself.
+    k = getattr(k, "closed_form", None) or k
     n = x.shape[0]
     xb = pad_blocks(x, b)
     rows = xb.shape[0] * b
