@@ -23,7 +23,6 @@ and, for n = 60 000, an iteration at each measured rate against the floor's.
 from __future__ import annotations
 
 import resource
-import time
 
 import jax
 import jax.numpy as jnp
@@ -47,33 +46,38 @@ def best_cpu(fn, reps: int = 3) -> float:
     return min(runs)
 
 
-def main() -> None:
-    from ntkbench.kernels import kernel_fn
-    from ntkbench.kernels.iterative import make_matvec
-    from ntkbench.methods.sample_complexity import mlp_arch
-
-    rng = np.random.default_rng(0)
+def machine_rates(rng) -> tuple[float, float]:
+    """(read bytes, square-matmul FLOPs) per CPU second: the floor's two rates."""
     big = jnp.ones((1 << 28,), jnp.float32)
-    total = jax.jit(jnp.sum)
-    read = big.nbytes / best_cpu(lambda: total(big))
     a = jnp.asarray(rng.standard_normal((4096, 4096), np.float32))
-    matmul = jax.jit(jnp.matmul)  # arguments, not closures: XLA would fold a constant product
-    gemm = 2 * 4096**3 / best_cpu(lambda: matmul(a, a))
-    del big, a
+    total, matmul = jax.jit(jnp.sum), jax.jit(jnp.matmul)  # arguments: XLA would fold a constant product
+    return big.nbytes / best_cpu(lambda: total(big)), 2 * 4096**3 / best_cpu(lambda: matmul(a, a))
+
+
+def matvec_rates(rng) -> tuple[float, float, float]:
+    """GB of blocks per CPU second: P·V, Vᵀ·P over one panel, and the solver's matvec."""
+    from ntkbench.kernels.iterative import make_matvec
 
     nb, cached = 16, 136  # every upper block of 16 × 16: 136 blocks, 0.57 GB
     panel = jnp.asarray(rng.standard_normal((B, nb * B), np.float32))
     v = jnp.asarray(rng.standard_normal((nb * B, C), np.float32))
     v_i = v[:B]
-    transposed = jax.jit(lambda p, w: w.T @ p)
+    matmul, transposed = jax.jit(jnp.matmul), jax.jit(lambda p, w: w.T @ p)
     pv = panel.nbytes / best_cpu(lambda: matmul(panel, v))
     vp = panel.nbytes / best_cpu(lambda: transposed(panel, v_i))
-    del panel
     blocks = jnp.asarray(rng.standard_normal((cached, B, B), np.float32))
     kv, _ = make_matvec(lambda x1, x2: x1 @ x2.T, nb, nb * B, cached)
     xb = jnp.zeros((nb, B, 1), jnp.float32)
-    matvec = blocks.nbytes / best_cpu(lambda: kv(xb, blocks, v))
-    del blocks
+    return pv, vp, blocks.nbytes / best_cpu(lambda: kv(xb, blocks, v))
+
+
+def main() -> None:
+    from ntkbench.kernels import kernel_fn
+    from ntkbench.methods.sample_complexity import mlp_arch
+
+    rng = np.random.default_rng(0)
+    read, gemm = machine_rates(rng)
+    pv, vp, matvec = matvec_rates(rng)
 
     k = kernel_fn(mlp_arch(10, width=100, depth=2), (28, 28, 1), "ntk")
     x1, x2 = (jnp.asarray(rng.random((B, 28, 28, 1), np.float32)) for _ in range(2))
@@ -97,7 +101,8 @@ def main() -> None:
     print(f"  floor (bytes at the read rate)            {floor_iter:7.2f} CPU s")
     flops = 2 * 2 * C * half / 4
     print(f"  its {flops / 1e9:.0f} GFLOP at the square gemm rate      {flops / gemm:7.2f} CPU s")
-    print(f"  the solver's matvec, everything cached    {half / matvec:7.2f} CPU s = {half / matvec / floor_iter:.1f} x")
+    cached = half / matvec
+    print(f"  the solver's matvec, everything cached    {cached:7.2f} CPU s = {cached / floor_iter:.1f} x")
     for share in (0.5, 0.25):
         t = share * blocks_60k * closed_block + (1 - share) * half / matvec
         print(f"  {share:.0%} of the blocks re-evaluated (closed form) {t:7.2f} CPU s = {t / floor_iter:.1f} x")
