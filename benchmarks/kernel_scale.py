@@ -21,7 +21,7 @@ apart). On an accelerator the device's peak memory is printed too.
   fast:    the whole half Gram cached (nb (nb + 1) / 2 blocks of b² float32, 7.4 GB at n = 60 000),
       so each iteration reads it instead of evaluating the kernel;
   bounded: the cache gets what --memory (default 6 GiB) leaves after the solver's own bound
-      (`cg_cache_bytes`) and the process's resident size after loading the data (+ 0.25 GiB
+      (`cg_cache_bytes`) and the process's resident size after loading the data (+ 0.5 GiB
       margin); the measured peak RSS is printed beside it.
 --floor measures this machine's floor for the fit and prints the fit as a multiple of it:
   the Gram's FLOPs (n (n + 1) / 2 pairs × 2 d: the inputs' inner products, the kernel's
@@ -128,7 +128,7 @@ def cache_for_mode(args, k, n: int, c: int, resident: int) -> int:
     nb = -(-n // b)
     if args.mode == "fast":
         return nb * (nb + 1) // 2 * b * b * 4
-    budget = int(args.memory * 2**30) - resident - (256 << 20)
+    budget = int(args.memory * 2**30) - resident - (512 << 20)
     return cg_cache_bytes(n, c, min(n, args.centres), b, b * b * k.bytes_per_pair, budget)
 
 
