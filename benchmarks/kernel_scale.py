@@ -21,8 +21,7 @@ apart). On an accelerator the device's peak memory is printed too.
   fast:    the whole half Gram cached (nb (nb + 1) / 2 blocks of b² float32, 7.4 GB at n = 60 000),
       so each iteration reads it instead of evaluating the kernel;
   bounded: the cache gets what --memory (default 6 GiB) leaves after the solver's own bound
-      (`cg_cache_bytes`) and the process's resident size after loading the data (+ 0.5 GiB
-      margin); the measured peak RSS is printed beside it.
+      (`cg_cache_bytes`) and the process's resident size after loading the data (+ 0.5 GiB margin).
 --floor measures this machine's floor for the fit and prints the fit as a multiple of it:
   the Gram's FLOPs (n (n + 1) / 2 pairs × 2 d: the inputs' inner products, the kernel's
   elementwise maps counted free) at the measured float32 matmul rate (4096² · 4096², best of 3)
@@ -112,14 +111,7 @@ def floor_seconds(n: int, d: int, flops_per_s: float, bytes_per_s: float) -> tup
     return pairs * 2 * d / flops_per_s, pairs * 4 / bytes_per_s
 
 
-def resident_bytes() -> int:
-    """This process's resident memory now (Linux /proc; the peak `ru_maxrss` also counts what
-    loading the data held for a moment and has since freed)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def cache_for_mode(args, k, n: int, c: int, resident: int) -> int:
+def cache_for_mode(args, k, n: int, c: int, base_rss: int) -> int:
     """cache_bytes of --mode (fast: the whole half Gram; bounded: what --memory leaves)."""
     from ntkbench.kernels.infinite import DEFAULT_MAX_BYTES, _block_sizes
     from ntkbench.kernels.solve import cg_cache_bytes
@@ -128,7 +120,7 @@ def cache_for_mode(args, k, n: int, c: int, resident: int) -> int:
     nb = -(-n // b)
     if args.mode == "fast":
         return nb * (nb + 1) // 2 * b * b * 4
-    budget = int(args.memory * 2**30) - resident - (512 << 20)
+    budget = int(args.memory * 2**30) - base_rss - (512 << 20)
     return cg_cache_bytes(n, c, min(n, args.centres), b, b * b * k.bytes_per_pair, budget)
 
 
@@ -158,7 +150,7 @@ def child(args) -> None:
     k, x, y, xt, yt, c = load(args)
     load_avg = os.getloadavg()[0]
     base_rss = peak_rss_bytes()
-    cache_bytes = cache_for_mode(args, k, len(x), c, resident_bytes()) if args.mode else args.cache_bytes
+    cache_bytes = cache_for_mode(args, k, len(x), c, base_rss) if args.mode else args.cache_bytes
     every = args.log_every
 
     def log(line):
