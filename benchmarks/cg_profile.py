@@ -22,18 +22,12 @@ and, for n = 60 000, an iteration at each measured rate against the floor's.
 
 from __future__ import annotations
 
-import resource
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+from kernel_scale import cpu_seconds, measure_floor_rates  # the floor's own two rates
 
 N, D, C, B = 60_000, 784, 10, 1024
-
-
-def cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def best_cpu(fn, reps: int = 3) -> float:
@@ -44,14 +38,6 @@ def best_cpu(fn, reps: int = 3) -> float:
         jax.block_until_ready(fn())
         runs.append(cpu_seconds() - c0)
     return min(runs)
-
-
-def machine_rates(rng) -> tuple[float, float]:
-    """(read bytes, square-matmul FLOPs) per CPU second: the floor's two rates."""
-    big = jnp.ones((1 << 28,), jnp.float32)
-    a = jnp.asarray(rng.standard_normal((4096, 4096), np.float32))
-    total, matmul = jax.jit(jnp.sum), jax.jit(jnp.matmul)  # arguments: XLA would fold a constant product
-    return big.nbytes / best_cpu(lambda: total(big)), 2 * 4096**3 / best_cpu(lambda: matmul(a, a))
 
 
 def matvec_rates(rng) -> tuple[float, float, float]:
@@ -76,7 +62,8 @@ def main() -> None:
     from ntkbench.methods.sample_complexity import mlp_arch
 
     rng = np.random.default_rng(0)
-    read, gemm = machine_rates(rng)
+    rates = measure_floor_rates()
+    read, gemm = rates["read_bytes_per_cpu_s"], rates["matmul_flops_per_cpu_s"]
     pv, vp, matvec = matvec_rates(rng)
 
     k = kernel_fn(mlp_arch(10, width=100, depth=2), (28, 28, 1), "ntk")

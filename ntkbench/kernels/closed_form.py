@@ -54,8 +54,9 @@ def fc_relu(arch, input_shape, kind: str) -> Callable | None:
     if arch.kind != "mlp" or arch.activation != "relu" or arch.parameterization not in ("ntk", "standard"):
         return None
     d = math.prod(input_shape)
-    layers = [(w_in, arch.w_std) for w_in in (d, *arch.widths[:-1])] if arch.widths else []
-    readout = ((arch.widths[-1] if arch.widths else d), arch.readout_w_std)
+    fans = (d, *arch.widths)  # each Dense layer's input width: the hidden layers', then the readout's
+    layers = [(fan_in, arch.w_std) for fan_in in fans[:-1]]
+    readout = (fans[-1], arch.readout_w_std)
     b2 = float(arch.b_std) ** 2
     standard = arch.parameterization == "standard"
 
